@@ -1,0 +1,60 @@
+# Partner Portal: developer entry points.  `make` (or `make help`) lists the targets.
+#
+# With nothing configured, `run`, `test` and `bench` start an embedded PostgreSQL and Redis
+# (see portal/embedded.py; data in .data/).  Set DATABASE_URL / REDIS_URL to use your own.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BOOTSTRAP_PYTHON ?= python3
+PYTHON := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+QUICK ?=
+
+# Prints `export DATABASE_URL=... REDIS_URL=...`, starting embedded servers when needed.
+SERVICES_ENV = eval "$$($(PYTHON) -m portal.embedded env)"
+
+.PHONY: help run test browser bench lint migrate seed clean-data
+
+help: ## List the targets
+	@echo "Partner Portal make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
+	@echo "Variables: PORT=$(PORT)  PYTEST_ARGS='...'  QUICK=1 (bench)"
+
+$(VENV)/.installed: pyproject.toml
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]' && touch $(VENV)/.installed
+
+run: $(VENV)/.installed ## Start everything (db, redis, migrate, demo data, web, worker, beat)
+	$(PYTHON) -m portal.embedded run --port $(PORT)
+
+test: $(VENV)/.installed browser ## Lint, check migrations, run the test suite
+	$(SERVICES_ENV) && $(VENV)/bin/ruff check . && $(PYTHON) manage.py makemigrations --check --dry-run && $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+browser: ## Make sure Chromium is installed (for the e2e tests)
+	@bash scripts/ensure-chromium.sh
+
+bench: $(VENV)/.installed ## Run every bench/*.py (QUICK=1 for a short run)
+	@$(SERVICES_ENV) && \
+	shopt -s nullglob && \
+	for script in bench/*.py; do \
+		name=$$(basename "$$script"); \
+		case "$$name" in __init__.py|_*) continue ;; esac; \
+		echo "==> $$script"; \
+		$(PYTHON) "$$script" $(if $(filter 1,$(QUICK)),--quick,) || exit $$?; \
+	done
+
+lint: $(VENV)/.installed ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+migrate: $(VENV)/.installed ## Apply database migrations
+	$(SERVICES_ENV) && $(PYTHON) manage.py migrate --noinput
+
+seed: $(VENV)/.installed ## Load the demo data (prints the demo logins)
+	$(SERVICES_ENV) && $(PYTHON) manage.py seed_demo
+
+clean-data: ## Stop the embedded servers and delete .data/
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m portal.embedded stop; fi
+	rm -rf .data

@@ -1,0 +1,35 @@
+"""The audit log writer: services call `audit_record` for every change a person or client makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from accounts.models import AuditEvent
+from portal import context
+from portal.history import actor_label
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    organization_id: int | None,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    request = context.current()
+    return AuditEvent.objects.create(
+        organization_id=organization_id,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label(actor),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=str(target)[:254] if target is not None else "",
+        changes=changes or {},
+        ip_address=request.ip_address,
+        user_agent=request.user_agent,
+        request_id=request.request_id,
+    )

@@ -1,0 +1,67 @@
+"""FilterSets shared by the accounts pages and the API (one definition, same parameter names)."""
+
+import django_filters
+from django.db.models import Q
+
+from accounts.choices import ActionItemStatus, CustomerSegment, Role, Severity
+from accounts.models import ActionItem, AuditEvent, Customer, User
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    """Adds `q`, a case-insensitive search over `search_fields`."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+
+    def filter_search(self, queryset, name, value):
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class UserFilter(SearchFilterSet):
+    search_fields = ("email", "display_name")
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices, field_name="role_assignments__role", distinct=True
+    )
+    is_active = django_filters.BooleanFilter()
+    is_service_account = django_filters.BooleanFilter()
+
+    class Meta:
+        model = User
+        fields = ["role", "is_active", "is_service_account"]
+
+
+class CustomerFilter(SearchFilterSet):
+    search_fields = ("name", "domain")
+    country = django_filters.CharFilter(lookup_expr="iexact")
+    segment = django_filters.ChoiceFilter(choices=CustomerSegment.choices)
+
+    class Meta:
+        model = Customer
+        fields = ["country", "segment"]
+
+
+class ActionItemFilter(SearchFilterSet):
+    search_fields = ("title", "body")
+    status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    code = django_filters.CharFilter()
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+
+    class Meta:
+        model = ActionItem
+        fields = ["status", "severity", "code"]
+
+
+class AuditEventFilter(SearchFilterSet):
+    search_fields = ("actor_label", "action", "target_label")
+    action = django_filters.CharFilter(lookup_expr="istartswith")
+    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "actor", "since", "until"]

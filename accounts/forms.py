@@ -1,0 +1,77 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.choices import CustomerSegment, Role
+from portal.uploads import CSV, XLSX
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Work email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_service_account:
+            raise forms.ValidationError("API clients cannot sign in to pages.", code="service_account")
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    display_name = forms.CharField(max_length=150, required=False, label="Name")
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+
+
+class InvitationAcceptForm(forms.Form):
+    display_name = forms.CharField(max_length=150, label="Your name")
+    password = forms.CharField(widget=forms.PasswordInput, min_length=12)
+    password_again = forms.CharField(widget=forms.PasswordInput, label="Password again")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The passwords don't match.")
+        return data
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    domain = forms.RegexField(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=253)
+    country = forms.RegexField(r"^[A-Za-z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE")
+    segment = forms.ChoiceField(choices=CustomerSegment.choices)
+    employee_count = forms.IntegerField(min_value=0, required=False)
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(
+        help_text=f"{CSV.upper()} or {XLSX.upper()} with columns name, domain, country, segment "
+        "(and optionally employee_count)."
+    )
+
+
+class ApiClientForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(
+        choices=[c for c in Role.choices if c[0] != Role.OWNER], widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, scopes: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = sorted(scopes.items())

@@ -1,0 +1,314 @@
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.capabilities import capabilities_of_roles
+from accounts.choices import (
+    ActionItemCode,
+    ActionItemStatus,
+    CustomerSegment,
+    PartnerType,
+    Role,
+    Severity,
+)
+from portal.tenancy import TenantManager, TenantModel, TenantQuerySet
+
+partner_id_validator = RegexValidator(r"^\d{7}$", "A partner ID is seven digits.")
+country_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code.")
+
+
+class Organization(models.Model):
+    """A partner global account (PGA): the tenant every partner-owned row belongs to."""
+
+    legal_name = models.CharField(max_length=200)
+    doing_business_as = models.CharField(max_length=200, blank=True)
+    partner_global_id = models.CharField(max_length=7, unique=True, validators=[partner_id_validator])
+    country = models.CharField(max_length=2, validators=[country_validator])
+    partner_types = ArrayField(
+        models.CharField(max_length=32, choices=PartnerType.choices), default=list, blank=True
+    )
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    company_registration_number = models.CharField(max_length=60, blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    company_size = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenant_path = "self"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["legal_name"]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.partner_global_id})"
+
+
+class PartnerLocation(TenantModel):
+    """A partner location account (PLA): one per country, with its own PartnerID."""
+
+    partner_id = models.CharField(max_length=7, unique=True, validators=[partner_id_validator])
+    country = models.CharField(max_length=2, validators=[country_validator])
+    name = models.CharField(max_length=200, blank=True)
+    is_headquarters = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_headquarters", "country"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(is_headquarters=True),
+                name="one_headquarters_per_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} ({self.country})"
+
+
+class UserQuerySet(TenantQuerySet):
+    pass
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields):
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or an API client's service identity) who signs in with an email address.
+
+    Partner users belong to one organization; vendor-side staff have none and work in the admin.
+    """
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
+    )
+    is_staff = models.BooleanField(default=False, help_text="Vendor-side staff who may sign in to the admin.")
+    is_active = models.BooleanField(default=True)
+    is_service_account = models.BooleanField(
+        default=False, help_text="The identity of an API client; cannot sign in to pages."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    tenant_path = "organization"
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.display_name.split(" ")[0] if self.display_name else self.email
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        if self.pk is None:
+            return frozenset()
+        return frozenset(self.role_assignments.values_list("role", flat=True))
+
+    @cached_property
+    def capabilities(self) -> frozenset[str]:
+        return capabilities_of_roles(self.role_codes)
+
+
+class RoleAssignment(TenantModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    location = models.ForeignKey(
+        PartnerLocation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "location"],
+                name="unique_role_assignment",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+class Customer(TenantModel):
+    """A customer tenant of a partner."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, help_text="Primary domain, e.g. contoso.onmicrosoft.com")
+    tenant_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    country = models.CharField(max_length=2, validators=[country_validator])
+    segment = models.CharField(
+        max_length=20, choices=CustomerSegment.choices, default=CustomerSegment.COMMERCIAL
+    )
+    location = models.ForeignKey(
+        PartnerLocation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"], name="unique_customer_domain_per_organization"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "country"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(TenantModel):
+    email = models.EmailField()
+    display_name = models.CharField(max_length=150, blank=True)
+    roles = ArrayField(models.CharField(max_length=40, choices=Role.choices))
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True),
+                name="one_open_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AuditEvent(TenantModel):
+    """Who did what, when, and from where. Written by services, never edited."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_label = models.CharField(max_length=254, help_text="Kept when the user is deleted.")
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=254, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class ActionItem(TenantModel):
+    """One entry in an organization's Action Center."""
+
+    location = models.ForeignKey(
+        PartnerLocation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(max_length=60, choices=ActionItemCode.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    target_url = models.CharField(max_length=500, blank=True)
+    audience_roles = ArrayField(
+        models.CharField(max_length=40, choices=Role.choices), default=list, blank=True
+    )
+    status = models.CharField(max_length=12, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["due_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "dedupe_key"], name="unique_action_item_per_subject"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (ActionItemStatus.RESOLVED, ActionItemStatus.DISMISSED)
+
+
+class ApiClient(TenantModel):
+    """An OAuth2 client-credentials application bound to one organization and a set of scopes."""
+
+    name = models.CharField(max_length=100)
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="api_client"
+    )
+    service_user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_client")
+    scopes = ArrayField(models.CharField(max_length=40))
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,338 @@
+"""Domain operations on organizations, users, roles, invitations, customers and API clients.
+
+These functions are the only writers of the accounts tables; each is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.models import Application
+
+from accounts.action_center import action_item_raise, action_item_resolve
+from accounts.audit import audit_record
+from accounts.capabilities import Capability, can
+from accounts.choices import ActionItemCode, Role, Severity
+from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
+
+INVITATION_DAYS = 14
+COMPLIANCE_ADMIN_KEY = "compliance-admin-missing"
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    unknown = sorted(set(roles) - set(Role.values))
+    if unknown:
+        raise ValidationError({"roles": f"Unknown role(s): {', '.join(unknown)}."})
+    return sorted(set(roles))
+
+
+def _is_vendor_staff(actor: Any) -> bool:
+    # Vendor-side support acts on any organization (Partner Center's "support ticket" path).
+    return bool(getattr(actor, "is_staff", False)) and getattr(actor, "organization_id", 1) is None
+
+
+def _check_grantable(*, actor: User, before: set[str], after: set[str]) -> None:
+    if _is_vendor_staff(actor):
+        return
+    changed = before ^ after
+    if Role.OWNER in changed and Role.OWNER not in actor.role_codes:
+        raise ValidationError({"roles": "Only an owner can grant or remove ownership."})
+    if Role.COMPLIANCE_ADMIN in changed and not can(actor, Capability.COMPLIANCE_ADMIN_ASSIGN):
+        raise ValidationError({"roles": "Only a Global admin can assign the Compliance admin role."})
+
+
+def compliance_admin_check(*, organization_id: int) -> None:
+    """Raise or close the Action Center prompt for a missing Compliance admin (spec §3.2)."""
+    has_one = RoleAssignment.objects.filter(
+        organization_id=organization_id, role=Role.COMPLIANCE_ADMIN, user__is_active=True
+    ).exists()
+    if has_one:
+        action_item_resolve(organization_id=organization_id, dedupe_key=COMPLIANCE_ADMIN_KEY)
+        return
+    action_item_raise(
+        organization_id=organization_id,
+        code=ActionItemCode.COMPLIANCE_ADMIN_MISSING,
+        dedupe_key=COMPLIANCE_ADMIN_KEY,
+        severity=Severity.MEDIUM,
+        title="Assign a Compliance admin",
+        body="Every partner needs a Compliance admin: the contact the vendor engages for "
+        "verification, legal profile and compliance training. Only a Global admin can assign it.",
+        target_url=reverse("accounts:user-list"),
+        audience_roles=[Role.GLOBAL_ADMIN, Role.OWNER],
+    )
+
+
+def _set_roles(*, user: User, roles: list[str]) -> None:
+    RoleAssignment.objects.filter(user=user, location__isnull=True).exclude(role__in=roles).delete()
+    RoleAssignment.objects.bulk_create(
+        [RoleAssignment(organization_id=user.organization_id, user=user, role=r) for r in roles],
+        ignore_conflicts=True,
+    )
+    user.__dict__.pop("role_codes", None)
+    user.__dict__.pop("capabilities", None)
+
+
+@transaction.atomic
+def organization_create(
+    *, actor: Any, legal_name: str, partner_global_id: str, country: str, **profile: Any
+) -> Organization:
+    organization = Organization(
+        legal_name=legal_name, partner_global_id=partner_global_id, country=country, **profile
+    )
+    organization.full_clean()
+    organization.save()
+    audit_record(
+        actor=actor, action="organization.created", organization_id=organization.pk, target=organization
+    )
+    compliance_admin_check(organization_id=organization.pk)
+    return organization
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    organization: Organization | None,
+    email: str,
+    password: str | None,
+    display_name: str = "",
+    roles: list[str] | None = None,
+) -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": "A user with this email address already exists."})
+    user = User(email=email, display_name=display_name, organization=organization)
+    if password is not None:
+        validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    roles = _check_roles(roles or [])
+    if roles and organization is None:
+        raise ValidationError({"roles": "Only members of a partner organization hold roles."})
+    if organization is not None:
+        _set_roles(user=user, roles=roles)
+        compliance_admin_check(organization_id=organization.pk)
+    audit_record(
+        actor=actor,
+        action="user.created",
+        organization_id=organization.pk if organization else None,
+        target=user,
+        changes={"roles": roles},
+    )
+    return user
+
+
+@transaction.atomic
+def user_roles_change(*, actor: User, user: User, roles: list[str]) -> User:
+    roles = _check_roles(roles)
+    if user.organization_id is None or (
+        user.organization_id != actor.organization_id and not _is_vendor_staff(actor)
+    ):
+        raise ValidationError({"user": "Roles can be changed only for users of your organization."})
+    if user.is_service_account:
+        raise ValidationError({"user": "API clients' roles are set on the API client."})
+    before = set(user.role_codes)
+    _check_grantable(actor=actor, before=before, after=set(roles))
+    if Role.OWNER in before and Role.OWNER not in roles:
+        owners = RoleAssignment.objects.filter(organization_id=user.organization_id, role=Role.OWNER).exclude(
+            user=user
+        )
+        if not owners.exists():
+            raise ValidationError({"roles": "An organization keeps at least one owner."})
+    _set_roles(user=user, roles=roles)
+    audit_record(
+        actor=actor,
+        action="user.roles_changed",
+        organization_id=user.organization_id,
+        target=user,
+        changes={"roles": [sorted(before), roles]},
+    )
+    compliance_admin_check(organization_id=user.organization_id)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
+    if user == actor and not is_active:
+        raise ValidationError({"is_active": "You cannot deactivate yourself."})
+    before = user.is_active
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.activated" if is_active else "user.deactivated",
+        organization_id=user.organization_id,
+        target=user,
+        changes={"is_active": [before, is_active]},
+    )
+    compliance_admin_check(organization_id=user.organization_id)
+    return user
+
+
+@transaction.atomic
+def user_invite(
+    *, actor: User, organization: Organization, email: str, roles: list[str], display_name: str = ""
+) -> Invitation:
+    email = email.strip().lower()
+    roles = _check_roles(roles)
+    _check_grantable(actor=actor, before=set(), after=set(roles))
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": "This person already has an account."})
+    if Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).exists():
+        raise ValidationError({"email": "This person already has an open invitation."})
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        display_name=display_name,
+        roles=roles,
+        token=secrets.token_urlsafe(32),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    audit_record(
+        actor=actor,
+        action="user.invited",
+        organization_id=organization.pk,
+        target=invitation,
+        changes={"email": email, "roles": roles},
+    )
+    link = reverse("accounts:invitation-accept", args=[invitation.token])
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You're invited to {organization.legal_name} on the Partner Portal",
+            message=f"{actor} invited you. Accept within {INVITATION_DAYS} days: {link}",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+            fail_silently=True,
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str, display_name: str = "") -> User:
+    try:
+        invitation = Invitation.objects.select_for_update().get(token=token)
+    except Invitation.DoesNotExist as exc:
+        raise ValidationError({"token": "This invitation link is not valid."}) from exc
+    if invitation.accepted_at is not None:
+        raise ValidationError({"token": "This invitation was already used."})
+    if invitation.expires_at < timezone.now():
+        raise ValidationError({"token": "This invitation has expired; ask for a new one."})
+    user = user_create(
+        actor=invitation.invited_by,
+        organization=invitation.organization,
+        email=invitation.email,
+        password=password,
+        display_name=display_name or invitation.display_name,
+        roles=invitation.roles,
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_at", "accepted_user"])
+    return user
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    name: str,
+    domain: str,
+    country: str,
+    segment: str,
+    employee_count: int | None = None,
+) -> Customer:
+    domain = domain.strip().lower()
+    if Customer.objects.filter(organization=organization, domain=domain).exists():
+        raise ValidationError({"domain": f"A customer with domain {domain} already exists."})
+    customer = Customer(
+        organization=organization,
+        name=name.strip(),
+        domain=domain,
+        country=country.strip().upper(),
+        segment=segment,
+        employee_count=employee_count,
+    )
+    customer.full_clean()
+    customer.save()
+    audit_record(actor=actor, action="customer.created", organization_id=organization.pk, target=customer)
+    return customer
+
+
+@transaction.atomic
+def api_client_create(
+    *, actor: User, organization: Organization, name: str, scopes: list[str], roles: list[str]
+) -> tuple[ApiClient, str]:
+    """Create an OAuth2 client-credentials application; returns it and its secret (shown once)."""
+    known_scopes = set(settings.OAUTH2_PROVIDER["SCOPES"])
+    unknown = sorted(set(scopes) - known_scopes)
+    if unknown or not scopes:
+        raise ValidationError({"scopes": f"Choose known scopes; unknown: {', '.join(unknown) or '—'}."})
+    roles = _check_roles(roles)
+    if not roles:
+        raise ValidationError({"roles": "Choose at least one role for the client."})
+    if Role.OWNER in roles:
+        raise ValidationError({"roles": "API clients cannot be owners."})
+    _check_grantable(actor=actor, before=set(), after=set(roles))
+    service_user = User.objects.create_user(
+        email=f"api-client-{secrets.token_hex(6)}@clients.invalid",
+        password=None,
+        display_name=f"API client: {name}",
+        organization=organization,
+        is_service_account=True,
+    )
+    _set_roles(user=service_user, roles=roles)
+    secret = secrets.token_urlsafe(40)
+    application = Application.objects.create(
+        name=name,
+        user=service_user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    client = ApiClient.objects.create(
+        organization=organization,
+        name=name,
+        application=application,
+        service_user=service_user,
+        scopes=sorted(set(scopes)),
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="api_client.created",
+        organization_id=organization.pk,
+        target=client,
+        changes={"scopes": client.scopes, "roles": roles},
+    )
+    return client, secret
+
+
+@transaction.atomic
+def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
+    if client.revoked_at is not None:
+        raise ValidationError({"client": "This client is already revoked."})
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["revoked_at"])
+    client.application.accesstoken_set.all().delete()
+    client.service_user.is_active = False
+    client.service_user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor, action="api_client.revoked", organization_id=client.organization_id, target=client
+    )
+    return client

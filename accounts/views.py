@@ -1,0 +1,396 @@
+"""Home (the Action Center), sign-in and MFA, users and roles, customers, audit log, API clients."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import action_center, imports, mfa, services
+from accounts.capabilities import Capability, can
+from accounts.choices import ActionItemStatus
+from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
+from accounts.forms import (
+    ApiClientForm,
+    CustomerForm,
+    CustomerImportForm,
+    EmailAuthenticationForm,
+    InvitationAcceptForm,
+    InviteForm,
+    RolesForm,
+    TokenForm,
+)
+from accounts.models import (
+    ActionItem,
+    ApiClient,
+    AuditEvent,
+    Customer,
+    Invitation,
+    Organization,
+    PartnerLocation,
+    User,
+)
+from portal.htmx import htmx_partial
+from portal.tenancy import get_visible_or_404
+from portal.uploads import UploadRejected
+from portal.views import TenantDetailView, TenantListView
+
+C = Capability
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+# --- Sign-in and the second factor --------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+def mfa_verify(request):
+    """Second step of sign-in: a code from the authenticator app or a backup code."""
+    if request.user.is_verified():
+        return redirect(_safe_next(request, reverse("accounts:home")))
+    if not mfa.has_confirmed_device(request.user):
+        return redirect(
+            f"{reverse('accounts:mfa-setup')}?next={_safe_next(request, reverse('accounts:home'))}"
+        )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request, reverse("accounts:home")))
+        form.add_error(
+            "token", "That code is not valid. Use the current code from your app or an unused backup code."
+        )
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def mfa_setup(request):
+    """Enrol an authenticator app: scan the QR code, confirm with one code, keep the backup codes."""
+    if mfa.has_confirmed_device(request.user) and not request.user.is_verified():
+        return redirect("accounts:mfa-verify")
+    device = None
+    device_id = request.session.get("mfa_enrolment_device")
+    if device_id:
+        device = TOTPDevice.objects.filter(pk=device_id, user=request.user, confirmed=False).first()
+    if device is None:
+        device = mfa.totp_enrolment_start(user=request.user)
+        request.session["mfa_enrolment_device"] = device.pk
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.totp_enrolment_confirm(user=request.user, device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            request.session.pop("mfa_enrolment_device", None)
+            otp_login(request, device)
+            return render(
+                request,
+                "accounts/mfa_backup_codes.html",
+                {"codes": codes, "next": _safe_next(request, reverse("accounts:home"))},
+            )
+        form.add_error(
+            "token", "That code doesn't match. Check the time on your phone and try the next code."
+        )
+    context = {
+        "form": form,
+        "qr_svg": mfa.totp_qr_svg(device),
+        "secret": mfa.totp_secret_base32(device),
+        "next": _safe_next(request, ""),
+    }
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+@require_POST
+def mfa_backup_codes_regenerate(request):
+    codes = mfa.backup_codes_regenerate(user=request.user)
+    return render(
+        request, "accounts/mfa_backup_codes.html", {"codes": codes, "next": reverse("accounts:profile")}
+    )
+
+
+def profile(request):
+    return render(request, "accounts/profile.html", {"roles": sorted(request.user.role_codes)})
+
+
+# --- Home: the Action Center ----------------------------------------------------------------------
+
+_SEVERITY_ORDER = Case(
+    When(severity="high", then=Value(0)),
+    When(severity="medium", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def home(request):
+    queryset = ActionItem.objects.visible_to(request.user)
+    params = request.GET.copy()
+    if not params.get("status"):
+        params.setlist("status", [ActionItemStatus.OPEN])
+    item_filter = ActionItemFilter(params, queryset=queryset, request=request)
+    items = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at")[:200]
+    template = "accounts/_action_items.html" if htmx_partial(request) else "accounts/home.html"
+    counts = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
+    return render(request, template, {"items": items, "filter": item_filter, "counts": counts})
+
+
+@require_POST
+def action_item_transition(request, pk: int, transition: str):
+    functions = {
+        "done": action_center.action_item_mark_done,
+        "dismiss": action_center.action_item_dismiss,
+        "snooze": action_center.action_item_snooze,
+    }
+    if transition not in functions:
+        raise PermissionDenied("Unknown action.")
+    item = get_visible_or_404(ActionItem, request.user, pk=pk)
+    error = None
+    try:
+        item = functions[transition](actor=request.user, item=item)
+    except ValidationError as exc:
+        error = "; ".join(exc.messages)
+    if htmx_partial(request):
+        return render(request, "accounts/_action_item.html", {"item": item, "error": error})
+    if error:
+        messages.error(request, error)
+    return redirect("accounts:home")
+
+
+# --- Organization, users and roles ----------------------------------------------------------------
+
+
+def organization_detail(request):
+    if not can(request.user, C.ACCOUNT_VIEW):
+        raise PermissionDenied
+    organization = get_visible_or_404(Organization, request.user, pk=request.user.organization_id)
+    locations = PartnerLocation.objects.visible_to(request.user)
+    return render(
+        request, "accounts/organization.html", {"organization": organization, "locations": locations}
+    )
+
+
+class UserListView(TenantListView):
+    model = User
+    capability = C.USERS_VIEW
+    filterset_class = UserFilter
+    template_name = "accounts/user_list.html"
+    partial_template_name = "accounts/_user_table.html"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("role_assignments")
+
+
+class UserDetailView(TenantDetailView):
+    model = User
+    capability = C.USERS_VIEW
+    template_name = "accounts/user_detail.html"
+    context_object_name = "member"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        member = self.object
+        context["form"] = kwargs.get("form") or RolesForm(initial={"roles": sorted(member.role_codes)})
+        context["can_manage"] = can(self.request.user, C.USERS_MANAGE) and not member.is_service_account
+        context["audit"] = AuditEvent.objects.visible_to(self.request.user).filter(
+            target_type="accounts.user", target_id=str(member.pk)
+        )[:20]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not can(request.user, C.USERS_MANAGE):
+            raise PermissionDenied("Only account or user management admins change roles.")
+        self.object = self.get_object()
+        form = RolesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.user_roles_change(
+                    actor=request.user, user=self.object, roles=form.cleaned_data["roles"]
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"Roles of {self.object} saved.")
+                return redirect("accounts:user-detail", pk=self.object.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def user_invite(request):
+    if not can(request.user, C.USERS_MANAGE):
+        raise PermissionDenied
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.user_invite(
+                actor=request.user, organization=request.user.organization, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            link = request.build_absolute_uri(reverse("accounts:invitation-accept", args=[invitation.token]))
+            messages.success(request, f"Invitation sent to {invitation.email}. Link: {link}")
+            return redirect("accounts:user-list")
+    invitations = Invitation.objects.visible_to(request.user).filter(accepted_at__isnull=True)
+    return render(request, "accounts/user_invite.html", {"form": form, "invitations": invitations})
+
+
+def invitation_accept(request, token: str):
+    invitation = (
+        Invitation.objects.filter(token=token, accepted_at__isnull=True)
+        .select_related("organization")
+        .first()
+    )
+    form = InvitationAcceptForm(
+        request.POST or None, initial={"display_name": getattr(invitation, "display_name", "")}
+    )
+    if invitation is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                token=token,
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Your account is ready. Sign in, then set up your authenticator app.")
+            return redirect("accounts:login")
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+class AuditEventListView(TenantListView):
+    model = AuditEvent
+    capability = C.AUDIT_VIEW
+    filterset_class = AuditEventFilter
+    template_name = "accounts/audit_list.html"
+    partial_template_name = "accounts/_audit_table.html"
+
+
+# --- Customers ------------------------------------------------------------------------------------
+
+
+class CustomerListView(TenantListView):
+    model = Customer
+    capability = C.CUSTOMERS_VIEW
+    filterset_class = CustomerFilter
+    template_name = "accounts/customer_list.html"
+    partial_template_name = "accounts/_customer_table.html"
+
+
+class CustomerDetailView(TenantDetailView):
+    model = Customer
+    capability = C.CUSTOMERS_VIEW
+    template_name = "accounts/customer_detail.html"
+
+
+def customer_create(request):
+    if not can(request.user, C.CUSTOMERS_MANAGE):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                actor=request.user, organization=request.user.organization, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("accounts:customer-detail", pk=customer.pk)
+    return render(request, "accounts/customer_form.html", {"form": form})
+
+
+def customer_import(request):
+    if not can(request.user, C.CUSTOMERS_MANAGE):
+        raise PermissionDenied
+    form = CustomerImportForm(request.POST or None, request.FILES or None)
+    rejection = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = imports.customers_import_validate(organization=request.user.organization, upload=upload)
+        except UploadRejected as exc:
+            rejection = exc
+        else:
+            job = imports.customers_import_start(
+                actor=request.user, organization=request.user.organization, rows=rows, file_name=upload.name
+            )
+            return redirect("portal:job-detail", pk=job.pk)
+    return render(request, "accounts/customer_import.html", {"form": form, "rejection": rejection})
+
+
+# --- API clients ----------------------------------------------------------------------------------
+
+
+class ApiClientListView(TenantListView):
+    model = ApiClient
+    capability = C.API_CLIENTS_MANAGE
+    template_name = "accounts/api_client_list.html"
+
+
+def api_client_create(request):
+    if not can(request.user, C.API_CLIENTS_MANAGE):
+        raise PermissionDenied
+    form = ApiClientForm(request.POST or None, scopes=settings.OAUTH2_PROVIDER["SCOPES"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            client, secret = services.api_client_create(
+                actor=request.user, organization=request.user.organization, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return render(
+                request,
+                "accounts/api_client_created.html",
+                {
+                    "client": client,
+                    "secret": secret,
+                    "token_url": request.build_absolute_uri(reverse("oauth2_provider:token")),
+                },
+            )
+    return render(request, "accounts/api_client_form.html", {"form": form})
+
+
+@require_POST
+def api_client_revoke(request, pk: int):
+    if not can(request.user, C.API_CLIENTS_MANAGE):
+        raise PermissionDenied
+    client = get_visible_or_404(ApiClient, request.user, pk=pk)
+    try:
+        services.api_client_revoke(actor=request.user, client=client)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, f"{client.name} is revoked; its tokens no longer work.")
+    return redirect("accounts:api-client-list")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CosellConfig(AppConfig):
+    name = "cosell"
+    verbose_name = "Co-sell"

@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "organization", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["organization"]
+    readonly_fields = [f.name for f in JobRun._meta.fields]
+
+    @admin.display(description="Progress")
+    def progress(self, obj: JobRun):
+        return format_html("{} / {} ({}%)", obj.done, obj.total, obj.percent)
+
+
+@admin.register(HistoryEvent)
+class HistoryEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "content_type", "object_id", "from_status", "to_status", "actor_label"]
+    list_filter = ["content_type", "to_status"]
+    search_fields = ["object_id", "actor_label", "note"]
+    readonly_fields = [f.name for f in HistoryEvent._meta.fields]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "organization", "events", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization"]
+    exclude = ["secret"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "endpoint", "status", "attempts", "response_status"]
+    list_filter = ["status", "event"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]

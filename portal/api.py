@@ -1,0 +1,199 @@
+"""The REST API base every workspace builds on (design §5).
+
+- Authentication, permissions, pagination, throttling (portal.api_policy): OAuth2
+  client-credentials tokens bound to one organization, or the browser session of a person who
+  passed the second factor; cursor pagination; one rate budget per organization.
+- `TenantViewSet`: rows only through `Model.objects.visible_to(user)`; capability and scope checks.
+- Cursor pagination, problem+json errors, per-organization throttling, Idempotency-Key on POST.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, status, viewsets
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from portal.models import IdempotencyKey
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+# --- Errors as problem+json (RFC 9457) -----------------------------------------------------------
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = exceptions.ValidationError({"non_field_errors": ["This conflicts with an existing record."]})
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    problem: dict[str, Any] = {
+        "type": f"https://partner-portal.example/problems/{_problem_code(exc)}",
+        "title": _problem_title(response.status_code),
+        "status": response.status_code,
+        "code": _problem_code(exc),
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        problem["detail"] = "The request has invalid fields."
+        problem["errors"] = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+    else:
+        problem["detail"] = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+    request = context.get("request")
+    if request is not None:
+        problem["instance"] = request.get_full_path()
+    response.data = problem
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _problem_code(exc) -> str:
+    codes = getattr(exc, "default_code", None) or "error"
+    return str(codes)
+
+
+def _problem_title(status_code: int) -> str:
+    from http import HTTPStatus  # noqa: PLC0415 - only needed on the error path
+
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+# --- Idempotency-Key --------------------------------------------------------------------------
+
+
+class _Replay(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class IdempotencyMixin:
+    """A POST repeated with the same Idempotency-Key gets the first answer; nothing runs twice."""
+
+    idempotency_header = "HTTP_IDEMPOTENCY_KEY"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = None
+        key = request.META.get(self.idempotency_header)
+        if request.method != "POST" or not key:
+            return
+        if len(key) > 255:
+            raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        fingerprint = hashlib.sha256(
+            request.method.encode()
+            + request.path.encode()
+            + json.dumps(request.data, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    user=request.user,
+                    key=key,
+                    method=request.method,
+                    path=request.path,
+                    fingerprint=fingerprint,
+                )
+        except IntegrityError:
+            record = IdempotencyKey.objects.get(user=request.user, key=key)
+            if record.fingerprint != fingerprint:
+                raise exceptions.ValidationError(
+                    {"Idempotency-Key": ["This key was used with a different request."]}
+                ) from None
+            if record.response_status is None:
+                raise exceptions.APIException(
+                    "A request with this Idempotency-Key is still in progress.", code="conflict"
+                ) from None
+            raise _Replay(
+                Response(
+                    record.response_body,
+                    status=record.response_status,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            ) from None
+        self._idempotency_record = record
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        record = getattr(self, "_idempotency_record", None)
+        if record is not None:
+            if response.status_code >= 500:
+                record.delete()
+            else:
+                IdempotencyKey.objects.filter(pk=record.pk).update(
+                    response_status=response.status_code, response_body=response.data
+                )
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class PortalAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "POST":
+            parameters = [
+                *parameters,
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Repeat a POST safely: the first answer is returned again.",
+                ),
+            ]
+        return parameters
+
+
+# --- The base viewset ---------------------------------------------------------------------------
+
+
+class TenantViewSet(IdempotencyMixin, viewsets.GenericViewSet):
+    """Every API resource of a partner-owned model extends this.
+
+    Subclasses set `model` (never `queryset`): rows come only from `visible_to(request.user)`.
+    """
+
+    model: Any = None
+    select_related: tuple[str, ...] = ()
+    capabilities: dict[str, str] = {}
+
+    def get_queryset(self):
+        queryset = self.model.objects.visible_to(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        return queryset
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except (DjangoValidationError, ValueError) as exc:
+            raise Http404 from exc
+
+    def call_service(self, function, **kwargs):
+        """Run a service; its ValidationError/PermissionDenied become 400/403 problems."""
+        try:
+            return function(**kwargs)
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+def created(data: Any) -> Response:
+    return Response(data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider import urls as oauth2_urls
+
+from accounts.api import router as accounts_router
+from portal import views
+from portal.admin_site import protect_admin_with_otp
+from portal.api_views import router as portal_router
+
+protect_admin_with_otp(admin.site)
+
+portal_patterns = (
+    [
+        path("status/", views.status_page, name="status"),
+        path("status/health/", views.status_health, name="health"),
+        path("jobs/", views.JobListView.as_view(), name="job-list"),
+        path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+        path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
+    ],
+    "portal",
+)
+
+# Each workspace registers its API router here: /api/v1/<app>/<resource>/.
+api_v1 = [
+    path("accounts/", include(accounts_router.urls)),
+    path("portal/", include(portal_router.urls)),
+]
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include(portal_patterns)),
+    path("incentives/", include("incentives.urls")),
+    path("earnings/", include("earnings.urls")),
+    path("membership/", include("membership.urls")),
+    path("cosell/", include("cosell.urls")),
+    path("security/", include("security.urls")),
+    path("commerce/", include("commerce.urls")),
+    path("admin/", admin.site.urls),
+    path("o/", include(oauth2_urls, namespace="oauth2_provider")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,116 @@
+"""Shared view pieces: tenant-scoped list/detail views, the status page and the job pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.generic import DetailView, ListView
+
+from accounts.capabilities import Capability, can
+from portal.htmx import htmx_partial
+from portal.models import JobRun
+from portal.status import run_checks
+from portal.tenancy import get_visible_or_404
+
+
+class CapabilityRequiredMixin:
+    """Refuses (403) people whose roles lack `capability`; the same table the API uses."""
+
+    capability: str | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.capability and not can(request.user, self.capability):
+            raise PermissionDenied("Your roles don't allow this page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class TenantListView(CapabilityRequiredMixin, ListView):
+    """A filtered, paginated list of the user's organization's rows.
+
+    One view, two renderings: htmx requests get `partial_template_name` (the table only).
+    """
+
+    filterset_class: Any = None
+    partial_template_name: str | None = None
+    paginate_by = 50
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        queryset = self.model.objects.visible_to(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        self.filterset = None
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
+            queryset = self.filterset.qs
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+    def get_template_names(self):
+        if self.partial_template_name and htmx_partial(self.request):
+            return [self.partial_template_name]
+        return super().get_template_names()
+
+
+class TenantDetailView(CapabilityRequiredMixin, DetailView):
+    """One row of the user's organization; any other row is a 404."""
+
+    select_related: tuple[str, ...] = ()
+
+    def get_object(self, queryset=None):
+        queryset = self.model.objects.all()
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+
+
+def status_page(request):
+    return render(request, "portal/status.html", {"checks": run_checks()})
+
+
+def status_health(request):
+    """Liveness for load balancers and docker-compose: 200 when the database and Redis answer."""
+    checks = run_checks(include_workers=request.GET.get("workers") == "1")
+    healthy = all(check.ok for check in checks)
+    body = {"status": "ok" if healthy else "error", "checks": {c.name: c.ok for c in checks}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+class JobListView(TenantListView):
+    model = JobRun
+    capability = Capability.JOBS_VIEW
+    template_name = "portal/job_list.html"
+    paginate_by = 50
+
+
+class JobDetailView(TenantDetailView):
+    model = JobRun
+    capability = Capability.JOBS_VIEW
+    template_name = "portal/job_detail.html"
+
+
+class JobProgressView(TenantDetailView):
+    """The htmx progress bar: polled until the run finishes."""
+
+    model = JobRun
+    capability = Capability.JOBS_VIEW
+    template_name = "portal/_job_progress.html"
+    context_object_name = "job"
+
+
+def workspace_coming(request, *, workspace: str, title: str, summary: str):
+    return render(
+        request,
+        "portal/coming.html",
+        {"workspace": workspace, "title": title, "summary": summary},
+    )
