@@ -39,7 +39,7 @@ from accounts.models import (
     User,
 )
 from portal.htmx import htmx_partial
-from portal.tenancy import get_visible_or_404
+from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import TenantDetailView, TenantListView
 
@@ -155,6 +155,7 @@ def home(request):
     return render(request, template, {"items": items, "filter": item_filter, "counts": counts})
 
 
+@tenant_route(ActionItem, transition="done")
 @require_POST
 def action_item_transition(request, pk: int, transition: str):
     functions = {
@@ -371,6 +372,7 @@ def api_client_create(request):
     return render(request, "accounts/api_client_form.html", {"form": form})
 
 
+@tenant_route(ApiClient)
 @require_POST
 def api_client_revoke(request, pk: int):
     if not can(request.user, C.API_CLIENTS_MANAGE):

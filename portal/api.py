@@ -162,6 +162,53 @@ class PortalAutoSchema(AutoSchema):
         return parameters
 
 
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem: what went wrong, and for bad input, each field's errors.",
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_PROBLEMS = {
+    "400": "The request has invalid fields; `errors` names each one.",
+    "401": "No valid token or verified session.",
+    "403": "The token's scopes or the caller's roles don't allow this.",
+    "404": "No such object in your organization.",
+    "429": "Too many requests for your organization; retry later.",
+}
+
+
+def add_problem_responses(result, generator, request, public):
+    """drf-spectacular hook: document the problem+json answers every operation can give."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+    reference = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            codes = ["401", "403", "429"]
+            if method in ("post", "put", "patch") or operation.get("parameters"):
+                codes.append("400")
+            if "{" in path or method == "post":
+                codes.append("404")
+            if method == "post" and "{" not in path:
+                codes.append("400")
+            for code in codes:
+                operation["responses"].setdefault(
+                    code,
+                    {
+                        "description": _PROBLEMS[code],
+                        "content": {PROBLEM_CONTENT_TYPE: {"schema": reference}},
+                    },
+                )
+    return result
+
+
 # --- The base viewset ---------------------------------------------------------------------------
 
 

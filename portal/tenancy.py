@@ -61,3 +61,18 @@ def get_visible_or_404(queryset_or_model: Any, user: Any, **lookup: Any) -> Any:
         return queryset.visible_to(user).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(f"No {queryset.model._meta.verbose_name} matches the given query.") from exc
+
+
+def tenant_route(model: type[models.Model], **sample_kwargs: str):
+    """Mark a function view that acts on one `model` row by its `pk` URL argument.
+
+    The tenant-isolation test reads this to prove another organization's row answers 404;
+    `sample_kwargs` fills the route's other URL arguments.
+    """
+
+    def decorate(view):
+        view.tenant_model = model
+        view.tenant_sample_kwargs = sample_kwargs
+        return view
+
+    return decorate

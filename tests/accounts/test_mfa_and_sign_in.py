@@ -1,0 +1,106 @@
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import mfa
+from accounts.models import AuditEvent
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def test_a_new_user_enrols_totp_and_gets_backup_codes(client, org_a):
+    user = UserFactory(organization=org_a)
+    response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.get(reverse("accounts:home"))
+    assert response["Location"].startswith(reverse("accounts:mfa-verify"))
+    response = client.get(reverse("accounts:mfa-verify"), follow=True)
+    assert b"<svg" in response.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(reverse("accounts:mfa-setup"), {"token": _code(device)})
+    assert response.status_code == 200
+    assert len(response.context["codes"]) == 10
+    assert client.get(reverse("accounts:home")).status_code == 200
+    assert AuditEvent.objects.filter(actor=user, action="mfa.totp_enrolled").exists()
+
+
+def test_a_wrong_code_does_not_enrol(client, org_a):
+    user = UserFactory(organization=org_a)
+    client.force_login(user)
+    client.get(reverse("accounts:mfa-setup"))
+    response = client.post(reverse("accounts:mfa-setup"), {"token": "000000"})
+    assert "doesn&#x27;t match" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def test_a_backup_code_works_once(client, org_a):
+    user = UserFactory(organization=org_a)
+    TOTPDevice.objects.create(user=user, confirmed=True)
+    codes = mfa.backup_codes_regenerate(user=user)
+    client.force_login(user)
+    response = client.post(reverse("accounts:mfa-verify"), {"token": codes[0]})
+    assert response.status_code == 302
+    client.logout()
+    client.force_login(user)
+    response = client.post(reverse("accounts:mfa-verify"), {"token": codes[0]})
+    assert response.status_code == 200
+    assert StaticToken.objects.filter(device=StaticDevice.objects.get(user=user)).count() == 9
+
+
+def test_the_admin_refuses_staff_without_a_second_factor(client, db):
+    staff = UserFactory(organization=None, is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    response = client.get("/admin/")
+    assert response["Location"].startswith(reverse("accounts:mfa-verify"))
+
+
+def test_the_admin_opens_for_verified_staff(db, verified_client):
+    staff = UserFactory(organization=None, is_staff=True, is_superuser=True)
+    assert verified_client(staff).get("/admin/accounts/user/").status_code == 200
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_repeated_wrong_passwords_lock_the_account_out(client, org_a):
+    user = UserFactory(organization=org_a)
+    for _ in range(3):
+        client.post(reverse("accounts:login"), {"username": user.email, "password": "wrong"})
+    response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many failed sign-ins" in response.content
+    assert AuditEvent.objects.filter(action="user.sign_in_failed").count() >= 3
+
+
+def test_api_clients_cannot_sign_in_to_pages(client, org_a):
+    user = UserFactory(organization=org_a, is_service_account=True)
+    response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert b"API clients cannot sign in" in response.content
+
+
+def test_sessions_expire_when_idle(settings):
+    assert settings.SESSION_COOKIE_AGE == 3600
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, org_a, mailoutbox):
+    user = UserFactory(organization=org_a)
+    client.post(reverse("accounts:password-reset"), {"email": user.email})
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    response = client.get(path, follow=True)
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"new_password1": "Brand-New-Pass-2026", "new_password2": "Brand-New-Pass-2026"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Brand-New-Pass-2026")

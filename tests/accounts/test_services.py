@@ -1,0 +1,160 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from accounts import services
+from accounts.action_center import (
+    action_item_dismiss,
+    action_item_mark_done,
+    action_item_raise,
+    action_item_resolve,
+    action_item_snooze,
+)
+from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.models import ActionItem, AuditEvent, Invitation, User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_invites_and_the_invitee_joins_with_the_invited_roles(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.user_invite(
+            actor=alice,
+            organization=alice.organization,
+            email="New.Person@Alpha.example",
+            roles=[Role.REFERRALS_USER],
+        )
+    assert len(mail.outbox) == 1
+    assert invitation.token in mail.outbox[0].body
+    user = services.invitation_accept(
+        token=invitation.token, password="A-Long-Enough-Pass-42", display_name="New"
+    )
+    assert user.email == "new.person@alpha.example"
+    assert user.organization == alice.organization
+    assert user.role_codes == {"referrals_user"}
+    assert AuditEvent.objects.filter(action="user.invited", organization=alice.organization).exists()
+    with pytest.raises(ValidationError, match="already used"):
+        services.invitation_accept(token=invitation.token, password="A-Long-Enough-Pass-42")
+
+
+def test_it_refuses_a_second_open_invitation_for_the_same_email(alice):
+    services.user_invite(
+        actor=alice, organization=alice.organization, email="x@alpha.example", roles=["developer"]
+    )
+    with pytest.raises(ValidationError, match="open invitation"):
+        services.user_invite(
+            actor=alice, organization=alice.organization, email="x@alpha.example", roles=["developer"]
+        )
+    assert Invitation.objects.count() == 1
+
+
+def test_it_refuses_unknown_roles(alice):
+    with pytest.raises(ValidationError, match="Unknown role"):
+        services.user_invite(
+            actor=alice, organization=alice.organization, email="y@alpha.example", roles=["wizard"]
+        )
+
+
+def test_it_audits_a_role_change_with_before_and_after(alice):
+    member = UserFactory(organization=alice.organization, roles=[Role.INCENTIVES_USER])
+    services.user_roles_change(actor=alice, user=member, roles=[Role.REFERRALS_ADMIN])
+    event = AuditEvent.objects.get(action="user.roles_changed")
+    assert event.actor == alice
+    assert event.changes == {"roles": [["incentives_user"], ["referrals_admin"]]}
+
+
+def test_only_an_owner_grants_ownership(org_a):
+    admin = UserFactory(organization=org_a, roles=[Role.ACCOUNT_ADMIN])
+    member = UserFactory(organization=org_a)
+    with pytest.raises(ValidationError, match="Only an owner"):
+        services.user_roles_change(actor=admin, user=member, roles=[Role.OWNER])
+
+
+def test_only_a_global_admin_assigns_the_compliance_admin(org_a):
+    admin = UserFactory(organization=org_a, roles=[Role.ACCOUNT_ADMIN])
+    member = UserFactory(organization=org_a)
+    with pytest.raises(ValidationError, match="Global admin"):
+        services.user_roles_change(actor=admin, user=member, roles=[Role.COMPLIANCE_ADMIN])
+
+
+def test_an_organization_keeps_one_owner(alice):
+    with pytest.raises(ValidationError, match="at least one owner"):
+        services.user_roles_change(actor=alice, user=alice, roles=[Role.GLOBAL_ADMIN])
+
+
+def test_roles_never_change_across_organizations(alice, charlie):
+    with pytest.raises(ValidationError):
+        services.user_roles_change(actor=alice, user=charlie, roles=[Role.DEVELOPER])
+
+
+def test_the_action_center_asks_for_a_compliance_admin_until_one_is_assigned(alice):
+    services.compliance_admin_check(organization_id=alice.organization_id)
+    item = ActionItem.objects.get(code=ActionItemCode.COMPLIANCE_ADMIN_MISSING)
+    assert item.status == ActionItemStatus.OPEN
+    member = UserFactory(organization=alice.organization)
+    services.user_roles_change(actor=alice, user=member, roles=[Role.COMPLIANCE_ADMIN])
+    item.refresh_from_db()
+    assert item.status == ActionItemStatus.RESOLVED
+
+
+def test_raising_an_item_twice_keeps_one_and_reopens_it_when_the_cause_returns(org_a):
+    kwargs = dict(
+        organization_id=org_a.pk, code=ActionItemCode.GDAP_EXPIRING, dedupe_key="gdap-1", title="Expiring"
+    )
+    first = action_item_raise(**kwargs)
+    second = action_item_raise(**{**kwargs, "title": "Expiring soon"})
+    assert first.pk == second.pk
+    assert ActionItem.objects.get().title == "Expiring soon"
+    assert action_item_resolve(organization_id=org_a.pk, dedupe_key="gdap-1") == 1
+    action_item_raise(**kwargs)
+    assert ActionItem.objects.get().status == ActionItemStatus.OPEN
+
+
+def test_high_items_cannot_be_dismissed_or_snoozed(alice):
+    item = action_item_raise(
+        organization_id=alice.organization_id,
+        code=ActionItemCode.TAX_PROFILE_MISSING,
+        dedupe_key="tax",
+        title="Tax",
+        severity=Severity.HIGH,
+    )
+    with pytest.raises(ValidationError):
+        action_item_dismiss(actor=alice, item=item)
+    with pytest.raises(ValidationError):
+        action_item_snooze(actor=alice, item=item)
+    action_item_mark_done(actor=alice, item=item)
+    item.refresh_from_db()
+    assert (item.status, item.resolved_by) == (ActionItemStatus.RESOLVED, alice)
+
+
+def test_a_dismissed_item_stays_dismissed_when_raised_again(alice):
+    kwargs = dict(
+        organization_id=alice.organization_id, code="REFERRAL_EXPIRING", dedupe_key="ref-1", title="R"
+    )
+    action_item_dismiss(actor=alice, item=action_item_raise(**kwargs))
+    action_item_raise(**kwargs)
+    assert ActionItem.objects.get().status == ActionItemStatus.DISMISSED
+
+
+def test_an_api_client_gets_a_service_identity_in_its_organization(alice):
+    client, secret = services.api_client_create(
+        actor=alice,
+        organization=alice.organization,
+        name="ERP sync",
+        scopes=["accounts:read"],
+        roles=[Role.ACCOUNT_ADMIN],
+    )
+    assert len(secret) > 30
+    assert client.service_user.organization == alice.organization
+    assert client.service_user.is_service_account
+    assert not client.service_user.has_usable_password()
+    services.api_client_revoke(actor=alice, client=client)
+    assert not User.objects.get(pk=client.service_user.pk).is_active
+
+
+def test_an_api_client_cannot_get_an_unknown_scope(alice):
+    with pytest.raises(ValidationError, match="scopes"):
+        services.api_client_create(
+            actor=alice, organization=alice.organization, name="x", scopes=["everything"], roles=["developer"]
+        )

@@ -1,0 +1,120 @@
+"""Shared fixtures: three people (Alice the owner, Bob a read-only member of her organization,
+Charlie an admin of another organization), verified browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from oauth2_provider.models import AccessToken, Application
+from rest_framework.test import APIClient
+
+from accounts.choices import Role
+from accounts.models import ApiClient
+from portal.celery import app as celery_app
+from tests.factories import OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run inline in unit tests; tests of real workers start their own worker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    from django.core.cache import cache  # noqa: PLC0415 - after settings are configured
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganizationFactory(legal_name="Alpha Partners GmbH")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganizationFactory(legal_name="Beta Partners Ltd")
+
+
+@pytest.fixture
+def alice(org_a):
+    return UserFactory(organization=org_a, email="alice@alpha.example", roles=[Role.OWNER, Role.GLOBAL_ADMIN])
+
+
+@pytest.fixture
+def bob(org_a):
+    return UserFactory(organization=org_a, email="bob@alpha.example", roles=[Role.INCENTIVES_USER])
+
+
+@pytest.fixture
+def charlie(org_b):
+    return UserFactory(
+        organization=org_b, email="charlie@beta.example", roles=[Role.OWNER, Role.GLOBAL_ADMIN]
+    )
+
+
+def confirm_totp(user) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+def verified_session(user, client: Client | None = None) -> Client:
+    """A browser session that signed in and passed the second factor."""
+    client = client or Client()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or confirm_totp(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def verified_client():
+    return verified_session
+
+
+def token_for(organization, *, scopes=("accounts:read", "accounts:write"), roles=(Role.GLOBAL_ADMIN,)):
+    """An API client of `organization` and a client-credentials access token for it."""
+    user = UserFactory(organization=organization, is_service_account=True, roles=list(roles))
+    application = Application.objects.create(
+        name="integration",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    ApiClient.objects.create(
+        organization=organization,
+        name="integration",
+        application=application,
+        service_user=user,
+        scopes=list(scopes),
+    )
+    return AccessToken.objects.create(
+        user=None,
+        application=application,
+        token=secrets.token_urlsafe(30),
+        expires=timezone.now() + timedelta(hours=1),
+        scope=" ".join(scopes),
+    )
+
+
+@pytest.fixture
+def api_for():
+    def make(organization, **kwargs) -> APIClient:
+        token = token_for(organization, **kwargs)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+        return client
+
+    return make

@@ -1,0 +1,106 @@
+"""A user of organization B can neither read nor change organization A's rows, on any route.
+
+The routes come from the URLconf itself, so a workspace is covered the moment it registers a
+route: a new object route whose model has no factory in tests.factories.FACTORIES fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.forms.models import model_to_dict
+
+from accounts.choices import Role
+from portal.api import TenantViewSet
+from tests.contracts.routes import api_list_routes, object_routes
+from tests.factories import FACTORIES, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+OBJECT_ROUTES = object_routes()
+LIST_ROUTES = api_list_routes()
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _id(route) -> str:
+    return route.name or route.pattern
+
+
+def _snapshot(obj):
+    obj.refresh_from_db()
+    return model_to_dict(obj)
+
+
+@pytest.fixture
+def outsider(org_b):
+    return UserFactory(organization=org_b, roles=[Role.OWNER, Role.GLOBAL_ADMIN, Role.ADMIN_AGENT])
+
+
+def test_the_walk_finds_the_routes():
+    names = {route.name for route in OBJECT_ROUTES}
+    assert {"accounts:user-detail", "accounts:customer-detail", "portal:job-detail"} <= names
+    assert any(route.is_api for route in OBJECT_ROUTES)
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=_id)
+def test_every_object_route_names_a_model_with_a_factory(route):
+    assert route.model is not None, f"{route.pattern}: declare `model` (or @tenant_route) on the view"
+    assert route.model in FACTORIES, f"add {route.model.__name__} to tests.factories.FACTORIES"
+
+
+@pytest.mark.parametrize("route", [r for r in OBJECT_ROUTES if r.is_api], ids=_id)
+def test_every_api_route_reads_through_the_tenant_viewset(route):
+    viewset = route.viewset
+    assert issubclass(viewset, TenantViewSet)
+    assert getattr(viewset, "queryset", None) is None, "use `model`, never `queryset`"
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=_id)
+def test_another_organizations_object_is_a_404_for_every_method(
+    route, org_a, outsider, verified_client, api_for
+):
+    target = FACTORIES[route.model](org_a)
+    before = _snapshot(target)
+    sample = getattr(route.callback, "tenant_sample_kwargs", {})
+    path = route.path_for(pk=target.pk, **{k: sample.get(k, "x") for k in route.kwargs if k != "pk"})
+    if route.is_api:
+        client = api_for(
+            outsider.organization, scopes=_all_scopes(), roles=(Role.GLOBAL_ADMIN, Role.ADMIN_AGENT)
+        )
+        methods = [m for m in route.callback.actions]
+    else:
+        client = verified_client(outsider)
+        methods = ["get", "post"]
+    statuses = {}
+    for method in methods:
+        response = getattr(client, method)(path, {} if method == "get" else None)
+        statuses[method] = response.status_code
+    # 405 means the route has no such method at all; every method it has must answer 404.
+    assert set(statuses.values()) <= {404, 405}, f"{path}: {statuses}"
+    assert 404 in statuses.values(), f"{path}: {statuses}"
+    assert _snapshot(target) == before, f"{path}: organization A's row changed"
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=_id)
+def test_lists_never_include_another_organizations_rows(route, org_a, org_b, api_for):
+    model = route.model
+    if model is None:
+        pytest.skip("not a model list (a published reference table)")
+    assert model in FACTORIES, f"add {model.__name__} to tests.factories.FACTORIES"
+    theirs = FACTORIES[model](org_a)
+    mine = FACTORIES[model](org_b)
+    response = api_for(org_b, scopes=_all_scopes(), roles=(Role.GLOBAL_ADMIN, Role.ADMIN_AGENT)).get(
+        route.path_for()
+    )
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) else body
+    ids = {row.get("id") for row in rows}
+    assert theirs.pk not in ids
+    if model is not type(org_b):
+        assert mine.pk in ids or len(rows) == 50
+
+
+def _all_scopes():
+    from django.conf import settings  # noqa: PLC0415
+
+    return tuple(settings.OAUTH2_PROVIDER["SCOPES"])
