@@ -209,7 +209,7 @@ def _action_items(organization: Organization) -> None:
         dedupe_key="nce-migration-wave",
         severity=Severity.LOW,
         title="Plan the migration of legacy subscriptions to new commerce",
-        body="Subscriptions still on legacy offers move in the vendor-led wave; migrate first to keep control.",
+        body="Legacy subscriptions move in the vendor-led wave; migrate first to keep control.",
         due_at=now + timedelta(days=60),
         target_url="/commerce/",
         audience_roles=[Role.ADMIN_AGENT],

@@ -1,23 +1,10 @@
 """FilterSets shared by the accounts pages and the API (one definition, same parameter names)."""
 
 import django_filters
-from django.db.models import Q
 
 from accounts.choices import ActionItemStatus, CustomerSegment, Role, Severity
 from accounts.models import ActionItem, AuditEvent, Customer, User
-
-
-class SearchFilterSet(django_filters.FilterSet):
-    """Adds `q`, a case-insensitive search over `search_fields`."""
-
-    search_fields: tuple[str, ...] = ()
-    q = django_filters.CharFilter(method="filter_search", label="Search")
-
-    def filter_search(self, queryset, name, value):
-        condition = Q()
-        for field in self.search_fields:
-            condition |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(condition)
+from portal.filters import IsoDateTimeFilter, SearchFilterSet
 
 
 class UserFilter(SearchFilterSet):
@@ -48,7 +35,7 @@ class ActionItemFilter(SearchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     code = django_filters.CharFilter()
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
 
     class Meta:
         model = ActionItem
@@ -59,8 +46,8 @@ class AuditEventFilter(SearchFilterSet):
     search_fields = ("actor_label", "action", "target_label")
     action = django_filters.CharFilter(lookup_expr="istartswith")
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="at", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

@@ -93,8 +93,8 @@ class IdempotencyMixin:
         key = request.META.get(self.idempotency_header)
         if request.method != "POST" or not key:
             return
-        if len(key) > 255:
-            raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        if len(key) > 255 or not key.isprintable():
+            raise exceptions.ValidationError({"Idempotency-Key": ["Use 1 to 255 printable characters."]})
         fingerprint = hashlib.sha256(
             request.method.encode()
             + request.path.encode()
@@ -119,13 +119,12 @@ class IdempotencyMixin:
                 raise exceptions.APIException(
                     "A request with this Idempotency-Key is still in progress.", code="conflict"
                 ) from None
-            raise _Replay(
-                Response(
-                    record.response_body,
-                    status=record.response_status,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            ) from None
+            replay = Response(
+                record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
+            )
+            if record.response_status >= 400:
+                replay.content_type = PROBLEM_CONTENT_TYPE
+            raise _Replay(replay) from None
         self._idempotency_record = record
 
     def handle_exception(self, exc):
@@ -191,13 +190,10 @@ def add_problem_responses(result, generator, request, public):
     reference = {"$ref": "#/components/schemas/Problem"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            codes = ["401", "403", "429"]
-            if method in ("post", "put", "patch") or operation.get("parameters"):
-                codes.append("400")
+            # Any request can be bad input (a garbled cursor, a NUL character): 400 is universal.
+            codes = ["400", "401", "403", "429"]
             if "{" in path or method == "post":
                 codes.append("404")
-            if method == "post" and "{" not in path:
-                codes.append("400")
             for code in codes:
                 operation["responses"].setdefault(
                     code,

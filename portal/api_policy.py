@@ -93,6 +93,13 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 1000
     ordering = "-id"
 
+    def decode_cursor(self, request):
+        # A cursor the client garbled is bad input (400), not a missing resource (404).
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+
 
 class OrganizationRateThrottle(SimpleRateThrottle):
     """One budget per organization, shared by its people and its API clients."""

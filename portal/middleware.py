@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -75,3 +76,46 @@ class RequireVerifiedSecondFactorMiddleware:
             return self.get_response(request)
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('accounts:mfa-verify')}?{query}")
+
+
+class RejectNulBytesMiddleware:
+    """PostgreSQL text can't hold NUL characters: refuse them up front with a clear 400.
+
+    Binary file uploads (multipart bodies) are left to the upload validators.
+    """
+
+    message = "The request contains a NUL character (\\u0000), which no field accepts."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "type": "https://partner-portal.example/problems/invalid",
+                        "title": "Bad Request",
+                        "status": 400,
+                        "code": "invalid",
+                        "detail": self.message,
+                    },
+                    status=400,
+                    content_type="application/problem+json",
+                )
+            return HttpResponseBadRequest(self.message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path or any(
+            "\x00" in key + "".join(values) for key, values in request.GET.lists()
+        ):
+            return True
+        headers = (value for key, value in request.META.items() if key.startswith("HTTP_"))
+        if any("\x00" in value for value in (*headers, *request.COOKIES.values())):
+            return True
+        if request.content_type == "multipart/form-data":
+            return False
+        body = request.body
+        return b"\x00" in body or b"\\u0000" in body
