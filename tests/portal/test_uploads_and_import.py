@@ -14,7 +14,11 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-GOOD_CSV = b"name,domain,country,segment,employee_count\nContoso,contoso.example,de,commercial,120\nAdatum,adatum.example,FR,education,\n"
+GOOD_CSV = (
+    b"name,domain,country,segment,employee_count\n"
+    b"Contoso,contoso.example,de,commercial,120\n"
+    b"Adatum,adatum.example,FR,education,\n"
+)
 
 
 def _upload(content: bytes, name="customers.csv"):
