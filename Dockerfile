@@ -7,11 +7,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_MEDIA_ROOT=/app/media
 
-# libmagic1: python-magic (upload type sniffing).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmagic1 \
-    && rm -rf /var/lib/apt/lists/*
-
 RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin portal
 
 WORKDIR /app
