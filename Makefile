@@ -30,8 +30,8 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed ## Start everything (db, redis, migrate, demo data, web, worker, beat)
 	$(PYTHON) -m portal.embedded run --port $(PORT)
 
-test: $(VENV)/.installed browser ## Lint, check migrations, run the test suite
-	$(SERVICES_ENV) && $(VENV)/bin/ruff check . && $(PYTHON) manage.py makemigrations --check --dry-run && $(VENV)/bin/pytest $(PYTEST_ARGS)
+test: $(VENV)/.installed browser ## Lint and run the whole suite (migrations and check --deploy included)
+	$(SERVICES_ENV) && $(VENV)/bin/ruff check . && $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 browser: ## Make sure Chromium is installed (for the e2e tests)
 	@bash scripts/ensure-chromium.sh
