@@ -15,6 +15,7 @@ import operator
 import os
 import socket
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -107,7 +108,7 @@ def bench_line(
     ok = "yes" if _OPERATORS[op](shown, target) else "no"
     line = (
         f"BENCH {name} value={fmt(value)}{unit} reference={fmt(reference)}{ref_unit} "
-        f"ratio={shown:.3f} target={op}{fmt(target)} ok={ok}"
+        f"ratio={shown:.3f} target={op}{target:g} ok={ok}"
     )
     print(line, flush=True)
     return line
@@ -179,6 +180,9 @@ def setup_django(extra_env: dict[str, str] | None = None, *, migrate: bool = Tru
     if created:
         info(f"created database {urlsplit(env['DATABASE_URL']).path.lstrip('/')}")
 
+    # DEBUG is off and the bench serves no static files: whitenoise's "No directory at
+    # staticfiles/" warning (collectstatic has not run) is noise here.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     import django  # noqa: PLC0415 - after the environment is set
 
     django.setup()

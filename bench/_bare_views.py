@@ -3,7 +3,7 @@
 Same organization, same ordering (`-id`), same page size and fields as
 `GET /api/v1/accounts/customers/`, through `.values()` + `JsonResponse`. No authentication: the
 organization comes from `?org=<id>`. This deliberately bypasses `visible_to(user)` and must never be
-routed in the application; only `bench.urls` (DJANGO_ROOT_URLCONF=bench.urls) mounts it.
+routed in the application; only `bench._urls` (DJANGO_ROOT_URLCONF=bench._urls) mounts it.
 """
 
 from __future__ import annotations
