@@ -23,6 +23,7 @@ from accounts.audit import audit_record
 from accounts.capabilities import Capability, can
 from accounts.choices import ActionItemCode, Role, Severity
 from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
+from accounts.tokens import tokens_forget
 
 INVITATION_DAYS = 14
 COMPLIANCE_ADMIN_KEY = "compliance-admin-missing"
@@ -329,6 +330,7 @@ def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
         raise ValidationError({"client": "This client is already revoked."})
     client.revoked_at = timezone.now()
     client.save(update_fields=["revoked_at"])
+    tokens_forget(application_id=client.application_id)
     client.application.accesstoken_set.all().delete()
     client.service_user.is_active = False
     client.service_user.save(update_fields=["is_active"])

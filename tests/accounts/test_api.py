@@ -1,12 +1,18 @@
 import base64
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.choices import Role
 from accounts.models import AuditEvent, Customer
+from portal.api_policy import OrganizationRateThrottle
 from tests.conftest import token_for
 from tests.factories import ActionItemFactory, CustomerFactory, UserFactory
 
@@ -42,14 +48,28 @@ def test_a_read_scope_cannot_write(api_for, org_a):
     assert response.status_code == 403
 
 
-def test_a_revoked_client_is_refused(org_a):
+def test_a_revoked_client_is_refused_at_once(org_a, alice):
     token = token_for(org_a)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
     assert client.get(CUSTOMERS).status_code == 200
-    token.application.api_client.revoked_at = timezone.now()
-    token.application.api_client.save()
-    assert client.get(CUSTOMERS).status_code == 401
+    services.api_client_revoke(actor=alice, client=token.application.api_client)
+    response = client.get(CUSTOMERS)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_an_expired_token_is_refused(org_a):
+    token = token_for(org_a)
+    token.expires = timezone.now() - timedelta(seconds=1)
+    token.save()
+    response = APIClient().get(CUSTOMERS, HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    assert response.status_code == 401
+
+
+def test_a_token_in_the_query_string_is_ignored(org_a):
+    token = token_for(org_a)
+    assert APIClient().get(CUSTOMERS, {"access_token": token.token}).status_code == 401
 
 
 def test_the_roles_of_the_client_limit_what_it_may_do(api_for, org_a):
@@ -169,17 +189,27 @@ def test_the_token_endpoint_issues_client_credentials_tokens(alice, client):
 
 
 def test_requests_over_the_organizations_budget_are_throttled(api_for, org_a, settings):
-    from rest_framework.settings import api_settings  # noqa: PLC0415
-
-    from portal.api_policy import OrganizationRateThrottle  # noqa: PLC0415
-
-    OrganizationRateThrottle.THROTTLE_RATES = {
-        **api_settings.DEFAULT_THROTTLE_RATES,
-        "organization": "3/minute",
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"organization": "3/minute"},
     }
-    try:
-        api = api_for(org_a)
-        codes = [api.get(CUSTOMERS).status_code for _ in range(4)]
-    finally:
-        OrganizationRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    assert codes == [200, 200, 200, 429]
+    api = api_for(org_a)
+    responses = [api.get(CUSTOMERS) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert int(responses[-1]["Retry-After"]) <= 60
+
+
+def test_concurrent_requests_are_all_counted(org_a, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"organization": "1000/day"},
+    }
+    request = RequestFactory().get("/")
+    request.user = UserFactory.build(organization=org_a)
+    with ThreadPoolExecutor(8) as pool:
+        allowed = list(
+            pool.map(lambda _: OrganizationRateThrottle().allow_request(request, None), range(200))
+        )
+    assert all(allowed)
+    window = int(time.time() // 86400) * 86400
+    assert cache.get(f"throttle:organization:org-{org_a.pk}:{window}") == 200
