@@ -21,7 +21,7 @@ from accounts.models import (
     PartnerLocation,
     User,
 )
-from portal.api import TenantViewSet, created
+from portal.api import ModelSerializer, TenantViewSet, created
 
 C = Capability
 
@@ -29,13 +29,13 @@ C = Capability
 # --- Serializers ---------------------------------------------------------------------------------
 
 
-class PartnerLocationSerializer(serializers.ModelSerializer):
+class PartnerLocationSerializer(ModelSerializer):
     class Meta:
         model = PartnerLocation
         fields = ["id", "partner_id", "country", "name", "is_headquarters"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     class Meta:
         model = Organization
         fields = [
@@ -58,7 +58,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         ]
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -73,7 +73,7 @@ class RolesInputSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=True)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     class Meta:
         model = Invitation
         fields = ["id", "email", "display_name", "roles", "created_at", "expires_at", "accepted_at"]
@@ -85,7 +85,7 @@ class InvitationInputSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "domain", "tenant_id", "country", "segment", "employee_count", "created_at"]
@@ -101,7 +101,7 @@ class CustomerInputSerializer(serializers.Serializer):
     )
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(ModelSerializer):
     class Meta:
         model = ActionItem
         fields = [
@@ -120,7 +120,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         ]
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [

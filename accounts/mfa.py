@@ -8,7 +8,6 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
-from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -17,6 +16,7 @@ from accounts.models import User
 
 BACKUP_CODE_COUNT = 10
 BACKUP_DEVICE_NAME = "backup"
+TOTP_DIGITS = 6
 
 
 def has_confirmed_device(user: User) -> bool:
@@ -66,11 +66,23 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
 
 
 def second_factor_match(*, user: User, token: str):
-    """The device that accepts `token` (an app code or an unused backup code), or None."""
+    """The device that accepts `token` (an app code or an unused backup code), or None.
+
+    Six digits go only to the authenticator app and anything else only to the backup codes, so
+    a mistyped app code doesn't also count as a failed attempt (and a delay) on the backup codes.
+    """
     token = token.strip().replace(" ", "")
     if not token:
         return None
-    return match_token(user, token)
+    devices = (
+        TOTPDevice.objects.filter(user=user, confirmed=True)
+        if token.isdigit() and len(token) == TOTP_DIGITS
+        else StaticDevice.objects.filter(user=user, confirmed=True)
+    )
+    for device in devices:
+        if device.verify_token(token):
+            return device
+    return None
 
 
 @transaction.atomic

@@ -61,6 +61,13 @@ def _form_errors(form, error: ValidationError) -> None:
 # --- Sign-in and the second factor --------------------------------------------------------------
 
 
+def _pass_second_factor(request, device) -> None:
+    otp_login(request, device)
+    # A new session key for the verified session: a request still holding the old one can
+    # neither read it (fixation) nor write a stale copy over it.
+    request.session.cycle_key()
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
@@ -79,7 +86,7 @@ def mfa_verify(request):
     if request.method == "POST" and form.is_valid():
         device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
-            otp_login(request, device)
+            _pass_second_factor(request, device)
             return redirect(_safe_next(request, reverse("accounts:home")))
         form.add_error(
             "token", "That code is not valid. Use the current code from your app or an unused backup code."
@@ -103,7 +110,7 @@ def mfa_setup(request):
         codes = mfa.totp_enrolment_confirm(user=request.user, device=device, token=form.cleaned_data["token"])
         if codes is not None:
             request.session.pop("mfa_enrolment_device", None)
-            otp_login(request, device)
+            _pass_second_factor(request, device)
             return render(
                 request,
                 "accounts/mfa_backup_codes.html",

@@ -9,19 +9,24 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
+from datetime import UTC
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from portal.models import IdempotencyKey
@@ -233,13 +238,97 @@ class TenantViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         except (DjangoValidationError, ValueError) as exc:
             raise Http404 from exc
 
-    def call_service(self, function, **kwargs):
-        """Run a service; its ValidationError/PermissionDenied become 400/403 problems."""
-        try:
-            return function(**kwargs)
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
+    def paginate_queryset(self, queryset):
+        # Lists whose serializer reads only plain columns fetch dicts, not model instances:
+        # the same rows and output at a fraction of the cost.
+        columns = plain_columns(self.get_serializer_class())
+        if columns and isinstance(queryset, QuerySet):
+            queryset = queryset.values(*columns)
+        return super().paginate_queryset(queryset)
+
+
+@functools.cache
+def plain_columns(serializer_class) -> tuple[str, ...] | None:
+    """The model columns a ModelSerializer reads, or None if it needs more than plain columns."""
+    if not issubclass(serializer_class, serializers.ModelSerializer):
+        return None
+    model = serializer_class.Meta.model
+    concrete = {field.name: field for field in model._meta.concrete_fields}
+    columns = []
+    for field in serializer_class().fields.values():
+        if field.write_only:
+            continue
+        column = concrete.get(field.source)
+        if column is None or column.is_relation or isinstance(field, serializers.SerializerMethodField):
+            return None
+        columns.append(column.name)
+    # Cursor pagination reads its position from the row, so the ordering column must be there.
+    if "id" not in columns:
+        columns.append("id")
+    return tuple(columns)
 
 
 def created(data: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, building its fields once per class, with a fast path for the
+    plain-column rows lists fetch as dicts."""
+
+    def get_fields(self):
+        # DRF introspects the model and builds every field for every serializer instance; the
+        # result depends only on the class, so build it once and hand out copies.
+        templates = type(self).__dict__.get("_field_templates")
+        if templates is None:
+            templates = super().get_fields()
+            type(self)._field_templates = templates
+        return {name: copy.deepcopy(field) for name, field in templates.items()}
+
+    def to_representation(self, instance):
+        if not isinstance(instance, dict):
+            return super().to_representation(instance)
+        readers = self.__dict__.get("_column_readers")
+        if readers is None:
+            readers = self._column_readers = [
+                (field.field_name, field.source, _column_reader(field)) for field in self._readable_fields
+            ]
+        row = {}
+        for name, source, represent in readers:
+            value = instance[source]
+            row[name] = value if represent is None or value is None else represent(value)
+        return row
+
+
+def _column_reader(field):
+    """How a field renders a column value: None when unchanged, else a function."""
+    if type(field) in _NATIVE:
+        return None
+    if (
+        type(field) is serializers.DateTimeField
+        and getattr(field, "timezone", None) is None
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == "iso-8601"
+        and django_settings.TIME_ZONE == "UTC"
+    ):
+        # What DRF renders (ISO 8601, UTC as "Z"), without its per-value timezone lookups.
+        return _iso_utc
+    return field.to_representation
+
+
+def _iso_utc(value):
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# Fields whose to_representation returns a column's Python value unchanged (str, int, bool).
+_NATIVE = frozenset(
+    {
+        serializers.CharField,
+        serializers.EmailField,
+        serializers.URLField,
+        serializers.SlugField,
+        serializers.ChoiceField,
+        serializers.IntegerField,
+        serializers.BooleanField,
+    }
+)

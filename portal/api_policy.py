@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 from oauth2_provider.models import AccessToken
 from rest_framework import exceptions, pagination, permissions
@@ -18,6 +18,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.capabilities import can
 from accounts.tokens import token_principal
+from portal.cache import redis_client
 
 # --- Authentication ---------------------------------------------------------------------------
 
@@ -113,6 +114,10 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
 
 
+def throttle_key(scope: str, ident: str, window_start: int) -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:throttle:{scope}:{ident}:{window_start}"
+
+
 class OrganizationRateThrottle(BaseThrottle):
     """One budget per organization, shared by its people and its API clients.
 
@@ -138,12 +143,13 @@ class OrganizationRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         now = time.time()
         window_start = int(now // self.window) * self.window
-        key = f"throttle:{self.scope}:{self._ident(request)}:{window_start}"
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            # First request of the window (or a lost race for it: add() then fails and incr wins).
-            count = 1 if cache.add(key, 1, self.window + 1) else cache.incr(key)
+        key = throttle_key(self.scope, self._ident(request), window_start)
+        # INCR and EXPIRE in one round trip; the key names its window, so refreshing the
+        # expiry only keeps a finished window's counter a little longer.
+        pipeline = redis_client().pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, self.window + 1)
+        count, _ = pipeline.execute()
         if count <= self.limit:
             return True
         self.wait_seconds = window_start + self.window - now

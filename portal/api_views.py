@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.capabilities import Capability
-from portal.api import TenantViewSet, created
+from portal.api import ModelSerializer, TenantViewSet, created
 from portal.models import JobRun, WebhookDelivery, WebhookEndpoint
 from portal.services import (
     webhook_endpoint_create,
@@ -17,7 +17,7 @@ from portal.services import (
 from portal.webhooks import EVENTS
 
 
-class JobRunSerializer(serializers.ModelSerializer):
+class JobRunSerializer(ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -38,7 +38,7 @@ class JobRunSerializer(serializers.ModelSerializer):
         ]
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(ModelSerializer):
     events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False)
 
     class Meta:
@@ -65,7 +65,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.conf import settings
@@ -52,6 +53,22 @@ class RequestIdMiddleware:
         finally:
             context.reset(token)
         response["X-Request-ID"] = request.id
+        return response
+
+
+class SlidingSessionMiddleware:
+    """Keep an active person's session alive: renew its expiry at most once a minute."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_renewed_at", 0) >= settings.SESSION_RENEW_SECONDS:
+                session["_renewed_at"] = now
         return response
 
 

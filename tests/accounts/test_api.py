@@ -4,7 +4,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -12,7 +11,8 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.choices import Role
 from accounts.models import AuditEvent, Customer
-from portal.api_policy import OrganizationRateThrottle
+from portal.api_policy import OrganizationRateThrottle, throttle_key
+from portal.cache import redis_client
 from tests.conftest import token_for
 from tests.factories import ActionItemFactory, CustomerFactory, UserFactory
 
@@ -212,4 +212,4 @@ def test_concurrent_requests_are_all_counted(org_a, settings):
         )
     assert all(allowed)
     window = int(time.time() // 86400) * 86400
-    assert cache.get(f"throttle:organization:org-{org_a.pk}:{window}") == 200
+    assert int(redis_client().get(throttle_key("organization", f"org-{org_a.pk}", window))) == 200

@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import override_settings
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from freezegun import freeze_time
 
 from accounts import mfa
 from accounts.models import AuditEvent
@@ -85,9 +90,56 @@ def test_api_clients_cannot_sign_in_to_pages(client, org_a):
     assert b"API clients cannot sign in" in response.content
 
 
-def test_sessions_expire_when_idle(settings):
-    assert settings.SESSION_COOKIE_AGE == 3600
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+def test_an_idle_session_ends_and_an_active_one_is_renewed(alice, verified_client):
+    client = verified_client(alice)
+    with freeze_time() as clock:
+        assert client.get(reverse("accounts:home")).status_code == 200
+        clock.tick(timedelta(minutes=50))
+        assert client.get(reverse("accounts:home")).status_code == 200
+        clock.tick(timedelta(minutes=50))
+        # Active 50 minutes ago: the renewed session is still alive.
+        assert client.get(reverse("accounts:home")).status_code == 200
+        clock.tick(timedelta(minutes=61))
+        response = client.get(reverse("accounts:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_passing_the_second_factor_issues_a_new_session_key(client, org_a):
+    user = UserFactory(organization=org_a)
+    TOTPDevice.objects.create(user=user, confirmed=True)
+    codes = mfa.backup_codes_regenerate(user=user)
+    client.force_login(user)
+    before = client.session.session_key
+    client.post(reverse("accounts:mfa-verify"), {"token": codes[0]})
+    assert client.session.session_key != before
+    assert client.get(reverse("accounts:home")).status_code == 200
+
+
+def test_a_slow_request_cannot_undo_the_second_factor(client, org_a):
+    user = UserFactory(organization=org_a)
+    TOTPDevice.objects.create(user=user, confirmed=True)
+    codes = mfa.backup_codes_regenerate(user=user)
+    client.force_login(user)
+    # A request (say, the browser's favicon) loaded the session before the code was entered…
+    stale = SessionStore(session_key=client.session.session_key)
+    assert stale.get("_auth_user_id") == str(user.pk)
+    client.post(reverse("accounts:mfa-verify"), {"token": codes[0]})
+    # …and writes its copy back afterwards: it lands on the old key and is refused.
+    stale["_renewed_at"] = 0
+    with pytest.raises(UpdateError):
+        stale.save()
+    assert client.get(reverse("accounts:home")).status_code == 200
+
+
+def test_a_wrong_app_code_does_not_delay_a_backup_code(client, org_a):
+    user = UserFactory(organization=org_a)
+    TOTPDevice.objects.create(user=user, confirmed=True)
+    codes = mfa.backup_codes_regenerate(user=user)
+    client.force_login(user)
+    client.post(reverse("accounts:mfa-verify"), {"token": "123456"})
+    response = client.post(reverse("accounts:mfa-verify"), {"token": codes[1]})
+    assert response.status_code == 302
 
 
 def test_password_reset_sends_a_link_that_sets_a_new_password(client, org_a, mailoutbox):
