@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
 from accounts.api import router as accounts_router
+from commerce.api import router as commerce_router
 from portal import views
 from portal.admin_site import protect_admin_with_otp
 from portal.api_views import router as portal_router
@@ -25,9 +26,12 @@ portal_patterns = (
 api_v1 = [
     path("accounts/", include(accounts_router.urls)),
     path("portal/", include(portal_router.urls)),
+    path("commerce/", include(commerce_router.urls)),
 ]
 
 urlpatterns = [
+    # The API first: it is the hot path, and resolving it need not walk the page routes.
+    path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),
     path("", include(portal_patterns)),
     path("incentives/", include("incentives.urls")),
@@ -38,7 +42,6 @@ urlpatterns = [
     path("commerce/", include("commerce.urls")),
     path("admin/", admin.site.urls),
     path("o/", include(oauth2_urls, namespace="oauth2_provider")),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,1 @@
+"""Celery entry points of the Commerce workspace: thin wrappers around the services."""
