@@ -35,7 +35,7 @@ class ActionItemFilter(SearchFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     code = django_filters.CharFilter()
-    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lte", label="Due before")
 
     class Meta:
         model = ActionItem

@@ -120,3 +120,10 @@ def test_a_member_without_user_management_cannot_change_roles(bob, verified_clie
     )
     assert response.status_code == 403
     assert not member.role_assignments.exists()
+
+
+def test_the_navigation_waits_for_the_second_factor(alice, client):
+    client.force_login(alice)
+    html = client.get(reverse("accounts:mfa-verify"), follow=True).content.decode()
+    assert "Sign out" in html
+    assert 'aria-label="Workspaces"' not in html
