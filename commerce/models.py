@@ -24,7 +24,7 @@ from commerce.choices import (
     TermDuration,
 )
 from portal.money import AmountField, CurrencyField
-from portal.tenancy import TenantModel
+from portal.tenancy import TenantModel, TenantQuerySet
 
 
 class Product(models.Model):
@@ -106,6 +106,29 @@ class LegacyOffer(models.Model):
         return self.name
 
 
+# --- Price lists: vendor data every partner reads -------------------------------------------------
+
+
+class VendorDataQuerySet(models.QuerySet):
+    """The vendor's price lists: the same rows for every partner organization.
+
+    `visible_to` lets pages and viewsets read these tables the way they read tenant rows
+    (portal.tenancy): a member of a partner organization sees every row; an anonymous caller or
+    an account outside any partner organization sees none.
+    """
+
+    #: Tells the tenant-isolation test that these rows are shared on purpose.
+    vendor_data = True
+
+    def visible_to(self, user) -> VendorDataQuerySet:
+        if not getattr(user, "is_authenticated", False) or getattr(user, "organization_id", None) is None:
+            return self.none()
+        return self.all()
+
+
+VendorDataManager = models.Manager.from_queryset(VendorDataQuerySet)
+
+
 class PriceList(models.Model):
     """One imported price list file (current or preview) for one market."""
 
@@ -126,6 +149,8 @@ class PriceList(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = VendorDataManager()
 
     class Meta:
         ordering = ["-effective_month", "market", "-is_preview"]
@@ -159,6 +184,8 @@ class PriceListRow(models.Model):
     erp_price = AmountField(null=True, blank=True)
     segment = models.CharField(max_length=12, choices=Segment.choices)
     end_of_sale_date = models.DateTimeField(null=True, blank=True)
+
+    objects = VendorDataManager()
 
     class Meta:
         ordering = ["product_title", "sku_id", "term_duration", "billing_plan"]
@@ -259,6 +286,14 @@ class NceSubscription(TenantModel):
         return f"{self.catalog_item_id} × {self.quantity} ({self.customer})"
 
 
+class MigrationBatchQuerySet(TenantQuerySet):
+    def with_counts(self) -> MigrationBatchQuerySet:
+        return self.annotate(
+            completed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.COMPLETED)),
+            failed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.FAILED)),
+        )
+
+
 class MigrationBatch(TenantModel):
     """Many migrations submitted together under one `externalReferenceId`."""
 
@@ -270,6 +305,8 @@ class MigrationBatch(TenantModel):
     )
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = models.Manager.from_queryset(MigrationBatchQuerySet)()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -36,6 +36,14 @@ class Route:
             return getattr(view_class, "model", None)
         return getattr(self.callback, "tenant_model", None)
 
+    def url_kwargs_for(self, obj) -> dict[str, Any]:
+        """The URL arguments that address `obj` on this route."""
+        viewset = self.viewset
+        if viewset is not None and hasattr(viewset, "tenant_url_kwargs"):
+            return viewset.tenant_url_kwargs(obj)
+        sample = getattr(self.callback, "tenant_sample_kwargs", {})
+        return {name: obj.pk if name == "pk" else sample.get(name, "x") for name in self.kwargs}
+
     def path_for(self, **values: Any) -> str:
         path = self.pattern
         for name in self.kwargs:
@@ -66,8 +74,12 @@ def all_routes() -> list[Route]:
 
 
 def object_routes() -> list[Route]:
-    """Routes that address one object (they take a pk)."""
-    return [route for route in all_routes() if "pk" in route.kwargs]
+    """Routes that address one object: they take a pk, or their viewset names its URL arguments."""
+    return [
+        route
+        for route in all_routes()
+        if "pk" in route.kwargs or (route.kwargs and hasattr(route.viewset, "tenant_url_kwargs"))
+    ]
 
 
 def api_list_routes() -> list[Route]:
