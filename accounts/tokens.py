@@ -3,14 +3,16 @@
 Every API request carries a client-credentials token. Resolving it through oauthlib and three
 tables on every request costs more than serving a page of rows, so the resolved identity (user,
 organization, roles, scopes, expiry) is cached in Redis by the token's checksum for at most
-`CACHE_SECONDS` and never past the token's expiry. Revoking a client forgets its tokens at once.
+`CACHE_SECONDS` and never past the token's expiry, and kept in each process for
+`LOCAL_SECONDS`. Revoking a client forgets its tokens at once in Redis and in the revoking
+process; other processes stop accepting them within `LOCAL_SECONDS`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
@@ -21,7 +23,10 @@ from oauth2_provider.models import AccessToken
 from accounts.models import User
 
 CACHE_SECONDS = 60
+LOCAL_SECONDS = 5
 _KEY = "api-token:{}"
+# checksum -> (resolved row, monotonic time until which it may be reused in this process)
+_local: dict[str, tuple[dict, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,24 @@ def _principal(row: dict) -> TokenPrincipal:
 def token_principal(raw_token: str) -> TokenPrincipal | None:
     """The identity behind a bearer token, or None when it is unknown, expired or revoked."""
     checksum = token_checksum(raw_token)
+    now = time.monotonic()
+    remembered = _local.get(checksum)
+    if remembered is not None and remembered[1] > now:
+        row = remembered[0]
+    else:
+        row = _resolve(checksum)
+        if row is None:
+            _local.pop(checksum, None)
+            return None
+        if len(_local) > 10_000:
+            _local.clear()
+        _local[checksum] = (row, now + LOCAL_SECONDS)
+    if row["expires"] <= timezone.now():
+        return None
+    return _principal(row)
+
+
+def _resolve(checksum: str) -> dict | None:
     key = _KEY.format(checksum)
     row = cache.get(key)
     if row is None:
@@ -95,15 +118,19 @@ def token_principal(raw_token: str) -> TokenPrincipal | None:
         ttl = min(CACHE_SECONDS, int((row["expires"] - timezone.now()).total_seconds()))
         if ttl > 0:
             cache.set(key, row, ttl)
-    expires: datetime = row["expires"]
-    if expires <= timezone.now():
-        return None
-    return _principal(row)
+    return row
 
 
 def tokens_forget(*, application_id: int) -> None:
     """Drop the cached identities of an application's tokens (on revocation)."""
-    checksums = AccessToken.objects.filter(application_id=application_id).values_list(
-        "token_checksum", flat=True
+    checksums = list(
+        AccessToken.objects.filter(application_id=application_id).values_list("token_checksum", flat=True)
     )
     cache.delete_many([_KEY.format(checksum) for checksum in checksums])
+    for checksum in checksums:
+        _local.pop(checksum, None)
+
+
+def tokens_forget_local() -> None:
+    """Forget every identity remembered in this process (tests start from a clean slate)."""
+    _local.clear()

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from accounts.models import ApiClient
+from accounts.tokens import tokens_forget_local
 from portal.celery import app as celery_app
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -34,6 +35,7 @@ def _clean_cache():
     from django.core.cache import cache  # noqa: PLC0415 - after settings are configured
 
     cache.clear()
+    tokens_forget_local()
     yield
 
 
