@@ -50,6 +50,26 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class VendorDataQuerySet(models.QuerySet):
+    """The vendor's own data (catalog, price lists): the same rows for every partner organization.
+
+    `visible_to` reads like a tenant queryset, so pages and viewsets use one idiom: a member of a
+    partner organization sees every row; anonymous callers and accounts outside any partner
+    organization see none.
+    """
+
+    #: Tells the tenant-isolation test that these rows are shared on purpose.
+    vendor_data = True
+
+    def visible_to(self, user: Any) -> VendorDataQuerySet:
+        if organization_id_of(user) is None:
+            return self.none()
+        return self.all()
+
+
+VendorDataManager = models.Manager.from_queryset(VendorDataQuerySet)
+
+
 def get_visible_or_404(queryset_or_model: Any, user: Any, **lookup: Any) -> Any:
     """Fetch one row the user may see; anything else — missing or foreign — is a 404."""
     queryset = (

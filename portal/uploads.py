@@ -87,9 +87,11 @@ def validate_upload(upload: UploadedFile, *, allowed: set[str], max_bytes: int |
     return kind
 
 
-def read_table(upload: UploadedFile, *, required_columns: list[str]) -> pd.DataFrame:
+def read_table(
+    upload: UploadedFile, *, required_columns: list[str], max_bytes: int | None = None
+) -> pd.DataFrame:
     """Read a CSV or XLSX upload as strings, checking the header before any row."""
-    kind = validate_upload(upload, allowed={CSV, XLSX})
+    kind = validate_upload(upload, allowed={CSV, XLSX}, max_bytes=max_bytes)
     upload.seek(0)
     data = upload.read()
     try:
