@@ -1,3 +1,441 @@
 """The vendor-side admin for the catalog, price lists, subscriptions and migrations."""
 
 from django.contrib import admin  # noqa: F401
+
+# --- Catalog and price lists ---------------------------------------------------------------------
+# Price lists arrive only as the vendor's files: the add form takes the upload and calls
+# commerce.pricing.price_list_import_start (checks every row, then a job imports it). Rows,
+# products and SKUs come from those files, so they are read-only here.
+# isort: split
+
+from django import forms  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils.html import format_html  # noqa: E402
+
+from commerce import pricing  # noqa: E402
+from commerce.models import PriceList, PriceListRow, Product, Sku  # noqa: E402
+from portal.uploads import UploadRejected  # noqa: E402
+
+
+class PriceListUploadForm(forms.ModelForm):
+    file = forms.FileField(
+        help_text="The license-based price list of one market (CSV or XLSX) in its real column layout; "
+        "a preview file may add EndofSaleDate."
+    )
+    effective_month = forms.DateField(
+        required=False,
+        help_text="Blank: the month of the newest EffectiveStartDate in the file (for a preview, the "
+        "coming month). Any day of the month will do.",
+    )
+
+    class Meta:
+        model = PriceList
+        fields = ["is_preview"]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            try:
+                self.table = pricing.price_list_clean(upload=upload)
+            except UploadRejected as exc:
+                # One line per bad row, under the field, so the whole file can be fixed at once.
+                self.add_error("file", [exc.message, *(str(error) for error in exc.errors)])
+        return cleaned
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "market",
+        "currency",
+        "effective_month",
+        "is_preview",
+        "status",
+        "row_count",
+        "rows_link",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = ["market", "is_preview", "status", "currency", "effective_month"]
+    search_fields = ["name", "market", "source_file"]
+    list_select_related = ["uploaded_by", "job"]
+    date_hierarchy = "effective_month"
+    readonly_fields = [
+        "name",
+        "market",
+        "currency",
+        "is_preview",
+        "effective_month",
+        "source_file",
+        "status",
+        "row_count",
+        "rows_link",
+        "job_progress",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    fields = readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PriceListUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["file", "is_preview", "effective_month"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A list is what its file says; to correct one, upload the file again (and delete this one).
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = pricing.price_list_import_start(
+            actor=request.user,
+            upload=data["file"],
+            is_preview=data["is_preview"],
+            effective_month=data.get("effective_month"),
+            table=form.table,
+        )
+        # The admin goes on with `obj` (history entry, redirect): make it the list just created.
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        rows = obj.job.total if obj.job else obj.row_count
+        self.message_user(
+            request,
+            f"{obj.name}: {rows} rows checked; the import runs as a job and the list turns Ready when it "
+            "is done.",
+        )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.display(description="Rows")
+    def rows_link(self, obj: PriceList):
+        url = reverse("admin:commerce_pricelistrow_changelist")
+        return format_html('<a href="{}?price_list__id__exact={}">{} rows</a>', url, obj.pk, obj.row_count)
+
+    @admin.display(description="Import job")
+    def job_progress(self, obj: PriceList):
+        if obj.job is None:
+            return "—"
+        return format_html(
+            "{} · {} / {} rows ({}%)",
+            obj.job.get_status_display(),
+            obj.job.done,
+            obj.job.total,
+            obj.job.percent,
+        )
+
+
+@admin.register(PriceListRow)
+class PriceListRowAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "product_id",
+        "sku_id",
+        "product_title",
+        "sku_title",
+        "term_duration",
+        "billing_plan",
+        "segment",
+        "currency",
+        "unit_price",
+        "erp_price",
+        "effective_start_date",
+        "effective_end_date",
+        "price_list",
+    ]
+    list_filter = ["segment", "term_duration", "billing_plan", "market", "price_list__is_preview"]
+    search_fields = ["product_id", "product_title", "sku_title"]
+    list_select_related = ["price_list"]
+    raw_id_fields = ["price_list"]
+    # Lists run to hundreds of thousands of rows: don't count the whole table on every page.
+    show_full_result_count = False
+
+
+class SkuInline(admin.TabularInline):
+    model = Sku
+    extra = 0
+    fields = ["sku_id", "title", "is_trial", "is_addon", "min_licenses", "max_licenses", "max_seat_pooled"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(_ReadOnlyAdmin):
+    list_display = ["product_id", "title", "publisher"]
+    list_filter = ["publisher"]
+    search_fields = ["product_id", "title"]
+    inlines = [SkuInline]
+
+
+@admin.register(Sku)
+class SkuAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "product_id",
+        "sku_id",
+        "title",
+        "product",
+        "is_trial",
+        "is_addon",
+        "min_licenses",
+        "max_licenses",
+        "max_seat_pooled",
+    ]
+    list_filter = ["is_trial", "is_addon"]
+    search_fields = ["product__product_id", "product__title", "sku_id", "title"]
+    list_select_related = ["product"]
+    raw_id_fields = ["product"]
+
+
+# --- End of catalog and price lists --------------------------------------------------------------
+
+
+# --- Subscriptions and migrations ----------------------------------------------------------------
+# Subscriptions, migrations and batches change only through commerce.services, so they are
+# read-only here; the one write is the "Re-run failed migrations" action, which calls
+# migration_retry. Legacy offers (their new-commerce equivalent) and availabilities are catalog
+# data the vendor's staff curate.
+# isort: split
+
+from django.contrib import messages  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+
+from commerce.choices import MigrationStatus  # noqa: E402
+from commerce.models import (  # noqa: E402
+    Availability,
+    LegacyOffer,
+    LegacySubscription,
+    Migration,
+    MigrationBatch,
+    NceSubscription,
+)
+from commerce.services import migration_retry  # noqa: E402
+
+
+class _ServiceOwnedAdmin(admin.ModelAdmin):
+    """Rows the services own: listed and shown, never added, edited or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LegacyOffer)
+class LegacyOfferAdmin(admin.ModelAdmin):
+    list_display = ["name", "offer_id", "segment", "equivalent_sku"]
+    list_filter = ["segment", ("equivalent_sku", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "offer_id", "equivalent_sku__product__product_id", "equivalent_sku__title"]
+    list_select_related = ["equivalent_sku__product"]
+    raw_id_fields = ["equivalent_sku"]
+
+
+@admin.register(Availability)
+class AvailabilityAdmin(admin.ModelAdmin):
+    list_display = ["availability_id", "catalog_item", "segment", "term_duration", "billing_plans", "markets"]
+    list_filter = ["segment", "term_duration"]
+    search_fields = ["availability_id", "sku__product__product_id", "sku__title"]
+    list_select_related = ["sku__product"]
+    raw_id_fields = ["sku"]
+
+    @admin.display(description="CatalogItemId")
+    def catalog_item(self, obj: Availability) -> str:
+        return obj.catalog_item_id
+
+
+@admin.register(LegacySubscription)
+class LegacySubscriptionAdmin(_ServiceOwnedAdmin):
+    list_display = [
+        "subscription_id",
+        "customer",
+        "organization",
+        "offer",
+        "quantity",
+        "term_duration",
+        "billing_cycle",
+        "term_end",
+        "status",
+        "is_trial",
+        "parent",
+    ]
+    list_filter = ["status", "is_trial", "term_duration", "billing_cycle", "customer__segment", "offer"]
+    search_fields = [
+        "subscription_id",
+        "friendly_name",
+        "customer__name",
+        "customer__tenant_id",
+        "offer__name",
+    ]
+    list_select_related = ["customer", "organization", "offer", "parent"]
+    raw_id_fields = ["customer", "organization", "offer", "parent"]
+    date_hierarchy = "term_end"
+    show_full_result_count = False
+
+
+@admin.register(NceSubscription)
+class NceSubscriptionAdmin(_ServiceOwnedAdmin):
+    list_display = [
+        "subscription_id",
+        "customer",
+        "organization",
+        "catalog_item_id",
+        "quantity",
+        "term_duration",
+        "billing_cycle",
+        "term_start",
+        "term_end",
+        "unit_price",
+        "currency",
+        "status",
+        "cancellation_window_ends_at",
+    ]
+    list_filter = ["status", "term_duration", "billing_cycle", "currency", "availability__segment"]
+    search_fields = ["subscription_id", "order_id", "catalog_item_id", "customer__name"]
+    list_select_related = ["customer", "organization"]
+    raw_id_fields = ["customer", "organization", "availability", "migrated_from"]
+    show_full_result_count = False
+
+
+class AddOnMigrationInline(admin.TabularInline):
+    model = Migration
+    fk_name = "parent_migration"
+    fields = ["migration_id", "current_subscription", "status", "catalog_item_id", "quantity", "error_code"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "add-on migration"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Migration)
+class MigrationAdmin(_ServiceOwnedAdmin):
+    list_display = [
+        "migration_id",
+        "customer",
+        "organization",
+        "current_subscription_link",
+        "status",
+        "initiated_by",
+        "catalog_item_id",
+        "quantity",
+        "term_duration",
+        "billing_cycle",
+        "started_time",
+        "completed_time",
+        "external_reference_id",
+        "error_code",
+    ]
+    list_filter = ["status", "initiated_by", "term_duration", "billing_cycle", "purchase_full_term"]
+    search_fields = [
+        "migration_id",
+        "current_subscription__subscription_id",
+        "customer__name",
+        "external_reference_id",
+    ]
+    list_select_related = ["customer", "organization", "current_subscription"]
+    raw_id_fields = [
+        "organization",
+        "customer",
+        "current_subscription",
+        "batch",
+        "new_commerce_subscription",
+        "parent_migration",
+        "created_by",
+    ]
+    inlines = [AddOnMigrationInline]
+    actions = ["rerun_failed"]
+    date_hierarchy = "started_time"
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The change page is a read-only view; the action below is the only change made here.
+        return obj is None and request.user.has_perm("commerce.change_migration")
+
+    @admin.display(description="Current subscription")
+    def current_subscription_link(self, obj: Migration):
+        url = reverse("admin:commerce_legacysubscription_change", args=[obj.current_subscription_id])
+        return format_html('<a href="{}">{}</a>', url, obj.current_subscription.subscription_id)
+
+    @admin.action(description="Re-run failed migrations", permissions=["change"])
+    def rerun_failed(self, request, queryset):
+        completed = failed = refused = 0
+        chosen = queryset.filter(status=MigrationStatus.FAILED, parent_migration__isnull=True).order_by("pk")
+        for migration in chosen:
+            try:
+                result = migration_retry(actor=request.user, migration=migration)
+            except ValidationError as exc:
+                refused += 1
+                self.message_user(
+                    request, f"{migration.migration_id}: {'; '.join(exc.messages)}", messages.WARNING
+                )
+                continue
+            if result.status == MigrationStatus.COMPLETED:
+                completed += 1
+            else:
+                failed += 1
+        skipped = queryset.count() - completed - failed - refused
+        self.message_user(
+            request,
+            f"Re-ran failed migrations: {completed} completed, {failed} failed again, {refused} refused, "
+            f"{skipped} skipped (not failed, or add-ons that re-run with their base).",
+            messages.SUCCESS if not (failed or refused) else messages.WARNING,
+        )
+
+
+@admin.register(MigrationBatch)
+class MigrationBatchAdmin(_ServiceOwnedAdmin):
+    list_display = [
+        "external_reference_id",
+        "organization",
+        "file_name",
+        "row_count",
+        "progress",
+        "created_by",
+    ]
+    list_filter = ["created_at"]
+    search_fields = ["external_reference_id", "file_name", "organization__legal_name"]
+    list_select_related = ["organization", "job", "created_by"]
+    raw_id_fields = ["organization", "job", "created_by"]
+
+    @admin.display(description="Job")
+    def progress(self, obj: MigrationBatch):
+        if obj.job is None:
+            return "—"
+        result = ", ".join(f"{k} {v}" for k, v in (obj.job.result or {}).items())
+        return format_html(
+            "{} · {} / {} ({}%) {}",
+            obj.job.get_status_display(),
+            obj.job.done,
+            obj.job.total,
+            obj.job.percent,
+            result,
+        )
+
+
+# --- End of subscriptions and migrations ---------------------------------------------------------

@@ -3,3 +3,9 @@
 from rest_framework.routers import SimpleRouter
 
 router = SimpleRouter()
+
+# --- Price lists ---------------------------------------------------------------------------------
+from commerce.api_pricing import PriceListViewSet  # noqa: E402
+
+router.register("price-lists", PriceListViewSet, basename="price-list")
+# --- End of price lists --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from commerce.choices import (
     TermDuration,
 )
 from portal.money import AmountField, CurrencyField
-from portal.tenancy import TenantModel, TenantQuerySet
+from portal.tenancy import TenantModel, TenantQuerySet, VendorDataManager
 
 
 class Product(models.Model):
@@ -107,26 +107,6 @@ class LegacyOffer(models.Model):
 
 
 # --- Price lists: vendor data every partner reads -------------------------------------------------
-
-
-class VendorDataQuerySet(models.QuerySet):
-    """The vendor's price lists: the same rows for every partner organization.
-
-    `visible_to` lets pages and viewsets read these tables the way they read tenant rows
-    (portal.tenancy): a member of a partner organization sees every row; an anonymous caller or
-    an account outside any partner organization sees none.
-    """
-
-    #: Tells the tenant-isolation test that these rows are shared on purpose.
-    vendor_data = True
-
-    def visible_to(self, user) -> VendorDataQuerySet:
-        if not getattr(user, "is_authenticated", False) or getattr(user, "organization_id", None) is None:
-            return self.none()
-        return self.all()
-
-
-VendorDataManager = models.Manager.from_queryset(VendorDataQuerySet)
 
 
 class PriceList(models.Model):

@@ -179,7 +179,11 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# The vendor's price lists run to ~30 MB per 100,000 rows; only admins upload them.
+PORTAL_PRICE_LIST_MAX_BYTES = env_int("PORTAL_PRICE_LIST_MAX_MB", 200) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_UPLOAD_MAX_BYTES
+# Larger uploads stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
@@ -292,3 +296,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Commerce: migrations and the vendor-led waves (spec/commerce.md §3) -------------------------
+
+
+def _env_date(name: str, default: str):
+    """A date setting read as ISO 8601 (YYYY-MM-DD); a bad value fails at start-up."""
+    from datetime import date  # noqa: PLC0415 - kept inside this block
+
+    from django.core.exceptions import ImproperlyConfigured  # noqa: PLC0415
+
+    raw = env_str(name, default).strip() or default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from exc
+
+
+# The vendor migrates legacy subscriptions at renewal from these dates; partners are warned in
+# the Action Center COMMERCE_WAVE_WARNING_DAYS before.
+COMMERCE_WAVE_COMMERCIAL_START = _env_date("COMMERCE_WAVE_COMMERCIAL_START", "2024-01-11")
+COMMERCE_WAVE_PUBLIC_SECTOR_START = _env_date("COMMERCE_WAVE_PUBLIC_SECTOR_START", "2024-07-01")
+COMMERCE_WAVE_WARNING_DAYS = env_int("COMMERCE_WAVE_WARNING_DAYS", 14)
+# Legacy subscriptions migrated per committed chunk of a batch or wave job.
+COMMERCE_MIGRATION_CHUNK_SIZE = env_int("COMMERCE_MIGRATION_CHUNK_SIZE", 5000)
+# django-celery-beat's DatabaseScheduler copies this into its tables when beat starts.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "commerce-migration-waves-daily": {
+        "task": "commerce.tasks.migration_waves_daily_task",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 60 * 60 * 12},
+    },
+}
+
+# --- End of commerce: migrations and the vendor-led waves ---------------------------------------

@@ -5,6 +5,7 @@ from oauth2_provider import urls as oauth2_urls
 
 from accounts.api import router as accounts_router
 from commerce.api import router as commerce_router
+from commerce.api_migrations import migration_urlpatterns as commerce_migration_urls
 from portal import views
 from portal.admin_site import protect_admin_with_otp
 from portal.api_views import router as portal_router
@@ -26,7 +27,7 @@ portal_patterns = (
 api_v1 = [
     path("accounts/", include(accounts_router.urls)),
     path("portal/", include(portal_router.urls)),
-    path("commerce/", include(commerce_router.urls)),
+    path("commerce/", include(commerce_router.urls + commerce_migration_urls)),
 ]
 
 urlpatterns = [
@@ -45,3 +46,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

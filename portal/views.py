@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.generic import DetailView, ListView
 
 from accounts.capabilities import Capability, can
@@ -114,3 +115,27 @@ def workspace_coming(request, *, workspace: str, title: str, summary: str):
         "portal/coming.html",
         {"workspace": workspace, "title": title, "summary": summary},
     )
+
+
+def _api_problem(request, status: int, title: str, detail: str) -> JsonResponse:
+    body = {
+        "type": f"https://partner-portal.example/problems/{title.lower().replace(' ', '_')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.get_full_path(),
+    }
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+def page_not_found(request, exception):
+    """API callers get a problem+json 404 even for URLs no route matches; people get the page."""
+    if request.path.startswith("/api/"):
+        return _api_problem(request, 404, "Not Found", "No such resource.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return _api_problem(request, 500, "Internal Server Error", "Something went wrong on our side.")
+    return defaults.server_error(request)

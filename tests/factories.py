@@ -191,3 +191,172 @@ FACTORIES = {
     WebhookDelivery: lambda organization: WebhookDeliveryFactory(endpoint__organization=organization),
     HistoryEvent: lambda organization: HistoryEventFactory(organization=organization),
 }
+
+
+# --- Commerce: catalog and price lists (vendor data, shared by every organization) ---------------
+# isort: split
+
+from datetime import UTC, date, datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from commerce.choices import BillingCycle, PriceListStatus, Segment, TermDuration  # noqa: E402
+from commerce.models import PriceList, PriceListRow, Product, Sku  # noqa: E402
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+        django_get_or_create = ("product_id",)
+
+    product_id = factory.Sequence(lambda n: f"CFQ7TTC{n:05d}")
+    title = factory.Sequence(lambda n: f"Product {n}")
+
+
+class SkuFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sku
+
+    product = factory.SubFactory(ProductFactory)
+    sku_id = factory.Sequence(lambda n: f"{n % 10000:04d}")
+    title = factory.LazyAttribute(lambda sku: f"{sku.product.title} plan {sku.sku_id}")
+
+
+class PriceListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceList
+
+    name = factory.Sequence(lambda n: f"US price list {n}")
+    market = "US"
+    currency = "USD"
+    effective_month = date(2025, 4, 1)
+    source_file = "price-list.csv"
+    status = PriceListStatus.READY
+
+
+class PriceListRowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceListRow
+
+    price_list = factory.SubFactory(PriceListFactory)
+    product_title = "Microsoft 365 Business Basic"
+    product_id = "CFQ7TTC0LH18"
+    sku_id = factory.Sequence(lambda n: f"{n % 10000:04d}")
+    sku_title = "Microsoft 365 Business Basic"
+    publisher = "Microsoft Corporation"
+    term_duration = TermDuration.P1Y
+    billing_plan = BillingCycle.ANNUAL
+    market = factory.SelfAttribute("price_list.market")
+    currency = factory.SelfAttribute("price_list.currency")
+    unit_price = Decimal("64.80")
+    effective_start_date = datetime(2025, 4, 1, tzinfo=UTC)
+    effective_end_date = datetime(9999, 11, 30, 23, 59, 59, tzinfo=UTC)
+    tags = "License"
+    erp_price = Decimal("72.00")
+    segment = Segment.COMMERCIAL
+
+
+# Price lists are the vendor's, not an organization's: the organization argument is ignored.
+FACTORIES[PriceList] = lambda organization: PriceListFactory()
+FACTORIES[PriceListRow] = lambda organization: PriceListRowFactory()
+# --- End of commerce: catalog and price lists ----------------------------------------------------
+
+
+# --- Commerce: subscriptions and migrations (partner-owned) --------------------------------------
+# isort: split
+
+from datetime import timedelta as _timedelta  # noqa: E402
+
+from commerce.choices import MigrationStatus, SubscriptionStatus  # noqa: E402
+from commerce.models import (  # noqa: E402
+    Availability,
+    LegacyOffer,
+    LegacySubscription,
+    Migration,
+    MigrationBatch,
+    NceSubscription,
+)
+
+
+class AvailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Availability
+
+    availability_id = factory.Sequence(lambda n: f"CFQ7TTC0K{n % 1000:03d}")
+    sku = factory.SubFactory(SkuFactory)
+    segment = Segment.COMMERCIAL
+    term_duration = TermDuration.P1Y
+    billing_plans = factory.LazyFunction(lambda: [BillingCycle.ANNUAL, BillingCycle.MONTHLY])
+    markets = factory.LazyFunction(lambda: ["US", "DE", "GB"])
+
+
+class LegacyOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LegacyOffer
+
+    offer_id = factory.LazyFunction(uuid.uuid4)
+    name = factory.Sequence(lambda n: f"Legacy offer {n}")
+    segment = Segment.COMMERCIAL
+    equivalent_sku = factory.SubFactory(SkuFactory)
+
+
+class LegacySubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LegacySubscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    offer = factory.SubFactory(LegacyOfferFactory)
+    quantity = 10
+    term_duration = TermDuration.P1Y
+    billing_cycle = BillingCycle.MONTHLY
+    term_end = factory.LazyFunction(lambda: timezone.localdate() + _timedelta(days=120))
+    term_start = factory.LazyAttribute(lambda s: s.term_end - _timedelta(days=364))
+    status = SubscriptionStatus.ACTIVE
+
+
+class NceSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NceSubscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    availability = factory.SubFactory(AvailabilityFactory)
+    catalog_item_id = factory.LazyAttribute(lambda s: s.availability.catalog_item_id)
+    quantity = 10
+    term_duration = TermDuration.P1Y
+    billing_cycle = BillingCycle.MONTHLY
+    term_start = factory.LazyFunction(timezone.localdate)
+    term_end = factory.LazyAttribute(lambda s: s.term_start + _timedelta(days=364))
+    unit_price = Decimal("237.60")
+    currency = "USD"
+
+
+class MigrationBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MigrationBatch
+
+    organization = factory.SubFactory(OrganizationFactory)
+    external_reference_id = factory.Sequence(lambda n: f"batch-{n}")
+
+
+class MigrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Migration
+
+    organization = factory.SubFactory(OrganizationFactory)
+    current_subscription = factory.SubFactory(
+        LegacySubscriptionFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer = factory.SelfAttribute("current_subscription.customer")
+    status = MigrationStatus.FAILED
+    term_duration = TermDuration.P1Y
+    billing_cycle = BillingCycle.MONTHLY
+    quantity = 10
+    error_code = "PROVISIONING_FAILED"
+
+
+FACTORIES[LegacySubscription] = lambda organization: LegacySubscriptionFactory(organization=organization)
+FACTORIES[NceSubscription] = lambda organization: NceSubscriptionFactory(organization=organization)
+FACTORIES[Migration] = lambda organization: MigrationFactory(organization=organization)
+FACTORIES[MigrationBatch] = lambda organization: MigrationBatchFactory(organization=organization)
+# --- End of commerce: subscriptions and migrations -----------------------------------------------

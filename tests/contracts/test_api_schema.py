@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -67,9 +69,15 @@ def test_every_operation_answers_within_its_schema(case, bearer):
 @pytest.mark.django_db
 def test_every_operation_refuses_anonymous_callers(client):
     document = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    samples = {"integer": "1", "uuid": str(uuid.uuid4())}
     for path, operations in document["paths"].items():
-        for method in operations:
-            url = path.replace("{id}", "1")
+        for method, operation in operations.items():
+            url = path
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    schema = parameter.get("schema", {})
+                    value = samples.get(schema.get("format") or schema.get("type"), "x")
+                    url = url.replace("{" + parameter["name"] + "}", value)
             response = getattr(client, method)(url)
             assert response.status_code == 401, f"{method.upper()} {url} -> {response.status_code}"
             assert response["Content-Type"] == "application/problem+json"

@@ -33,22 +33,6 @@ TIMEOUT_MS = 10_000
 
 expect.set_options(timeout=TIMEOUT_MS)
 
-# Chromium asks every page for /favicon.ico. The portal serves none, so that request runs the
-# sign-in/MFA redirect chain in parallel with what the test does and, with
-# SESSION_SAVE_EVERY_REQUEST, writes back the session it loaded: a write that can land after the
-# second factor was verified and undo it (test_a_request_in_flight_does_not_undo_the_second_factor).
-# An icon link on every page stops the request, so the journey tests are not flaky because of it.
-NO_FAVICON_REQUEST = """
-document.addEventListener("DOMContentLoaded", () => {
-  if (!document.querySelector("link[rel~=icon]")) {
-    const link = document.createElement("link");
-    link.rel = "icon";
-    link.href = "data:,";
-    document.head.appendChild(link);
-  }
-});
-"""
-
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -79,24 +63,16 @@ def browser(playwright_driver: Playwright) -> Browser:
 
 
 @pytest.fixture
-def new_page(browser: Browser, playwright_driver: Playwright, live_server, request):
+def new_page(browser: Browser, live_server, request):
     """Opens a page in a fresh browser context (its own cookies: one person per context).
 
-    `favicon_request=True` lets Chromium fetch /favicon.ico, in a browser of its own: Chromium
-    remembers a favicon that answered 404 across contexts and would not ask again.
     On failure each page of the test is saved as test-results/<test>-<n>.png.
     """
     contexts: list[BrowserContext] = []
-    own_browsers: list[Browser] = []
 
-    def open_page(*, favicon_request: bool = False) -> Page:
-        if favicon_request:
-            own_browsers.append(launch_chromium(playwright_driver))
-        owner = own_browsers[-1] if favicon_request else browser
-        context = owner.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    def open_page() -> Page:
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
-        if not favicon_request:
-            context.add_init_script(NO_FAVICON_REQUEST)
         contexts.append(context)
         return context.new_page()
 
@@ -113,8 +89,6 @@ def new_page(browser: Browser, playwright_driver: Playwright, live_server, reque
                 with contextlib.suppress(Exception):
                     page.screenshot(path=str(RESULTS_DIR / f"{name}-{n}.png"), full_page=True)
         context.close()
-    for own_browser in own_browsers:
-        own_browser.close()
 
 
 @pytest.fixture

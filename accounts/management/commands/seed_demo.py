@@ -31,6 +31,21 @@ class Command(BaseCommand):
             report = seed_demo_data(seed=seed, customers_per_org=40 * scale)
             self.stdout.write(self.style.SUCCESS(f"Demo data ready: {report.customers} customers."))
             logins = report.logins
+        # --- Commerce demo: catalog, price lists, legacy subscriptions ----------------------------
+        # Imported here to keep this block self-contained in the accounts command. The seed tops up
+        # (customers without legacy subscriptions get theirs), so re-running never duplicates;
+        # with --if-empty it runs only while the commerce demo is missing.
+        from commerce.demo import commerce_demo_loaded, commerce_demo_seed  # noqa: PLC0415
+
+        if not (options["if_empty"] and already and commerce_demo_loaded()):
+            commerce = commerce_demo_seed(seed=seed, scale=scale)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Commerce demo ready: {commerce.legacy_subscriptions} legacy subscriptions "
+                    f"({commerce.created} new), {commerce.price_lists} price lists."
+                )
+            )
+        # --- End of commerce demo -----------------------------------------------------------------
         if not options["quiet"]:
             self.print_logins(logins)
 

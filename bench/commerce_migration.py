@@ -1,0 +1,346 @@
+"""Batch migration of legacy subscriptions to new commerce beside a hand-written SQL migration.
+
+    python bench/commerce_migration.py [--rows 100000] [--quick]
+
+1. Data, set-based: the demo catalog and price lists (commerce.demo), one organization with
+   `--rows` eligible legacy subscriptions (Business Basic, Business Premium and E3; four per
+   customer, customers in US/GB/DE/FR) built with INSERT … SELECT over generate_series and kept
+   between runs.
+2. The service path, timed: a batch of every subscription (commerce.services.migration_batch_create)
+   run in this process by `migration_batch_run` on its JobRun — no worker. Per chunk it locks the
+   rows, validates them with a fixed number of queries, bulk-creates the new-commerce
+   subscriptions, migrations and history events, and cancels the legacy rows in one UPDATE.
+3. The data is reset (migrations, new-commerce subscriptions, history and jobs deleted; legacy
+   rows active again; VACUUM ANALYZE), then the reference, timed: one transaction of hand-written
+   SQL doing the same writes for the same rows — INSERT … SELECT into the new-commerce
+   subscriptions (catalog item, availability and current price joined in), INSERT … SELECT of
+   the Completed migrations and their two history events each (the same notes), UPDATE of the
+   legacy rows.
+   Both results are compared (per-subscription fingerprint of catalog item, price, term, seats).
+
+Prints `BENCH commerce_migration value=<service>s reference=<sql>s ratio=<service/sql> target=<=2`.
+The data is left reset, so the next run starts from the same state.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import _common  # noqa: E402
+from bench._common import bench_line, info  # noqa: E402
+
+ORGANIZATION = ("9900200", "Bench Migration Partner GmbH")
+SUBSCRIPTIONS_PER_CUSTOMER = 4
+TARGET = 2.0
+
+
+def _tables() -> dict[str, str]:
+    from accounts.models import Customer  # noqa: PLC0415 - needs Django set up
+    from commerce.models import (  # noqa: PLC0415
+        Availability,
+        LegacyOffer,
+        LegacySubscription,
+        Migration,
+        NceSubscription,
+        PriceList,
+        PriceListRow,
+        Sku,
+    )
+    from portal.models import HistoryEvent  # noqa: PLC0415
+
+    models = {
+        "customer": Customer,
+        "legacy": LegacySubscription,
+        "offer": LegacyOffer,
+        "sku": Sku,
+        "availability": Availability,
+        "price_list": PriceList,
+        "price_row": PriceListRow,
+        "nce": NceSubscription,
+        "migration": Migration,
+        "history": HistoryEvent,
+    }
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+# --- Data -----------------------------------------------------------------------------------------
+
+
+def ensure_data(rows: int):
+    """The organization, the catalog and exactly `rows` active legacy subscriptions."""
+    from django.db import connection  # noqa: PLC0415
+
+    from accounts.models import Organization  # noqa: PLC0415
+    from commerce.demo import commerce_demo_catalog, offer_id_for  # noqa: PLC0415
+    from commerce.models import LegacySubscription  # noqa: PLC0415
+
+    commerce_demo_catalog()
+    organization, _ = Organization.objects.get_or_create(
+        partner_global_id=ORGANIZATION[0],
+        defaults={"legal_name": ORGANIZATION[1], "country": "DE", "partner_types": ["indirect_reseller"]},
+    )
+    reset(organization)
+    if LegacySubscription.objects.filter(organization=organization).count() == rows:
+        return organization, 0
+    t = _tables()
+    customers = -(-rows // SUBSCRIPTIONS_PER_CUSTOMER)
+    offers = [str(offer_id_for(key)) for key in ("basic", "premium", "e3")]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {t['legacy']} WHERE organization_id = %s", [organization.pk])
+        cursor.execute(
+            f"""
+            INSERT INTO {t["customer"]}
+                (organization_id, name, domain, tenant_id, country, segment, created_at)
+            SELECT %(org)s, 'Migration Customer ' || n, 'migration' || n || '.bench.example',
+                   gen_random_uuid(), (ARRAY['US', 'GB', 'DE', 'FR'])[1 + n %% 4], 'commercial', now()
+              FROM generate_series(1, %(customers)s) AS n
+            ON CONFLICT (organization_id, domain) DO NOTHING
+            """,
+            {"org": organization.pk, "customers": customers},
+        )
+        # Four subscriptions per customer on Basic, Premium and E3 (at most two of one offer, a few
+        # dozen seats each: well inside Business Premium's pooled 300), renewing over ten months.
+        cursor.execute(
+            f"""
+            WITH c AS (
+                SELECT id, row_number() OVER (ORDER BY id) - 1 AS i
+                  FROM {t["customer"]} WHERE organization_id = %(org)s
+            )
+            INSERT INTO {t["legacy"]}
+                (organization_id, subscription_id, customer_id, offer_id, friendly_name, quantity,
+                 term_duration, billing_cycle, term_start, term_end, auto_renew, status, is_trial,
+                 parent_id, created_at)
+            SELECT %(org)s, gen_random_uuid(), c.id, (%(offers)s::uuid[])[1 + n %% 3], '',
+                   1 + n %% 50, 'P1Y', CASE WHEN n %% 3 = 0 THEN 'Annual' ELSE 'Monthly' END,
+                   current_date + 30 + n %% 300 - 364, current_date + 30 + n %% 300, true, 'active',
+                   false, NULL, now()
+              FROM generate_series(0, %(rows)s - 1) AS n
+              JOIN c ON c.i = n / {SUBSCRIPTIONS_PER_CUSTOMER}
+            """,
+            {"org": organization.pk, "offers": offers, "rows": rows},
+        )
+        written = cursor.rowcount
+    vacuum()
+    return organization, written
+
+
+def vacuum() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    with connection.cursor() as cursor:
+        for name in ("legacy", "nce", "migration", "history", "customer"):
+            cursor.execute(f"VACUUM ANALYZE {_tables()[name]}")
+
+
+def reset(organization) -> None:
+    """Undo every migration of the organization: the legacy rows are active again."""
+    from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415
+    from django.db import connection, transaction  # noqa: PLC0415
+
+    from commerce.models import Migration, MigrationBatch  # noqa: PLC0415
+    from portal.models import JobRun  # noqa: PLC0415
+
+    t = _tables()
+    content_type = ContentType.objects.get_for_model(Migration).pk
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {t['history']} WHERE organization_id = %s AND content_type_id = %s",
+            [organization.pk, content_type],
+        )
+        cursor.execute(f"DELETE FROM {t['migration']} WHERE organization_id = %s", [organization.pk])
+        cursor.execute(f"DELETE FROM {t['nce']} WHERE organization_id = %s", [organization.pk])
+        MigrationBatch.objects.filter(organization=organization).delete()
+        JobRun.objects.filter(organization=organization).delete()
+        cursor.execute(
+            f"UPDATE {t['legacy']} SET status = 'active' WHERE organization_id = %s AND status <> 'active'",
+            [organization.pk],
+        )
+
+
+def fingerprint(organization) -> tuple[int, str]:
+    """How many subscriptions moved, and a digest of what each became."""
+    from django.db import connection  # noqa: PLC0415
+
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*),
+                   md5(string_agg(concat_ws('|', l.subscription_id, l.status, n.catalog_item_id,
+                                            n.unit_price, n.currency, n.term_start, n.term_end,
+                                            n.quantity, m.status, m.subscription_end_date),
+                                  ',' ORDER BY l.id))
+              FROM {t["legacy"]} l
+              JOIN {t["nce"]} n ON n.migrated_from_id = l.id
+              JOIN {t["migration"]} m ON m.new_commerce_subscription_id = n.id
+             WHERE l.organization_id = %s
+            """,
+            [organization.pk],
+        )
+        return cursor.fetchone()
+
+
+# --- The two runs -----------------------------------------------------------------------------------
+
+
+def run_service(organization) -> tuple[float, dict]:
+    from commerce.models import LegacySubscription  # noqa: PLC0415
+    from commerce.services import migration_batch_create, migration_batch_run  # noqa: PLC0415
+    from portal.models import JobRun  # noqa: PLC0415
+
+    subscriptions = LegacySubscription.objects.filter(organization=organization).order_by("pk")
+    ids = subscriptions.values_list("pk", flat=True)
+    batch = migration_batch_create(
+        actor=None,
+        organization=organization,
+        rows=[{"id": pk} for pk in ids],
+        external_reference_id=f"bench-{uuid.uuid4()}",
+        file_name="bench",
+    )
+    started = time.perf_counter()
+    migration_batch_run(job_id=batch.job_id)
+    elapsed = time.perf_counter() - started
+    return elapsed, JobRun.objects.get(pk=batch.job_id).result
+
+
+REFERENCE_SQL = """
+WITH current_row AS (
+    -- The price `commerce.pricing.price_for` gives: newest list, then newest start, first tier.
+    SELECT DISTINCT ON (pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment)
+           pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
+           r.unit_price, r.currency
+      FROM {price_row} r JOIN {price_list} pl ON pl.id = r.price_list_id
+     WHERE NOT pl.is_preview AND pl.status = 'ready'
+       AND r.effective_start_date <= %(moment)s AND r.effective_end_date > %(moment)s
+     ORDER BY pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
+              pl.effective_month DESC, pl.uploaded_at DESC, r.effective_start_date DESC,
+              r.pricing_tier_range_min ASC NULLS FIRST
+), eligible AS (
+    SELECT l.id, l.organization_id, l.customer_id, l.quantity, l.term_duration, l.billing_cycle,
+           l.term_end, l.auto_renew, a.id AS availability_id,
+           s.product_id || ':' || s.sku_id || ':' || a.availability_id AS catalog_item_id,
+           p.unit_price, p.currency
+      FROM {legacy} l
+      JOIN {customer} c ON c.id = l.customer_id
+      JOIN {offer} o ON o.offer_id = l.offer_id
+      JOIN {sku} s ON s.id = o.equivalent_sku_id
+      JOIN {availability} a ON a.sku_id = s.id AND a.term_duration = l.term_duration
+                           AND a.segment = initcap(c.segment) AND c.country = ANY (a.markets)
+                           AND l.billing_cycle = ANY (a.billing_plans)
+      JOIN current_row p ON p.market = c.country AND p.product_id = s.product_id
+                        AND p.sku_id = s.sku_id AND p.term_duration = l.term_duration
+                        AND p.billing_plan = l.billing_cycle AND p.segment = a.segment
+     WHERE l.organization_id = %(org)s AND l.status = 'active' AND NOT l.is_trial
+       AND l.parent_id IS NULL AND l.term_end >= %(on)s
+       AND NOT EXISTS (SELECT 1 FROM {migration} m WHERE m.current_subscription_id = l.id
+                          AND m.status IN ('Validating', 'Processing', 'Completed'))
+)
+INSERT INTO {nce}
+    (organization_id, subscription_id, order_id, customer_id, availability_id, catalog_item_id,
+     quantity, term_duration, billing_cycle, term_start, term_end, auto_renew,
+     cancellation_window_ends_at, status, unit_price, currency, migrated_from_id, created_at)
+SELECT organization_id, gen_random_uuid(), gen_random_uuid(), customer_id, availability_id,
+       catalog_item_id, quantity, term_duration, billing_cycle, %(on)s, term_end, auto_renew,
+       %(now)s + interval '168 hours', 'active', unit_price, currency, id, %(now)s
+  FROM eligible;
+
+INSERT INTO {migration}
+    (organization_id, migration_id, customer_id, current_subscription_id, status, catalog_item_id,
+     term_duration, billing_cycle, purchase_full_term, quantity, external_reference_id, batch_id,
+     new_commerce_subscription_id, new_commerce_order_id, subscription_end_date, started_time,
+     completed_time, error_code, error_description, initiated_by)
+SELECT n.organization_id, gen_random_uuid(), n.customer_id, n.migrated_from_id, 'Completed',
+       n.catalog_item_id, n.term_duration, n.billing_cycle, false, n.quantity, %(reference)s, NULL,
+       n.id, n.order_id, n.term_end, %(now)s, %(now)s, '', '', 'PARTNER'
+  FROM {nce} n WHERE n.organization_id = %(org)s AND n.created_at = %(now)s;
+
+INSERT INTO {history}
+    (organization_id, content_type_id, object_id, actor_id, actor_label, from_status, to_status,
+     note, at)
+SELECT m.organization_id, %(content_type)s, m.id::text, NULL, 'system', step.from_status,
+       step.to_status,
+       CASE step.n WHEN 1 THEN 'Eligible; the legacy subscription is suspended while ordering.'
+       ELSE 'New commerce subscription ' || n.subscription_id || ' (order ' || n.order_id
+            || '); the legacy subscription is cancelled.' END,
+       %(now)s
+  FROM {migration} m
+  JOIN {nce} n ON n.id = m.new_commerce_subscription_id
+ CROSS JOIN (VALUES (1, 'Validating', 'Processing'), (2, 'Processing', 'Completed'))
+       AS step (n, from_status, to_status)
+ WHERE m.organization_id = %(org)s AND m.external_reference_id = %(reference)s
+ ORDER BY m.id, step.n;
+
+UPDATE {legacy} l SET status = 'cancelled'
+  FROM {nce} n
+ WHERE n.migrated_from_id = l.id AND n.organization_id = %(org)s AND n.created_at = %(now)s;
+"""
+
+
+def run_reference(organization) -> float:
+    import datetime as dt  # noqa: PLC0415
+
+    from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415
+    from django.db import connection, transaction  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    from commerce.models import Migration  # noqa: PLC0415
+
+    on = timezone.localdate()
+    params = {
+        "org": organization.pk,
+        "on": on,
+        "now": timezone.now(),
+        "moment": dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC),
+        "content_type": ContentType.objects.get_for_model(Migration).pk,
+        "reference": f"bench-{uuid.uuid4()}",
+    }
+    statements = [s for s in REFERENCE_SQL.format(**_tables()).split(";\n") if s.strip()]
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    args = _common.parse_args(__doc__.splitlines()[0], default_rows=100_000, quick_rows=5_000)
+    started = time.perf_counter()
+    _common.setup_django()
+    organization, written = ensure_data(args.rows)
+    info(
+        f"data ready in {time.perf_counter() - started:.1f}s: organization {organization.pk} with "
+        f"{args.rows} legacy subscriptions ({written} written)"
+    )
+
+    from django.conf import settings  # noqa: PLC0415
+
+    service, result = run_service(organization)
+    moved, service_print = fingerprint(organization)
+    chunk = settings.COMMERCE_MIGRATION_CHUNK_SIZE
+    info(f"service: {service:.2f}s for {moved} migrations in chunks of {chunk}: {result}")
+    if result.get("completed") != args.rows or moved != args.rows:
+        raise SystemExit(f"the service migrated {moved} of {args.rows} subscriptions: {result}")
+
+    reset(organization)
+    vacuum()
+    reference = run_reference(organization)
+    moved, reference_print = fingerprint(organization)
+    info(f"reference SQL: {reference:.2f}s for {moved} migrations")
+    if moved != args.rows or reference_print != service_print:
+        raise SystemExit("the reference SQL and the service disagree on what the subscriptions became")
+    info("both runs produced the same new-commerce subscriptions (fingerprint matches)")
+    reset(organization)
+    vacuum()
+
+    bench_line("commerce_migration", service, "s", reference, "s", service / reference, "<=", TARGET)
+
+
+if __name__ == "__main__":
+    main()

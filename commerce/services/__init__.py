@@ -1,0 +1,39 @@
+"""The domain operations of the Commerce workspace: the only code that changes its state.
+
+Legacy → new commerce migrations (spec/commerce.md §3): one at a time (`migration`), in batches
+(`batches`) and in the vendor-led waves (`waves`), all carried out by `engine`. Import the
+operations from here.
+"""
+
+from commerce.services.batches import (
+    BATCH_COLUMNS,
+    JOB_KIND_BATCH,
+    migration_batch_create,
+    migration_batch_run,
+    migration_batch_start,
+    migration_batch_validate,
+)
+from commerce.services.migration import migration_create, migration_retry
+from commerce.services.waves import (
+    JOB_KIND_WAVE,
+    WAVES,
+    migration_wave_run,
+    migration_wave_warn,
+    migration_waves_daily,
+)
+
+__all__ = (
+    "BATCH_COLUMNS",
+    "JOB_KIND_BATCH",
+    "JOB_KIND_WAVE",
+    "WAVES",
+    "migration_batch_create",
+    "migration_batch_run",
+    "migration_batch_start",
+    "migration_batch_validate",
+    "migration_create",
+    "migration_retry",
+    "migration_wave_run",
+    "migration_wave_warn",
+    "migration_waves_daily",
+)
