@@ -170,7 +170,9 @@ def _customers(organization: Organization, count: int, rng: random.Random, start
                 organization=organization,
                 name=f"{word} {suffix} {number}" if number >= len(CUSTOMER_WORDS) else f"{word} {suffix}",
                 domain=f"{slug}.onmicrosoft.example",
-                tenant_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                # Derived from the customer's identity, not drawn from rng: topping up an existing
+                # data set must not repeat the tenant IDs of the first run.
+                tenant_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{organization.partner_global_id}:{number}"),
                 country=rng.choice(COUNTRIES),
                 segment=rng.choice(segments),
                 employee_count=rng.choice([25, 80, 250, 900, 4000, 22000]),
