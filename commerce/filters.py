@@ -13,7 +13,7 @@ from commerce.choices import (
     SubscriptionStatus,
     TermDuration,
 )
-from commerce.models import LegacySubscription, Migration, PriceList, PriceListRow
+from commerce.models import LegacySubscription, Migration, NceSubscription, PriceList, PriceListRow
 from portal.filters import SearchFilterSet
 
 # --- Price lists ---------------------------------------------------------------------------------
@@ -79,3 +79,19 @@ class MigrationFilter(SearchFilterSet):
     class Meta:
         model = Migration
         fields = ["status", "initiated_by", "external_reference_id"]
+
+
+class NceSubscriptionFilter(SearchFilterSet):
+    search_fields = ("customer__name", "catalog_item_id")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer_tenant_id = django_filters.UUIDFilter(
+        field_name="customer__tenant_id", label="Customer tenant ID"
+    )
+    status = django_filters.ChoiceFilter(choices=SubscriptionStatus.choices)
+    term_duration = django_filters.ChoiceFilter(choices=TermDuration.choices)
+    billing_cycle = django_filters.ChoiceFilter(choices=BillingCycle.choices)
+    migrated = django_filters.BooleanFilter(field_name="migrated_from", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = NceSubscription
+        fields = ["status", "term_duration", "billing_cycle"]

@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.capabilities import Capability, can
+from accounts.models import Customer
 from commerce import services
 from commerce.choices import MigrationStatus, SubscriptionStatus
 from commerce.eligibility import eligibility_for, migration_validate
-from commerce.filters import LegacySubscriptionFilter, MigrationFilter
+from commerce.filters import LegacySubscriptionFilter, MigrationFilter, NceSubscriptionFilter
 from commerce.forms import BatchUploadForm, MigrationForm
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
 from portal.history import history_for
@@ -105,6 +106,38 @@ class SubscriptionDetailView(TenantDetailView):
                 )
                 return redirect("commerce:migration-detail", pk=migration.pk)
         return self.render_to_response(self.get_context_data(form=form))
+
+
+class NceSubscriptionListView(TenantListView):
+    model = NceSubscription
+    capability = C.CUSTOMERS_VIEW
+    filterset_class = NceSubscriptionFilter
+    template_name = "commerce/nce_subscription_list.html"
+    partial_template_name = "commerce/_nce_subscription_table.html"
+    select_related = ("customer", "availability__sku", "migrated_from")
+
+
+@tenant_route(Customer)
+def customer_subscriptions(request, pk: int):
+    """One customer's legacy and new-commerce subscriptions, with what can move."""
+    if not can(request.user, C.CUSTOMERS_VIEW):
+        raise PermissionDenied
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    legacy = (
+        LegacySubscription.objects.visible_to(request.user)
+        .filter(customer=customer)
+        .select_related("customer", "offer", "parent")
+    )
+    results = eligibility_for(legacy)
+    context = {
+        "customer": customer,
+        "rows": [(subscription, results.get(subscription.pk)) for subscription in legacy],
+        "nce": NceSubscription.objects.visible_to(request.user)
+        .filter(customer=customer)
+        .select_related("customer", "availability__sku", "migrated_from"),
+        "can_migrate": can(request.user, C.ORDERS_PLACE),
+    }
+    return render(request, "commerce/customer_subscriptions.html", context)
 
 
 class MigrationListView(TenantListView):

@@ -28,6 +28,12 @@ PAGES = [
     "cosell:index",
     "security:index",
     "commerce:index",
+    "commerce:subscription-list",
+    "commerce:nce-subscription-list",
+    "commerce:migration-list",
+    "commerce:batch-list",
+    "commerce:batch-upload",
+    "commerce:price-list-index",
 ]
 
 

@@ -237,3 +237,23 @@ def test_a_member_without_ordering_rights_cannot_migrate(bob, verified_client, c
     response = verified_client(bob).post(reverse("commerce:subscription-detail", args=[subscription.pk]), {})
     assert response.status_code == 403
     assert not Migration.objects.exists()
+
+
+def test_a_customers_page_shows_both_kinds_of_subscription(alice, verified_client, customer, api):
+    subscription = legacy(customer, "premium", term_end=_renewal())
+    moved = legacy(customer, "basic", term_end=_renewal())
+    api.post(_base(customer), {"currentSubscriptionId": str(moved.subscription_id)})
+    html = (
+        verified_client(alice)
+        .get(reverse("commerce:customer-subscriptions", args=[customer.pk]))
+        .content.decode()
+    )
+    assert str(subscription.offer.name) in html
+    assert "migrated" in html
+    rows = api.get(
+        "/api/v1/commerce/new-commerce-subscriptions/", {"customer_tenant_id": str(customer.tenant_id)}
+    )
+    assert rows.status_code == 200, rows.json()
+    [row] = rows.json()["results"]
+    assert row["migratedFromSubscriptionId"] == str(moved.subscription_id)
+    assert row["offerId"].startswith("CFQ7TTC0LH18:0001:")
