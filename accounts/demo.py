@@ -154,6 +154,16 @@ def _roles_for(demo: DemoOrganization) -> dict[str, list[str]]:
     return people
 
 
+def _tenant_id(organization: Organization, number: int, rng: random.Random) -> uuid.UUID:
+    """Derived from the customer's identity: topping up must not repeat the first run's IDs.
+
+    The draw from `rng` is kept (and ignored) so the rest of the seeded mix (countries, segments,
+    sizes, and the commerce cases built on them) stays the same for a given seed.
+    """
+    rng.getrandbits(128)
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{organization.partner_global_id}:{number}")
+
+
 def _customers(organization: Organization, count: int, rng: random.Random, start: int) -> list[Customer]:
     rows = []
     segments = [CustomerSegment.COMMERCIAL] * 6 + [
@@ -170,9 +180,7 @@ def _customers(organization: Organization, count: int, rng: random.Random, start
                 organization=organization,
                 name=f"{word} {suffix} {number}" if number >= len(CUSTOMER_WORDS) else f"{word} {suffix}",
                 domain=f"{slug}.onmicrosoft.example",
-                # Derived from the customer's identity, not drawn from rng: topping up an existing
-                # data set must not repeat the tenant IDs of the first run.
-                tenant_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{organization.partner_global_id}:{number}"),
+                tenant_id=_tenant_id(organization, number, rng),
                 country=rng.choice(COUNTRIES),
                 segment=rng.choice(segments),
                 employee_count=rng.choice([25, 80, 250, 900, 4000, 22000]),

@@ -16,10 +16,10 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -29,7 +29,6 @@ from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
     BillingCycle,
     MigrationStatus,
-    PriceListStatus,
     Segment,
     SubscriptionStatus,
     TermDuration,
@@ -40,10 +39,9 @@ from commerce.models import (
     LegacySubscription,
     Migration,
     NceSubscription,
-    PriceListRow,
     Sku,
 )
-from commerce.pricing import price_for
+from commerce.pricing import price_for, prices_in_force
 from portal.money import round_money
 
 __all__ = (
@@ -224,35 +222,18 @@ def id_array(ids: Iterable[int], db_type: str = "bigint") -> RawSQL:
     return RawSQL(f"SELECT unnest(%s::{db_type}[])", (list(ids),))
 
 
-def _price_moment(on: date) -> datetime:
-    return datetime.combine(on, time.min, tzinfo=UTC)
-
-
 def _prices(
     *, markets: Iterable[str], skus: Iterable[Sku], on: date
 ) -> dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]]:
-    """Every price `commerce.pricing.price_for` would give for these markets and SKUs, in one query.
-
-    Same rule as `price_for`: rows of ready, non-preview lists with EffectiveStartDate ≤ on <
-    EffectiveEndDate; the newest list speaks, then the newest start, then the first tier.
-    """
+    """Every price `commerce.pricing.price_for` would give for these markets and SKUs, in one query
+    (the same `prices_in_force` rule; the first row of each key wins)."""
     skus = list(skus)
-    moment = _price_moment(on)
     rows = (
-        PriceListRow.objects.filter(
+        prices_in_force(on)
+        .filter(
             price_list__market__in=list(markets),
-            price_list__is_preview=False,
-            price_list__status=PriceListStatus.READY,
             product_id__in={sku.product_id for sku in skus},
             sku_id__in={sku.sku_id for sku in skus},
-            effective_start_date__lte=moment,
-            effective_end_date__gt=moment,
-        )
-        .order_by(
-            "-price_list__effective_month",
-            "-price_list__uploaded_at",
-            "-effective_start_date",
-            F("pricing_tier_range_min").asc(nulls_first=True),
         )
         .values_list(
             "price_list__market",

@@ -857,6 +857,26 @@ def _copy_out(query: str, params: Any) -> Iterator[bytes]:
 # --- Looking up a price -------------------------------------------------------------------------------
 
 
+def prices_in_force(on: date) -> QuerySet[PriceListRow]:
+    """The rule of §4.1 as one queryset: rows of ready, non-preview lists in force on day `on`.
+
+    A row is in force when EffectiveStartDate ≤ on < EffectiveEndDate. Ordered so that the first
+    row of each price key wins: the newest list speaks, then the newest start, then the first tier.
+    """
+    moment = datetime.combine(on, time.min, tzinfo=UTC)
+    return PriceListRow.objects.filter(
+        price_list__is_preview=False,
+        price_list__status=PriceListStatus.READY,
+        effective_start_date__lte=moment,
+        effective_end_date__gt=moment,
+    ).order_by(
+        "-price_list__effective_month",
+        "-price_list__uploaded_at",
+        "-effective_start_date",
+        F("pricing_tier_range_min").asc(nulls_first=True),
+    )
+
+
 def price_for(
     *,
     market: str,
@@ -867,30 +887,16 @@ def price_for(
     segment: str,
     on: date,
 ) -> PriceListRow | None:
-    """The price on day `on` from the current (not preview, ready) price lists of `market`.
-
-    The row whose EffectiveStartDate ≤ on < EffectiveEndDate wins (§4.1); when lists overlap, the
-    newest list speaks, then the newest start; tiered prices give their first tier.
-    """
-    moment = datetime.combine(on, time.min, tzinfo=UTC)
+    """The price on day `on` from the current price lists of `market` (see `prices_in_force`)."""
     return (
-        PriceListRow.objects.filter(
+        prices_in_force(on)
+        .filter(
             price_list__market=market,
-            price_list__is_preview=False,
-            price_list__status=PriceListStatus.READY,
             product_id=product_id,
             sku_id=sku_id,
             term_duration=term_duration,
             billing_plan=billing_plan,
             segment=segment,
-            effective_start_date__lte=moment,
-            effective_end_date__gt=moment,
-        )
-        .order_by(
-            "-price_list__effective_month",
-            "-price_list__uploaded_at",
-            "-effective_start_date",
-            F("pricing_tier_range_min").asc(nulls_first=True),
         )
         .select_related("price_list")
         .first()

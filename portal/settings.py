@@ -224,7 +224,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.choices.Role"},
+    # Choice sets that share a field name ("status", "segment") get a name of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.choices.Role",
+        "ActionItemStatusEnum": "accounts.choices.ActionItemStatus",
+        "CustomerSegmentEnum": "accounts.choices.CustomerSegment",
+        "JobStatusEnum": "portal.choices.JobStatus",
+        "DeliveryStatusEnum": "portal.choices.DeliveryStatus",
+        "SubscriptionStatusEnum": "commerce.choices.SubscriptionStatus",
+        "MigrationStatusEnum": "commerce.choices.MigrationStatus",
+        "CommerceSegmentEnum": "commerce.choices.Segment",
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "POSTPROCESSING_HOOKS": [

@@ -9,17 +9,10 @@ batch uninterrupted in this process. The two end states are compared row for row
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
@@ -31,11 +24,10 @@ from commerce.models import LegacySubscription, Migration, NceSubscription
 from commerce.services import migration_batch_create, migration_batch_run, migration_batch_start
 from portal.choices import JobStatus
 from portal.models import HistoryEvent, JobChunk, JobRun
+from tests.workers import kill_worker, start_worker, wait_for_redelivery, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 2_500
 CHUNK = 500
-VISIBILITY_TIMEOUT = 3
 #: Per customer: Basic, Premium with a Teams Phone add-on, E3 on annual billing, Business Voice
 #: (no new-commerce equivalent: rejected), and a suspended Basic (rejected).
 PATTERN = [
@@ -46,56 +38,6 @@ PATTERN = [
     ("business_voice", {}),
     ("basic", {"status": SubscriptionStatus.SUSPENDED}),
 ]
-
-
-def _worker_env() -> dict[str, str]:
-    database = settings.DATABASES["default"]
-    env = dict(os.environ)
-    # An embedded server's HOST is a socket directory: percent-encode it into the URL's host part.
-    host = quote(database["HOST"] or "127.0.0.1", safe="")
-    env["DATABASE_URL"] = (
-        f"postgresql://{database['USER'] or ''}@{host}:{database['PORT'] or 5432}/{database['NAME']}"
-    )
-    env["CELERY_VISIBILITY_TIMEOUT"] = str(VISIBILITY_TIMEOUT)
-    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-    env["DB_POOL_DISABLED"] = "1"
-    env["COMMERCE_MIGRATION_CHUNK_SIZE"] = str(CHUNK)
-    return env
-
-
-def _start_worker(name: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool",
-            "solo",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=_worker_env(),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _estate(organization) -> list[dict]:
@@ -192,27 +134,22 @@ def test_a_killed_worker_resumes_the_batch_to_the_uninterrupted_result(
     rows_a, rows_b = _estate(org_a), _estate(org_b)
     total = len(rows_a)
 
-    first = _start_worker("first")
+    first = start_worker("first", COMMERCE_MIGRATION_CHUNK_SIZE=str(CHUNK))
     try:
         batch = migration_batch_start(actor=alice, organization=org_a, rows=rows_a, file_name="big.csv")
-        _wait(lambda: JobRun.objects.get(pk=batch.job_id).done >= 3 * CHUNK, 120, "the first chunks")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-        killed_at = JobRun.objects.get(pk=batch.job_id).done
-        assert 0 < killed_at < total, "the worker must die mid-run"
+        wait_until(lambda: JobRun.objects.get(pk=batch.job_id).done >= 3 * CHUNK, 120, "the first chunks")
     finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-    # The unacknowledged task comes back once its visibility timeout has passed.
-    time.sleep(VISIBILITY_TIMEOUT + 1)
-    second = _start_worker("second")
+        kill_worker(first)
+    killed_at = JobRun.objects.get(pk=batch.job_id).done
+    assert 0 < killed_at < total, "the worker must die mid-run"
+    wait_for_redelivery()
+    second = start_worker("second", COMMERCE_MIGRATION_CHUNK_SIZE=str(CHUNK))
     try:
-        _wait(
+        wait_until(
             lambda: JobRun.objects.get(pk=batch.job_id).status == JobStatus.SUCCEEDED, 240, "the resumed run"
         )
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(30)
+        kill_worker(second, signal.SIGTERM)
 
     # The same batch for organization B, uninterrupted, in this process.
     uninterrupted = migration_batch_create(

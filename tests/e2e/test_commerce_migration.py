@@ -46,7 +46,7 @@ def test_a_partner_migrates_one_subscription_then_a_batch(page: Page, demo):
 
     # One, from its page: the before/after, then migrate.
     eligible_row = rows.filter(has=page.locator("input[type=checkbox]")).first
-    offer = eligible_row.locator("td a").first
+    offer = eligible_row.get_by_test_id("offer-link")
     offer_name = offer.inner_text()
     offer.click()
     expect(page.get_by_role("heading", name=offer_name)).to_be_visible()
