@@ -6,6 +6,7 @@ Bad values fail at start-up with ImproperlyConfigured instead of silently readin
 from __future__ import annotations
 
 import os
+from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -37,6 +38,14 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_date(name: str, default: str) -> date:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from exc
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
-from portal.env import env_bool, env_int, env_list, env_secret, env_str
+from portal.env import env_bool, env_date, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -309,37 +310,19 @@ LOGGING = {
 
 # --- Commerce: migrations and the vendor-led waves (spec/commerce.md §3) -------------------------
 
-
-def _env_date(name: str, default: str):
-    """A date setting read as ISO 8601 (YYYY-MM-DD); a bad value fails at start-up."""
-    from datetime import date  # noqa: PLC0415 - kept inside this block
-
-    from django.core.exceptions import ImproperlyConfigured  # noqa: PLC0415
-
-    raw = env_str(name, default).strip() or default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from exc
-
-
 # The vendor migrates legacy subscriptions at renewal from these dates; partners are warned in
 # the Action Center COMMERCE_WAVE_WARNING_DAYS before.
-COMMERCE_WAVE_COMMERCIAL_START = _env_date("COMMERCE_WAVE_COMMERCIAL_START", "2024-01-11")
-COMMERCE_WAVE_PUBLIC_SECTOR_START = _env_date("COMMERCE_WAVE_PUBLIC_SECTOR_START", "2024-07-01")
+COMMERCE_WAVE_COMMERCIAL_START = env_date("COMMERCE_WAVE_COMMERCIAL_START", "2024-01-11")
+COMMERCE_WAVE_PUBLIC_SECTOR_START = env_date("COMMERCE_WAVE_PUBLIC_SECTOR_START", "2024-07-01")
 COMMERCE_WAVE_WARNING_DAYS = env_int("COMMERCE_WAVE_WARNING_DAYS", 14)
 # Legacy subscriptions migrated per committed chunk of a batch or wave job.
 COMMERCE_MIGRATION_CHUNK_SIZE = env_int("COMMERCE_MIGRATION_CHUNK_SIZE", 5000)
-# django-celery-beat's DatabaseScheduler copies this into its tables when beat starts.
-from celery.schedules import crontab  # noqa: E402
 
+# django-celery-beat's DatabaseScheduler copies this into its tables when beat starts.
 CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "commerce-migration-waves-daily": {
         "task": "commerce.tasks.migration_waves_daily_task",
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 60 * 60 * 12},
     },
 }
-
-# --- End of commerce: migrations and the vendor-led waves ---------------------------------------
