@@ -271,7 +271,7 @@ class MigrationBatchQuerySet(TenantQuerySet):
         return self.annotate(
             completed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.COMPLETED)),
             failed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.FAILED)),
-        )
+        ).order_by(*MigrationBatch._meta.ordering)  # Meta.ordering is dropped from GROUP BY queries.
 
 
 class MigrationBatch(TenantModel):
