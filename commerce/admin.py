@@ -1,20 +1,31 @@
 """The vendor-side admin for the catalog, price lists, subscriptions and migrations."""
 
-from django.contrib import admin  # noqa: F401
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
-# --- Catalog and price lists ---------------------------------------------------------------------
+from commerce import pricing
+from commerce.choices import MigrationStatus
+from commerce.models import (
+    Availability,
+    LegacyOffer,
+    LegacySubscription,
+    Migration,
+    MigrationBatch,
+    NceSubscription,
+    PriceList,
+    PriceListRow,
+    Product,
+    Sku,
+)
+from commerce.services import migration_retry
+from portal.uploads import UploadRejected
+
 # Price lists arrive only as the vendor's files: the add form takes the upload and calls
 # commerce.pricing.price_list_import_start (checks every row, then a job imports it). Rows,
 # products and SKUs come from those files, so they are read-only here.
-# isort: split
-
-from django import forms  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils.html import format_html  # noqa: E402
-
-from commerce import pricing  # noqa: E402
-from commerce.models import PriceList, PriceListRow, Product, Sku  # noqa: E402
-from portal.uploads import UploadRejected  # noqa: E402
 
 
 class PriceListUploadForm(forms.ModelForm):
@@ -206,29 +217,10 @@ class SkuAdmin(_ReadOnlyAdmin):
     raw_id_fields = ["product"]
 
 
-# --- End of catalog and price lists --------------------------------------------------------------
-
-
-# --- Subscriptions and migrations ----------------------------------------------------------------
 # Subscriptions, migrations and batches change only through commerce.services, so they are
 # read-only here; the one write is the "Re-run failed migrations" action, which calls
 # migration_retry. Legacy offers (their new-commerce equivalent) and availabilities are catalog
 # data the vendor's staff curate.
-# isort: split
-
-from django.contrib import messages  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-
-from commerce.choices import MigrationStatus  # noqa: E402
-from commerce.models import (  # noqa: E402
-    Availability,
-    LegacyOffer,
-    LegacySubscription,
-    Migration,
-    MigrationBatch,
-    NceSubscription,
-)
-from commerce.services import migration_retry  # noqa: E402
 
 
 class _ServiceOwnedAdmin(admin.ModelAdmin):
@@ -436,6 +428,3 @@ class MigrationBatchAdmin(_ServiceOwnedAdmin):
             obj.job.percent,
             result,
         )
-
-
-# --- End of subscriptions and migrations ---------------------------------------------------------

@@ -1,25 +1,16 @@
 """Celery entry points of the Commerce workspace: thin wrappers around the services."""
 
-# --- Price lists ---------------------------------------------------------------------------------
+from celery import shared_task
+from django.utils import timezone
 
-from commerce.pricing import price_list_import_run  # noqa: E402
-from portal.jobs import job_task  # noqa: E402
+from commerce.pricing import price_list_import_run
+from commerce.services import migration_batch_run, migration_waves_daily
+from portal.jobs import job_task
 
 
 @job_task()
 def price_list_import_task(job_id: int) -> None:
     price_list_import_run(job_id=job_id)
-
-
-# --- End of price lists --------------------------------------------------------------------------
-
-
-# --- Migrations ----------------------------------------------------------------------------------
-
-from celery import shared_task  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from commerce.services import migration_batch_run, migration_waves_daily  # noqa: E402
 
 
 @job_task()
@@ -31,6 +22,3 @@ def migration_batch_task(job_id: int) -> None:
 def migration_waves_daily_task() -> dict:
     """Warn before each vendor-led wave and run the waves that have started (beat, daily)."""
     return migration_waves_daily(on=timezone.localdate())
-
-
-# --- End of migrations ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ create a row of organization A for every registered route. A workspace adds its 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import factory
 from django.contrib.contenttypes.models import ContentType
@@ -25,6 +26,26 @@ from accounts.models import (
     PartnerLocation,
     RoleAssignment,
     User,
+)
+from commerce.choices import (
+    BillingCycle,
+    MigrationStatus,
+    PriceListStatus,
+    Segment,
+    SubscriptionStatus,
+    TermDuration,
+)
+from commerce.models import (
+    Availability,
+    LegacyOffer,
+    LegacySubscription,
+    Migration,
+    MigrationBatch,
+    NceSubscription,
+    PriceList,
+    PriceListRow,
+    Product,
+    Sku,
 )
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
 
@@ -193,16 +214,6 @@ FACTORIES = {
 }
 
 
-# --- Commerce: catalog and price lists (vendor data, shared by every organization) ---------------
-# isort: split
-
-from datetime import UTC, date, datetime  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from commerce.choices import BillingCycle, PriceListStatus, Segment, TermDuration  # noqa: E402
-from commerce.models import PriceList, PriceListRow, Product, Sku  # noqa: E402
-
-
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
@@ -258,23 +269,6 @@ class PriceListRowFactory(factory.django.DjangoModelFactory):
 # Price lists are the vendor's, not an organization's: the organization argument is ignored.
 FACTORIES[PriceList] = lambda organization: PriceListFactory()
 FACTORIES[PriceListRow] = lambda organization: PriceListRowFactory()
-# --- End of commerce: catalog and price lists ----------------------------------------------------
-
-
-# --- Commerce: subscriptions and migrations (partner-owned) --------------------------------------
-# isort: split
-
-from datetime import timedelta as _timedelta  # noqa: E402
-
-from commerce.choices import MigrationStatus, SubscriptionStatus  # noqa: E402
-from commerce.models import (  # noqa: E402
-    Availability,
-    LegacyOffer,
-    LegacySubscription,
-    Migration,
-    MigrationBatch,
-    NceSubscription,
-)
 
 
 class AvailabilityFactory(factory.django.DjangoModelFactory):
@@ -309,8 +303,8 @@ class LegacySubscriptionFactory(factory.django.DjangoModelFactory):
     quantity = 10
     term_duration = TermDuration.P1Y
     billing_cycle = BillingCycle.MONTHLY
-    term_end = factory.LazyFunction(lambda: timezone.localdate() + _timedelta(days=120))
-    term_start = factory.LazyAttribute(lambda s: s.term_end - _timedelta(days=364))
+    term_end = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=120))
+    term_start = factory.LazyAttribute(lambda s: s.term_end - timedelta(days=364))
     status = SubscriptionStatus.ACTIVE
 
 
@@ -326,7 +320,7 @@ class NceSubscriptionFactory(factory.django.DjangoModelFactory):
     term_duration = TermDuration.P1Y
     billing_cycle = BillingCycle.MONTHLY
     term_start = factory.LazyFunction(timezone.localdate)
-    term_end = factory.LazyAttribute(lambda s: s.term_start + _timedelta(days=364))
+    term_end = factory.LazyAttribute(lambda s: s.term_start + timedelta(days=364))
     unit_price = Decimal("237.60")
     currency = "USD"
 
@@ -359,4 +353,3 @@ FACTORIES[LegacySubscription] = lambda organization: LegacySubscriptionFactory(o
 FACTORIES[NceSubscription] = lambda organization: NceSubscriptionFactory(organization=organization)
 FACTORIES[Migration] = lambda organization: MigrationFactory(organization=organization)
 FACTORIES[MigrationBatch] = lambda organization: MigrationBatchFactory(organization=organization)
-# --- End of commerce: subscriptions and migrations -----------------------------------------------

@@ -1,11 +1,15 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_data
 from accounts.models import Organization
+from commerce.demo import commerce_demo_loaded, commerce_demo_seed
 
 
 class Command(BaseCommand):
-    help = "Load deterministic demo data (organizations, users in every role, customers, action items)."
+    help = (
+        "Load deterministic demo data: organizations, users in every role, customers, action items, "
+        "and the commerce catalog, price lists and legacy subscriptions."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=7, help="Random seed (same seed, same data).")
@@ -20,8 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         seed, scale = options["seed"], options["scale"]
         if scale < 1:
-            self.stderr.write("--scale must be 1 or more.")
-            raise SystemExit(2)
+            raise CommandError("--scale must be 1 or more.")
         ids = [demo.partner_global_id for demo in ORGANIZATIONS]
         already = Organization.objects.filter(partner_global_id__in=ids).exists()
         if options["if_empty"] and already:
@@ -31,12 +34,8 @@ class Command(BaseCommand):
             report = seed_demo_data(seed=seed, customers_per_org=40 * scale)
             self.stdout.write(self.style.SUCCESS(f"Demo data ready: {report.customers} customers."))
             logins = report.logins
-        # --- Commerce demo: catalog, price lists, legacy subscriptions ----------------------------
-        # Imported here to keep this block self-contained in the accounts command. The seed tops up
-        # (customers without legacy subscriptions get theirs), so re-running never duplicates;
-        # with --if-empty it runs only while the commerce demo is missing.
-        from commerce.demo import commerce_demo_loaded, commerce_demo_seed  # noqa: PLC0415
-
+        # The commerce seed tops up (customers without legacy subscriptions get theirs), so
+        # re-running never duplicates; with --if-empty it runs only while it is missing.
         if not (options["if_empty"] and already and commerce_demo_loaded()):
             commerce = commerce_demo_seed(seed=seed, scale=scale)
             self.stdout.write(
@@ -45,7 +44,6 @@ class Command(BaseCommand):
                     f"({commerce.created} new), {commerce.price_lists} price lists."
                 )
             )
-        # --- End of commerce demo -----------------------------------------------------------------
         if not options["quiet"]:
             self.print_logins(logins)
 
