@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django_otp.oath import totp
@@ -156,3 +157,10 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, org_a, mai
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Brand-New-Pass-2026")
+
+
+def test_totp_code_prints_the_code_the_device_accepts(org_a, capsys):
+    user = UserFactory(organization=org_a)
+    device = TOTPDevice.objects.create(user=user, confirmed=True)
+    call_command("totp_code", user.email)
+    assert device.verify_token(capsys.readouterr().out.strip())
