@@ -32,8 +32,9 @@ def index(request):
         raise PermissionDenied
     legacy = LegacySubscription.objects.visible_to(request.user)
     counts = legacy.aggregate(
-        active=Count("id", filter=Q(status=SubscriptionStatus.ACTIVE)),
-        migrated=Count("id", filter=Q(migrations__status=MigrationStatus.COMPLETED)),
+        # distinct: the join to migrations repeats a subscription once per migration it had.
+        active=Count("id", filter=Q(status=SubscriptionStatus.ACTIVE), distinct=True),
+        migrated=Count("id", filter=Q(migrations__status=MigrationStatus.COMPLETED), distinct=True),
     )
     migrations = Migration.objects.visible_to(request.user)
     context = {

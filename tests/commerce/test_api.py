@@ -15,7 +15,7 @@ from commerce.choices import MigrationStatus, SubscriptionStatus
 from commerce.demo import commerce_demo_catalog
 from commerce.models import Migration, MigrationBatch
 from tests.commerce.test_migrations import legacy
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, MigrationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +257,23 @@ def test_a_customers_page_shows_both_kinds_of_subscription(alice, verified_clien
     [row] = rows.json()["results"]
     assert row["migratedFromSubscriptionId"] == str(moved.subscription_id)
     assert row["offerId"].startswith("CFQ7TTC0LH18:0001:")
+
+
+def test_a_batch_needs_the_right_to_place_orders(api_for, org_a, customer):
+    subscription = legacy(customer, "basic", term_end=_renewal())
+    viewer = api_for(org_a, scopes=SCOPES, roles=("helpdesk_agent",))
+    body = {"migrations": [{"currentSubscriptionId": str(subscription.subscription_id)}]}
+    assert (
+        viewer.post("/api/v1/commerce/migrations/newcommerce/batch", body, format="json").status_code == 403
+    )
+    assert not MigrationBatch.objects.exists()
+
+
+def test_the_workspace_counts_a_subscription_once_however_many_migrations_it_had(
+    alice, verified_client, customer, api
+):
+    subscription = legacy(customer, "basic", term_end=_renewal())
+    MigrationFactory.create_batch(2, organization=customer.organization, current_subscription=subscription)
+    legacy(customer, "premium", term_end=_renewal())
+    response = verified_client(alice).get(reverse("commerce:index"))
+    assert response.context["counts"]["active"] == 2
