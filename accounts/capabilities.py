@@ -38,6 +38,8 @@ class Capability:
     INCENTIVES_MANAGE = "incentives.manage"
     INCENTIVES_VIEW = "incentives.view"
     INCENTIVES_CLAIMS = "incentives.claims"
+    EARNINGS_VIEW = "earnings.view"
+    EARNINGS_RECONCILE = "earnings.reconcile"
     INSIGHTS_VIEW = "insights.view"
     COMPLIANCE_MANAGE = "compliance.manage"
     COMPLIANCE_ADMIN_ASSIGN = "compliance.assign_admin"
@@ -79,6 +81,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.PRICING_VIEW,
         C.BILLING_MANAGE,
         C.INSIGHTS_VIEW,
+        C.EARNINGS_VIEW,
+        C.EARNINGS_RECONCILE,
     },
     Role.USER_MANAGEMENT_ADMIN: frozenset({C.USERS_MANAGE, C.USERS_VIEW, C.ACCOUNT_VIEW}),
     Role.ADMIN_AGENT: frozenset(
@@ -97,15 +101,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         {C.CUSTOMERS_VIEW, C.CUSTOMERS_MANAGE, C.ORDERS_PLACE, C.PRICING_VIEW, C.JOBS_VIEW}
     ),
     Role.HELPDESK_AGENT: frozenset({C.CUSTOMERS_VIEW}),
-    Role.BILLING_ADMIN: frozenset({C.BILLING_MANAGE, C.PRICING_VIEW, C.JOBS_VIEW}),
+    Role.BILLING_ADMIN: frozenset({C.BILLING_MANAGE, C.PRICING_VIEW, C.EARNINGS_VIEW, C.JOBS_VIEW}),
     Role.PARTNER_ADMIN: frozenset({C.MEMBERSHIP_MANAGE, C.MEMBERSHIP_VIEW, C.INSIGHTS_VIEW}),
     Role.BUSINESS_PROFILE_CONTRIBUTOR: frozenset({C.PROFILE_EDIT, C.MEMBERSHIP_VIEW}),
     Role.REFERRALS_ADMIN: frozenset({C.REFERRALS_MANAGE_ALL, C.REFERRALS_MANAGE_OWN}),
     Role.REFERRALS_USER: frozenset({C.REFERRALS_MANAGE_OWN}),
     Role.INCENTIVES_ADMIN: frozenset(
-        {C.INCENTIVES_MANAGE, C.INCENTIVES_VIEW, C.INCENTIVES_CLAIMS, C.JOBS_VIEW}
+        {
+            C.INCENTIVES_MANAGE,
+            C.INCENTIVES_VIEW,
+            C.INCENTIVES_CLAIMS,
+            C.EARNINGS_VIEW,
+            C.EARNINGS_RECONCILE,
+            C.JOBS_VIEW,
+        }
     ),
-    Role.INCENTIVES_USER: frozenset({C.INCENTIVES_VIEW}),
+    Role.INCENTIVES_USER: frozenset({C.INCENTIVES_VIEW, C.EARNINGS_VIEW, C.EARNINGS_RECONCILE}),
     Role.INCENTIVES_MARKETER: frozenset({C.INCENTIVES_CLAIMS, C.INCENTIVES_VIEW}),
     Role.EXECUTIVE_REPORT_VIEWER: frozenset({C.INSIGHTS_VIEW}),
     Role.DEVELOPER: frozenset({C.PRICING_VIEW}),
@@ -131,3 +142,18 @@ def can(user: User, capability: str, organization_id: int | None = None) -> bool
     if organization_id is not None and organization_id != user.organization_id:
         return False
     return capability in user.capabilities
+
+
+def locations_granting(user: User, capability: str) -> frozenset[int] | None:
+    """The partner locations where `user` holds `capability`; None means every location.
+
+    Location-scoped roles (spec/accounts.md §2) limit what a user sees to their locations' rows.
+    """
+    granted: set[int] = set()
+    for role, location_id in user.role_locations:
+        if capability not in ROLE_CAPABILITIES[role]:
+            continue
+        if location_id is None:
+            return None
+        granted.add(location_id)
+    return frozenset(granted)

@@ -147,6 +147,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return frozenset(self.role_assignments.values_list("role", flat=True))
 
     @cached_property
+    def role_locations(self) -> tuple[tuple[str, int | None], ...]:
+        """(role, location id or None for organization-wide) of every assignment."""
+        if self.pk is None:
+            return ()
+        return tuple(self.role_assignments.values_list("role", "location_id"))
+
+    @cached_property
     def capabilities(self) -> frozenset[str]:
         return capabilities_of_roles(self.role_codes)
 

@@ -78,8 +78,8 @@ def _set_roles(*, user: User, roles: list[str]) -> None:
         [RoleAssignment(organization_id=user.organization_id, user=user, role=r) for r in roles],
         ignore_conflicts=True,
     )
-    user.__dict__.pop("role_codes", None)
-    user.__dict__.pop("capabilities", None)
+    for cached in ("role_codes", "role_locations", "capabilities"):
+        user.__dict__.pop(cached, None)
 
 
 @transaction.atomic

@@ -82,6 +82,7 @@ def _principal(row: dict) -> TokenPrincipal:
     )
     # Filled here so permission checks need no query for the client's roles.
     user.__dict__["role_codes"] = frozenset(row["roles"])
+    user.__dict__["role_locations"] = tuple((role, None) for role in row["roles"])
     token = AccessToken(
         pk=row["id"], scope=row["scope"], expires=row["expires"], application_id=row["application_id"]
     )

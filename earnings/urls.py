@@ -4,6 +4,11 @@ from earnings import views
 
 app_name = "earnings"
 
+# --- Pages: earnings, revenue, ineligible, payments, reports ---
 urlpatterns = [
     path("", views.index, name="index"),
 ]
+
+# --- Downloads and exports ---
+
+# --- Reconciliation ---

@@ -47,6 +47,29 @@ from commerce.models import (
     Product,
     Sku,
 )
+from earnings.choices import (
+    EarningType,
+    IneligibleReason,
+    PartnerRole,
+    SolutionArea,
+)
+from earnings.models import (
+    Earning,
+    EarningRate,
+    EarningSummary,
+    Engagement,
+    Enrollment,
+    ExchangeRate,
+    ExportJob,
+    IneligibleTransaction,
+    Lever,
+    Payment,
+    Program,
+    Reconciliation,
+    ReconciliationLine,
+    Transaction,
+    TransactionUpload,
+)
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
 
 PASSWORD = "Correct-Horse-Battery-9"
@@ -353,3 +376,226 @@ FACTORIES[LegacySubscription] = lambda organization: LegacySubscriptionFactory(o
 FACTORIES[NceSubscription] = lambda organization: NceSubscriptionFactory(organization=organization)
 FACTORIES[Migration] = lambda organization: MigrationFactory(organization=organization)
 FACTORIES[MigrationBatch] = lambda organization: MigrationBatchFactory(organization=organization)
+
+
+# --- Earnings ------------------------------------------------------------------------------------
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    code = factory.Sequence(lambda n: f"MCI{n}")
+    name = factory.Sequence(lambda n: f"Commerce Incentives {n}")
+    starts_on = date(2020, 7, 1)
+    payment_lag_months = 3
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Engagement
+
+    program = factory.SubFactory(ProgramFactory)
+    engagement_id = factory.Sequence(lambda n: f"ENG-{n:05d}")
+    name = factory.Sequence(lambda n: f"CSP Core {n}")
+    solution_area = SolutionArea.MODERN_WORK
+    starts_on = date(2020, 7, 1)
+
+
+class LeverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lever
+
+    engagement = factory.SubFactory(EngagementFactory)
+    name = "Core"
+    partner_role = PartnerRole.TRANSACT
+    earning_type = EarningType.REBATE
+
+
+class EarningRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EarningRate
+
+    lever = factory.SubFactory(LeverFactory)
+    product_id = "CFQ7TTC0LF8R"
+    rate = Decimal("0.04")
+    valid_from = date(2020, 7, 1)
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+        django_get_or_create = ("currency", "rate_date")
+
+    currency = "EUR"
+    rate_date = date(2020, 1, 1)
+    rate_to_usd = Decimal("1.0850")
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    organization = factory.SubFactory(OrganizationFactory)
+    location = factory.SubFactory(
+        PartnerLocationFactory, organization=factory.SelfAttribute("..organization")
+    )
+    program = factory.SubFactory(ProgramFactory)
+    participant_id = factory.LazyAttribute(lambda e: e.location.partner_id)
+    participant_name = factory.LazyAttribute(lambda e: e.organization.legal_name)
+    enrolled_from = date(2020, 7, 1)
+    bank_profile_ok = True
+    tax_profile_ok = True
+
+
+class TransactionUploadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransactionUpload
+
+    organization = factory.SubFactory(OrganizationFactory)
+    file_name = "usage.csv"
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transaction
+
+    organization = factory.SubFactory(OrganizationFactory)
+    transaction_id = factory.Sequence(lambda n: f"TX-{n:08d}")
+    transaction_date = date(2025, 2, 14)
+    source = "upload"
+    location = factory.SubFactory(
+        PartnerLocationFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    customer_name = factory.LazyAttribute(lambda t: t.customer.name if t.customer else "Unknown customer")
+    product_id = "CFQ7TTC0LF8R"
+    product_name = "Microsoft 365 E3"
+    invoice_number = factory.Sequence(lambda n: f"INV-{n:06d}")
+    solution_area = SolutionArea.MODERN_WORK
+    partner_role = PartnerRole.TRANSACT
+    quantity = Decimal("100")
+    transaction_currency = "EUR"
+    transaction_amount = Decimal("3240.00")
+    transaction_exchange_rate = Decimal("1.0850")
+    transaction_amount_usd = Decimal("3515.40")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    organization = factory.SubFactory(OrganizationFactory)
+    enrollment = factory.SubFactory(EnrollmentFactory, organization=factory.SelfAttribute("..organization"))
+    program = factory.LazyAttribute(lambda p: p.enrollment.program)
+    payment_id = factory.Sequence(lambda n: f"P-{n:06d}")
+    payment_month = date(2025, 5, 1)
+    currency = "EUR"
+    earned = Decimal("129.60")
+    earned_usd = Decimal("140.62")
+    total_payment = Decimal("129.60")
+
+
+class EarningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Earning
+
+    organization = factory.SubFactory(OrganizationFactory)
+    enrollment = factory.SubFactory(EnrollmentFactory, organization=factory.SelfAttribute("..organization"))
+    program = factory.LazyAttribute(lambda e: e.enrollment.program)
+    earning_id = factory.Sequence(lambda n: f"E-{n:08d}")
+    earning_type = EarningType.REBATE
+    earning_rate = Decimal("0.04")
+    earning_amount = Decimal("129.60")
+    currency = "EUR"
+    earning_exchange_rate = Decimal("1.0850")
+    exchange_rate_date = date(2025, 2, 28)
+    earning_amount_usd = Decimal("140.62")
+    earning_date = date(2025, 2, 28)
+    calculation_date = date(2025, 3, 18)
+    estimated_payment_month = date(2025, 5, 1)
+    solution_area = SolutionArea.MODERN_WORK
+    partner_role = PartnerRole.TRANSACT
+    customer_name = "Fabrikam DE"
+    product_id = "CFQ7TTC0LF8R"
+    product_name = "Microsoft 365 E3"
+
+
+class IneligibleTransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IneligibleTransaction
+
+    organization = factory.SubFactory(OrganizationFactory)
+    transaction = factory.SubFactory(TransactionFactory, organization=factory.SelfAttribute("..organization"))
+    engagement = factory.SubFactory(EngagementFactory)
+    program = factory.LazyAttribute(lambda i: i.engagement.program)
+    reason_code = IneligibleReason.PRODUCT_NOT_ELIGIBLE
+    calculation_date = date(2025, 3, 18)
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExportJob
+
+    organization = factory.SubFactory(OrganizationFactory)
+    export_id = factory.LazyFunction(uuid.uuid4)
+    report = "earnings"
+
+
+class ReconciliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reconciliation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    file_name = "my-billing.csv"
+    column_mapping = factory.LazyFunction(lambda: {"transactionId": "Transaction", "earningAmount": "Amount"})
+
+
+class ReconciliationLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReconciliationLine
+
+    reconciliation = factory.SubFactory(ReconciliationFactory)
+    organization = factory.LazyAttribute(lambda line: line.reconciliation.organization)
+    kind = "partner_only"
+    row_number = 2
+    transaction_id = "TX-MISSING"
+    partner_amount = Decimal("10.00")
+
+
+def earning_summary_factory(organization):
+    earning = EarningFactory(organization=organization)
+    return EarningSummary.objects.create(
+        organization=organization,
+        earning_month=date(2025, 2, 1),
+        estimated_payment_month=earning.estimated_payment_month,
+        program=earning.program,
+        enrollment=earning.enrollment,
+        earning_type=earning.earning_type,
+        payment_status=earning.payment_status,
+        earning_count=1,
+        earning_amount_usd=earning.earning_amount_usd,
+    )
+
+
+FACTORIES.update(
+    {
+        Program: lambda organization: ProgramFactory(),
+        Engagement: lambda organization: EngagementFactory(),
+        Lever: lambda organization: LeverFactory(),
+        EarningRate: lambda organization: EarningRateFactory(),
+        ExchangeRate: lambda organization: ExchangeRateFactory(),
+        Enrollment: lambda organization: EnrollmentFactory(organization=organization),
+        TransactionUpload: lambda organization: TransactionUploadFactory(organization=organization),
+        Transaction: lambda organization: TransactionFactory(organization=organization),
+        Payment: lambda organization: PaymentFactory(organization=organization),
+        Earning: lambda organization: EarningFactory(organization=organization),
+        EarningSummary: earning_summary_factory,
+        IneligibleTransaction: lambda organization: IneligibleTransactionFactory(organization=organization),
+        ExportJob: lambda organization: ExportJobFactory(organization=organization),
+        Reconciliation: lambda organization: ReconciliationFactory(organization=organization),
+        ReconciliationLine: lambda organization: ReconciliationLineFactory(
+            reconciliation__organization=organization
+        ),
+    }
+)
