@@ -326,3 +326,23 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60 * 60 * 12},
     },
 }
+
+# --- Earnings: payout runs, downloads and background exports (spec/earnings.md §2, §6) ---------
+
+# Transactions per chunk of a payout run: each chunk commits once, so a killed run resumes there.
+EARNINGS_PAYOUT_CHUNK_SIZE = env_int("EARNINGS_PAYOUT_CHUNK_SIZE", 50_000)
+
+# A page's CSV download streams from PostgreSQL COPY; above this many rows it is refused in favour
+# of a background export (a web worker should not hold a connection for minutes).
+EARNINGS_DOWNLOAD_STREAM_MAX_ROWS = env_int("EARNINGS_DOWNLOAD_STREAM_MAX_ROWS", 1_000_000)
+# XLSX is built in the worker's memory and disk; larger reports are CSV only.
+EARNINGS_XLSX_MAX_ROWS = env_int("EARNINGS_XLSX_MAX_ROWS", 100_000)
+# Where background exports write their files (not under MEDIA_ROOT: they are served only
+# through the export's own page, to its organization, until the link expires).
+EARNINGS_EXPORT_DIR = Path(env_str("EARNINGS_EXPORT_DIR", str(BASE_DIR / ".data" / "exports")))
+EARNINGS_EXPORT_TTL_HOURS = env_int("EARNINGS_EXPORT_TTL_HOURS", 24)
+CELERY_BEAT_SCHEDULE["earnings-exports-purge-expired"] = {
+    "task": "earnings.export_tasks.export_purge_expired_task",
+    "schedule": crontab(minute=20),
+    "options": {"expires": 60 * 60},
+}

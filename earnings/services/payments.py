@@ -1,0 +1,108 @@
+"""Payment orders after the run: status changes along spec §4, and the partner's payment hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from earnings.choices import PaymentStatus
+from earnings.models import Earning, Enrollment, Payment
+from earnings.services.summary import summary_rebuild
+from portal.history import history_record
+from portal.webhooks import register_event, webhook_emit
+
+__all__ = ("PAYMENT_STATUS_CHANGED", "TRANSITIONS", "hold_set", "lock_payment", "payment_status_change")
+
+PAYMENT_STATUS_CHANGED = register_event(
+    "earnings.payment.status_changed", "A payment order moved to another status (e.g. Sent, Reversed)."
+)
+
+S = PaymentStatus
+#: Where a payment order may go from each status (spec §4). A reversed payment is resent in a
+#: later cycle (X5: Sent → Reversed → In progress → Sent); a rejected or failed one is retried.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.UPCOMING: frozenset(
+        {S.TAX_INVOICE_PENDING, S.TAX_INVOICE_IN_REVIEW, S.IN_PROGRESS, S.REJECTED_IN_REVIEW}
+    ),
+    S.TAX_INVOICE_PENDING: frozenset({S.TAX_INVOICE_IN_REVIEW}),
+    S.TAX_INVOICE_IN_REVIEW: frozenset({S.TAX_INVOICE_REJECTED, S.IN_PROGRESS}),
+    S.TAX_INVOICE_REJECTED: frozenset({S.TAX_INVOICE_PENDING, S.TAX_INVOICE_IN_REVIEW}),
+    S.REJECTED_IN_REVIEW: frozenset({S.UPCOMING}),
+    S.IN_PROGRESS: frozenset({S.SENT, S.FAILED, S.REJECTED, S.REPROCESSING}),
+    S.REPROCESSING: frozenset({S.IN_PROGRESS, S.SENT, S.FAILED}),
+    S.FAILED: frozenset({S.REPROCESSING}),
+    S.REJECTED: frozenset({S.IN_PROGRESS}),
+    S.SENT: frozenset({S.REVERSAL_IN_PROGRESS, S.REVERSED}),
+    S.REVERSAL_IN_PROGRESS: frozenset({S.REVERSED}),
+    S.REVERSED: frozenset({S.IN_PROGRESS}),
+}
+
+
+def lock_payment(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+@transaction.atomic
+def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note: str = "") -> Payment:
+    """Move the payment to `to_status` if spec §4 allows it, and its earnings with it."""
+    payment = lock_payment(payment)
+    from_status = payment.status
+    if to_status not in TRANSITIONS.get(from_status, ()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(from_status, ()))) or "none"
+        raise ValidationError(
+            {"status": f"A payment in {from_status} cannot move to {to_status}; allowed: {allowed}."}
+        )
+    today = timezone.localdate()
+    payment.status = to_status
+    payment.updated_at = timezone.now()
+    fields = ["status", "updated_at"]
+    if to_status == PaymentStatus.SENT:
+        payment.payment_date = today
+        fields.append("payment_date")
+    payment.save(update_fields=fields)
+    Earning.objects.filter(payment=payment).update(payment_status=to_status)
+    history_record(subject=payment, actor=actor, from_status=from_status, to_status=to_status, note=note)
+    audit_record(
+        actor=actor,
+        action="earnings.payment.status_changed",
+        organization_id=payment.organization_id,
+        target=payment,
+        changes={"status": [from_status, to_status], "note": note},
+    )
+    months = Earning.objects.filter(payment=payment).dates("earning_date", "month")
+    summary_rebuild([payment.organization_id], months=list(months))
+    webhook_emit(
+        organization_id=payment.organization_id,
+        event=PAYMENT_STATUS_CHANGED,
+        data={
+            "paymentId": payment.payment_id,
+            "fromStatus": from_status,
+            "paymentStatus": to_status,
+            "paymentDate": payment.payment_date,
+            "totalPayment": str(payment.total_payment),
+            "paymentCurrencyCode": payment.currency,
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def hold_set(*, enrollment: Enrollment, hold: bool, actor: Any) -> Enrollment:
+    """ "Hold my payment" (spec §4.1): while held, payment runs create no payment for the enrollment."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.hold_payment == hold:
+        return enrollment
+    enrollment.hold_payment = hold
+    enrollment.save(update_fields=["hold_payment"])
+    audit_record(
+        actor=actor,
+        action="earnings.enrollment.hold_set" if hold else "earnings.enrollment.hold_lifted",
+        organization_id=enrollment.organization_id,
+        target=enrollment,
+        changes={"hold_payment": [not hold, hold]},
+    )
+    return enrollment
