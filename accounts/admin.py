@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.utils.html import format_html
 
 from accounts import services
@@ -22,6 +20,7 @@ from accounts.models import (
     RoleAssignment,
     User,
 )
+from portal.admin_actions import action_with_form
 
 
 class RolesActionForm(forms.Form):
@@ -34,34 +33,6 @@ class InviteActionForm(forms.Form):
     email = forms.EmailField()
     display_name = forms.CharField(max_length=150, required=False)
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
-
-
-def _intermediate(modeladmin, request, queryset, *, form_class, title, action, apply):
-    """Render a form between the change list and the action; apply it when submitted."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        done = 0
-        for obj in queryset:
-            try:
-                apply(obj, form.cleaned_data)
-                done += 1
-            except ValidationError as exc:
-                modeladmin.message_user(request, f"{obj}: {'; '.join(exc.messages)}", messages.ERROR)
-        if done:
-            modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
-        return None
-    return render(
-        request,
-        "admin/intermediate_action.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "objects": queryset,
-            "action": action,
-            "opts": modeladmin.model._meta,
-        },
-    )
 
 
 class PartnerLocationInline(admin.TabularInline):
@@ -83,7 +54,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Invite a user to the selected organizations…")
     def invite_user(self, request, queryset):
-        return _intermediate(
+        return action_with_form(
             self,
             request,
             queryset,
@@ -146,7 +117,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Set roles of the selected users…")
     def set_roles(self, request, queryset):
-        return _intermediate(
+        return action_with_form(
             self,
             request,
             queryset,

@@ -3,12 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_data
 from accounts.models import Organization
 from commerce.demo import commerce_demo_loaded, commerce_demo_seed
+from earnings.demo import earnings_demo_loaded, earnings_demo_seed
 
 
 class Command(BaseCommand):
     help = (
         "Load deterministic demo data: organizations, users in every role, customers, action items, "
-        "and the commerce catalog, price lists and legacy subscriptions."
+        "the commerce catalog, price lists and legacy subscriptions, and a year of earnings and payments."
     )
 
     def add_arguments(self, parser):
@@ -42,6 +43,17 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Commerce demo ready: {commerce.legacy_subscriptions} legacy subscriptions "
                     f"({commerce.created} new), {commerce.price_lists} price lists."
+                )
+            )
+        # Earnings build on the customers and commerce subscriptions above; a re-run adds nothing.
+        if not (options["if_empty"] and already and earnings_demo_loaded()):
+            earnings = earnings_demo_seed(seed=seed, scale=scale)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Earnings demo ready: {earnings.transactions} transactions "
+                    f"({earnings.created_transactions} new), {earnings.payout_runs} payout runs, "
+                    f"{earnings.earnings} earnings, {earnings.payments} payments "
+                    f"({earnings.payments_sent} sent now)."
                 )
             )
         if not options["quiet"]:

@@ -1,0 +1,38 @@
+"""Admin actions that ask for a form between the change list and the change."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+
+
+def action_with_form(modeladmin, request, queryset, *, form_class, title, action, apply):
+    """A form between the change list and the action; `apply(obj, data)` per object once it is valid.
+
+    A service's ValidationError is shown as that object's error; the others go on.
+    """
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        done = 0
+        for obj in queryset.order_by("pk"):
+            try:
+                apply(obj, form.cleaned_data)
+                done += 1
+            except ValidationError as exc:
+                modeladmin.message_user(request, f"{obj}: {'; '.join(exc.messages)}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
+        return None
+    return render(
+        request,
+        "admin/intermediate_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "objects": queryset,
+            "action": action,
+            "opts": modeladmin.model._meta,
+        },
+    )
