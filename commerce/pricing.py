@@ -37,6 +37,7 @@ from psycopg import sql
 from accounts.audit import audit_record
 from commerce.choices import BillingCycle, PriceListStatus, Segment, TermDuration
 from commerce.models import PriceList, PriceListRow, Product, Sku
+from portal.downloads import Amount, amount_sql, copy_csv
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import CSV, RowError, UploadRejected, read_table, sniff
 
@@ -793,36 +794,23 @@ def _iso_sql(column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', {_ISO_Z})"
 
 
-def _amount_sql(column: str) -> str:
-    """An amount as the file writes it: two decimals unless it needs more (64.80, 0.1234)."""
-    return (
-        f"CASE WHEN scale(trim_scale({column})) <= 2 THEN round({column}, 2)::text "
-        f"ELSE trim_scale({column})::text END"
-    )
-
-
 def price_list_diff_csv(*, base: PriceList, other: PriceList, change: str | None = None) -> Iterator[bytes]:
     """The diff as CSV (header first), streamed from PostgreSQL with COPY … TO STDOUT."""
     query = f"""
         SELECT change, product_title, product_id, sku_id, sku_title, term_duration, billing_plan,
                segment, pricing_tier_range_min, currency,
-               {_amount_sql("old_unit_price")}, {_amount_sql("new_unit_price")},
+               {amount_sql("old_unit_price")}, {amount_sql("new_unit_price")},
                {_iso_sql("old_effective_start_date")}, {_iso_sql("new_effective_start_date")}
           FROM ({_diff_sql(change)}) AS d
          ORDER BY change, product_title, product_id, sku_id, term_duration, billing_plan, segment,
                   pricing_tier_range_min
     """
     yield (",".join(DIFF_COLUMNS) + "\n").encode()
-    yield from _copy_out(query, {"base": base.pk, "other": other.pk})
+    yield from copy_csv(query, {"base": base.pk, "other": other.pk}, header=False)
 
 
 class _IsoUtc(Func):
     template = f"to_char(%(expressions)s AT TIME ZONE 'UTC', {_ISO_Z})"
-    output_field = CharField()
-
-
-class _Amount(Func):
-    template = _amount_sql("%(expressions)s")
     output_field = CharField()
 
 
@@ -833,7 +821,7 @@ def price_list_rows_csv(*, rows: QuerySet[PriceListRow], end_of_sale: bool = Fal
     for position, column in enumerate(columns):
         name = ALL_COLUMNS[column]
         if name in ("unit_price", "erp_price"):
-            expressions[f"c{position}"] = _Amount(F(name))
+            expressions[f"c{position}"] = Amount(F(name))
         elif name.endswith("_date"):
             expressions[f"c{position}"] = _IsoUtc(F(name))
         elif name in _TEXT_FIELDS:
@@ -843,15 +831,7 @@ def price_list_rows_csv(*, rows: QuerySet[PriceListRow], end_of_sale: bool = Fal
             expressions[f"c{position}"] = F(name)
     query, params = rows.annotate(**expressions).values_list(*expressions).query.sql_with_params()
     yield (",".join(columns) + "\n").encode()
-    yield from _copy_out(query, params)
-
-
-def _copy_out(query: str, params: Any) -> Iterator[bytes]:
-    with connection.cursor() as cursor:
-        statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
-        with cursor.cursor.copy(statement, params) as copy:
-            for block in copy:
-                yield bytes(block)
+    yield from copy_csv(query, params, header=False)
 
 
 # --- Looking up a price -------------------------------------------------------------------------------

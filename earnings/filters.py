@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import extend_schema_field
 
 from earnings.choices import (
     EarningKind,
@@ -28,8 +29,6 @@ from portal.filters import SearchFilterSet
 class MonthField(forms.CharField):
     """`YYYY-MM` → the first day of that month."""
 
-    default_error_messages = {"invalid": "Enter a month as YYYY-MM, e.g. 2025-05."}
-
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
@@ -37,9 +36,10 @@ class MonthField(forms.CharField):
         try:
             return parse_month(value)
         except ValueError as exc:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+            raise forms.ValidationError(str(exc), code="invalid") from exc
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-05"})
 class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
@@ -55,17 +55,25 @@ class EarningsFilterSet(SearchFilterSet):
         "transaction__transaction_id",
     )
 
-    solutionArea = django_filters.ChoiceFilter(field_name="solution_area", choices=SolutionArea.choices)
-    partnerRole = django_filters.ChoiceFilter(field_name="partner_role", choices=PartnerRole.choices)
+    solutionArea = django_filters.ChoiceFilter(
+        field_name="solution_area", choices=SolutionArea.choices, label="Solution area"
+    )
+    partnerRole = django_filters.ChoiceFilter(
+        field_name="partner_role", choices=PartnerRole.choices, label="Partner role"
+    )
     partnerAssociation = django_filters.ChoiceFilter(
-        field_name="partner_association", choices=PartnerAssociation.choices
+        field_name="partner_association", choices=PartnerAssociation.choices, label="Partner association"
     )
     estimatedPaymentMonth = MonthFilter(field_name="estimated_payment_month", label="Payment month")
     programName = django_filters.CharFilter(field_name="program__name", label="Program")
     engagementName = django_filters.CharFilter(field_name="engagement__name", label="Engagement")
     lever = django_filters.CharFilter(field_name="lever__name", label="Lever")
-    earningType = django_filters.ChoiceFilter(field_name="earning_type", choices=EarningType.choices)
-    paymentStatus = django_filters.ChoiceFilter(field_name="payment_status", choices=PaymentStatus.choices)
+    earningType = django_filters.ChoiceFilter(
+        field_name="earning_type", choices=EarningType.choices, label="Earning type"
+    )
+    paymentStatus = django_filters.ChoiceFilter(
+        field_name="payment_status", choices=PaymentStatus.choices, label="Payment status"
+    )
     paymentId = django_filters.CharFilter(field_name="payment__payment_id", label="Payment ID")
     participantId = django_filters.CharFilter(field_name="enrollment__participant_id", label="Enrollment ID")
     customerName = django_filters.CharFilter(
@@ -86,13 +94,17 @@ class EarningsFilterSet(SearchFilterSet):
 class TransactionFilterSet(SearchFilterSet):
     search_fields = ("customer_name", "product_name", "product_id", "transaction_id", "invoice_number")
 
-    solutionArea = django_filters.ChoiceFilter(field_name="solution_area", choices=SolutionArea.choices)
-    partnerRole = django_filters.ChoiceFilter(field_name="partner_role", choices=PartnerRole.choices)
+    solutionArea = django_filters.ChoiceFilter(
+        field_name="solution_area", choices=SolutionArea.choices, label="Solution area"
+    )
+    partnerRole = django_filters.ChoiceFilter(
+        field_name="partner_role", choices=PartnerRole.choices, label="Partner role"
+    )
     partnerAssociation = django_filters.ChoiceFilter(
-        field_name="partner_association", choices=PartnerAssociation.choices
+        field_name="partner_association", choices=PartnerAssociation.choices, label="Partner association"
     )
     transactionType = django_filters.ChoiceFilter(
-        field_name="transaction_type", choices=TransactionType.choices
+        field_name="transaction_type", choices=TransactionType.choices, label="Transaction type"
     )
     transactionMonth = MonthFilter(method="filter_month", label="Transaction month")
     customerName = django_filters.CharFilter(
@@ -121,12 +133,14 @@ class IneligibleFilterSet(SearchFilterSet):
         "transaction__transaction_id",
     )
 
-    reasonCode = django_filters.ChoiceFilter(field_name="reason_code", choices=IneligibleReason.choices)
+    reasonCode = django_filters.ChoiceFilter(
+        field_name="reason_code", choices=IneligibleReason.choices, label="Reason"
+    )
     solutionArea = django_filters.ChoiceFilter(
-        field_name="engagement__solution_area", choices=SolutionArea.choices
+        field_name="engagement__solution_area", choices=SolutionArea.choices, label="Solution area"
     )
     partnerRole = django_filters.ChoiceFilter(
-        field_name="transaction__partner_role", choices=PartnerRole.choices
+        field_name="transaction__partner_role", choices=PartnerRole.choices, label="Partner role"
     )
     programName = django_filters.CharFilter(field_name="program__name", label="Program")
     engagementName = django_filters.CharFilter(field_name="engagement__name", label="Engagement")
@@ -134,7 +148,9 @@ class IneligibleFilterSet(SearchFilterSet):
     customerName = django_filters.CharFilter(
         field_name="transaction__customer_name", lookup_expr="icontains", label="Customer"
     )
-    productId = django_filters.CharFilter(field_name="transaction__product_id", lookup_expr="iexact")
+    productId = django_filters.CharFilter(
+        field_name="transaction__product_id", lookup_expr="iexact", label="Product ID"
+    )
 
     class Meta:
         model = IneligibleTransaction
@@ -151,7 +167,9 @@ class PaymentFilterSet(SearchFilterSet):
 
     search_fields = ("payment_id", "ci_reference_number")
 
-    paymentStatus = django_filters.ChoiceFilter(field_name="status", choices=PaymentStatus.choices)
+    paymentStatus = django_filters.ChoiceFilter(
+        field_name="status", choices=PaymentStatus.choices, label="Payment status"
+    )
     paymentId = django_filters.CharFilter(field_name="payment_id", label="Payment ID")
     programName = django_filters.CharFilter(field_name="program__name", label="Program")
     participantId = django_filters.CharFilter(field_name="enrollment__participant_id", label="Enrollment ID")

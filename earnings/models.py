@@ -519,12 +519,17 @@ class ExportJob(TenantModel):
 
 
 class Reconciliation(TenantModel):
-    """A partner's own records matched against the portal's earnings."""
+    """A partner's own records matched against the portal's earnings.
+
+    A user whose roles see some partner locations only sees the reconciliations they made:
+    another person's lines may show other locations' earnings.
+    """
 
     file_name = models.CharField(max_length=255)
     column_mapping = models.JSONField(default=dict)
     amount_tolerance = models.DecimalField(max_digits=12, decimal_places=2, default=0.01)
     payment_month = models.DateField(null=True, blank=True)
+    payment_id = models.CharField(max_length=20, blank=True, verbose_name="paymentId")
     matched_count = models.PositiveIntegerField(default=0)
     difference_count = models.PositiveIntegerField(default=0)
     partner_only_count = models.PositiveIntegerField(default=0)
@@ -538,8 +543,20 @@ class Reconciliation(TenantModel):
     def __str__(self) -> str:
         return self.file_name
 
+    @classmethod
+    def narrow_for_user(cls, queryset: models.QuerySet, user) -> models.QuerySet:
+        if locations_granting(user, Capability.EARNINGS_VIEW) is None:
+            return queryset
+        return queryset.filter(created_by_id=user.pk)
+
 
 class ReconciliationLine(TenantModel):
+    @classmethod
+    def narrow_for_user(cls, queryset: models.QuerySet, user) -> models.QuerySet:
+        if locations_granting(user, Capability.EARNINGS_VIEW) is None:
+            return queryset
+        return queryset.filter(reconciliation__created_by_id=user.pk)
+
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=20, choices=ReconciliationLineKind.choices)
     row_number = models.PositiveIntegerField(null=True, blank=True, help_text="Row in the partner's file.")

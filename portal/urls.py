@@ -6,6 +6,7 @@ from oauth2_provider import urls as oauth2_urls
 from accounts.api import router as accounts_router
 from commerce.api import router as commerce_router
 from commerce.api_migrations import migration_urlpatterns as commerce_migration_urls
+from earnings.api import router as earnings_router
 from portal import views
 from portal.admin_site import protect_admin_with_otp
 from portal.api_views import router as portal_router
@@ -28,6 +29,7 @@ api_v1 = [
     path("accounts/", include(accounts_router.urls)),
     path("portal/", include(portal_router.urls)),
     path("commerce/", include(commerce_router.urls + commerce_migration_urls)),
+    path("earnings/", include(earnings_router.urls)),
 ]
 
 urlpatterns = [
