@@ -1,11 +1,16 @@
-"""Request rate of the customer list API beside a bare Django view, and SQL queries per list page.
+"""Request rate of the customer and earnings list APIs beside bare Django views, and SQL queries per
+list page.
 
     python bench/api_list.py [--rows 20000] [--quick]
 
-1. Data, set-based and idempotent: one organization with `--rows` customers (INSERT … SELECT over
-   generate_series, topped up or trimmed on later runs), one with 10 and one with 1,000, each with
-   an API client (OAuth2 client credentials, a fresh access token per run) and a person with a
-   verified second factor.
+1. Data, set-based and idempotent: one organization with `--rows` customers and `--rows` earnings
+   rows (INSERT … SELECT over generate_series, topped up or trimmed on later runs), one with 10 and
+   one with 1,000 customers, each with an API client (OAuth2 client credentials, scopes
+   `accounts:read` and `earnings:read`, roles Account admin and Incentives admin, a fresh access
+   token per run) and a person with a verified second factor. The earnings rows belong to one
+   enrollment of the organization's partner location in the program BENCHAPI: four earnings per
+   transaction (one per lever), every tenth row a manual adjustment with no transaction, lever or
+   rate, so the first page holds both the joined and the null columns.
 2. Queries per page, in-process (Django test Client + CaptureQueriesContext): the API list with
    `?page_size=1000` (so the whole organization is on the page: 10 rows vs 1,000 rows) and the HTML
    list `/customers/` (its fixed page of 50: 10 rows vs 50 rows). Constant is the target.
@@ -20,9 +25,13 @@
    psycopg pool in settings is sized for. Two workers on this machine's two cores. Connections are
    spread evenly over the workers (see `balanced_connections`).
 
-   The reference is `bench/_bare_views.py` at /api/bench/bare/customers/?org=<id> (see bench/_urls.py
-   for why under /api/). Helpers are `_`-prefixed because `make bench` runs every other bench/*.py.
-   Besides the BENCH lines the script prints worker CPU per request for both endpoints: on a shared
+   Two pairs are measured, each round running both: the customer list
+   (/api/v1/accounts/customers/) beside `bench/_bare_views.py` customers at
+   /api/bench/bare/customers/?org=<id>, and the earnings list (/api/v1/earnings/earnings/, Partner
+   Center's camelCase fields) beside `_bare_views.earnings` at /api/bench/bare/earnings/?org=<id>
+   (see bench/_urls.py for why under /api/). Before measuring, each pair must serve the same first
+   page (`same_rows`). Helpers are `_`-prefixed because `make bench` runs every other bench/*.py.
+   Besides the BENCH lines the script prints worker CPU per request for every endpoint: on a shared
    machine it is steadier than requests/second.
 """
 
@@ -50,8 +59,13 @@ from bench import _common  # noqa: E402
 from bench._common import bench_line, info  # noqa: E402
 
 API_PATH = "/api/v1/accounts/customers/"
+EARNINGS_API_PATH = "/api/v1/earnings/earnings/"
 HTML_PATH = "/customers/"
 BIG_ORG = ("9900001", "Bench Rows Partner GmbH")
+#: The big organization's partner location, program and engagement the earnings rows belong to.
+EARNINGS_PARTNER_ID = "9600001"
+EARNINGS_PROGRAM = ("BENCHAPI", "Bench API Incentives")
+EARNINGS_ENGAGEMENT = "BENCH-API-1"
 SMALL_ORG = ("9900010", "Bench Ten Partner Ltd")
 MEDIUM_ORG = ("9900011", "Bench Thousand Partner Ltd")
 SMALL_ROWS, MEDIUM_ROWS = 10, 1000
@@ -145,6 +159,167 @@ def ensure_customers(organization, rows: int) -> int:
     return changed
 
 
+def ensure_earnings_fixtures(organization):
+    """The organization's partner location and its enrollment in the bench program, whose one
+    engagement has a lever per partner role."""
+    from datetime import date  # noqa: PLC0415
+
+    from accounts.models import PartnerLocation  # noqa: PLC0415
+    from earnings.choices import PartnerRole, SolutionArea  # noqa: PLC0415
+    from earnings.models import Engagement, Enrollment, Lever, Program  # noqa: PLC0415
+
+    location, _ = PartnerLocation.objects.get_or_create(
+        partner_id=EARNINGS_PARTNER_ID,
+        defaults={"organization": organization, "country": "DE", "name": "Bench Rows Partner Germany"},
+    )
+    program, _ = Program.objects.get_or_create(
+        code=EARNINGS_PROGRAM[0], defaults={"name": EARNINGS_PROGRAM[1], "starts_on": date(2020, 1, 1)}
+    )
+    engagement, _ = Engagement.objects.get_or_create(
+        engagement_id=EARNINGS_ENGAGEMENT,
+        defaults={
+            "program": program,
+            "name": "Modern Work Core",
+            "solution_area": SolutionArea.MODERN_WORK,
+            "starts_on": date(2020, 1, 1),
+        },
+    )
+    levers = [
+        Lever.objects.get_or_create(
+            engagement=engagement, partner_role=role, defaults={"name": f"{role.label} – Modern Work"}
+        )[0]
+        for role in PartnerRole
+    ]
+    enrollment, _ = Enrollment.objects.get_or_create(
+        participant_id=location.partner_id,
+        program=program,
+        defaults={
+            "organization": organization,
+            "location": location,
+            "participant_name": organization.legal_name,
+            "enrolled_from": date(2020, 1, 1),
+            "bank_profile_ok": True,
+            "tax_profile_ok": True,
+        },
+    )
+    return location, program, engagement, levers, enrollment
+
+
+def ensure_earnings(organization, rows: int) -> int:
+    """Exactly `rows` earnings rows (ids `BAPI-1` … `BAPI-<rows>`) of the organization's bench
+    enrollment, with their transactions; set-based. Returns rows written or deleted."""
+    from django.db import connection, transaction  # noqa: PLC0415
+
+    from earnings.choices import AdjustmentReason  # noqa: PLC0415
+    from earnings.models import Earning, Transaction  # noqa: PLC0415
+
+    location, program, engagement, levers, enrollment = ensure_earnings_fixtures(organization)
+    ledger = Earning._meta.db_table
+    transactions = Transaction._meta.db_table
+    existing = Earning.objects.filter(enrollment=enrollment).count()
+    if existing == rows:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if existing > rows:
+            cursor.execute(
+                f"DELETE FROM {ledger} WHERE enrollment_id = %s AND substr(earning_id, 6)::bigint > %s",
+                [enrollment.pk, rows],
+            )
+            changed = cursor.rowcount
+            cursor.execute(
+                f"DELETE FROM {transactions} AS t WHERE t.location_id = %s "
+                f"AND NOT EXISTS (SELECT 1 FROM {ledger} AS e WHERE e.transaction_id = t.id)",
+                [location.pk],
+            )
+        else:
+            # Earning n belongs to transaction ceil(n / 4) through lever (n - 1) % 4; every tenth
+            # row is a manual adjustment (no transaction, lever or rate; an en dash in its reason).
+            cursor.execute(
+                f"""
+                INSERT INTO {transactions}
+                    (organization_id, transaction_id, transaction_date, transaction_type, source,
+                     location_id, customer_name, customer_tenant_id, customer_country, customer_segment,
+                     product_id, sku_id, product_name, subscription_id, invoice_number, solution_area,
+                     partner_role, partner_association, is_trial, quantity, quantity_type,
+                     transaction_currency, transaction_amount, transaction_exchange_rate,
+                     transaction_amount_usd, created_at)
+                SELECT %(org)s, 'BAPIT-' || t, date '2024-01-01' + t %% 730, 'purchase', 'upload',
+                       %(location)s, 'Bench Customer ' || t %% 1000, md5(t::text)::uuid::text, 'DE',
+                       'commercial', 'CFQ7TTC0' || lpad((t %% 97)::text, 4, '0'), '0001',
+                       'Microsoft 365 E' || t %% 5, md5('s' || t)::uuid::text, 'INV-' || t,
+                       'Modern Work', 'Transact', 'Reseller', false, 1 + t %% 300, 'Billed quantity',
+                       'EUR', 10 + (t %% 100000) / 7.0, 1.085, round((10 + (t %% 100000) / 7.0) * 1.085, 6),
+                       timestamptz '2024-01-01 00:00:00+00' + t * interval '1 minute'
+                FROM generate_series((%(start)s + 3) / 4, (%(stop)s + 3) / 4) AS t
+                ON CONFLICT (transaction_id) DO NOTHING
+                """,
+                {"org": organization.pk, "location": location.pk, "start": existing + 1, "stop": rows},
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {ledger}
+                    (organization_id, earning_id, kind, reason_code, note, enrollment_id, program_id,
+                     engagement_id, lever_id, transaction_id, revision, claim_id, earning_type,
+                     earning_rate, earning_amount, currency, earning_exchange_rate, exchange_rate_date,
+                     earning_amount_usd, earning_date, calculation_date, estimated_payment_month,
+                     payment_id, payment_status, solution_area, partner_role, partner_association,
+                     customer_id, customer_name, product_id, product_name, created_at)
+                SELECT %(org)s, 'BAPI-' || n,
+                       CASE WHEN adjustment THEN 'adjustment' ELSE 'earning' END,
+                       CASE WHEN adjustment THEN %(reason)s ELSE '' END, '', %(enrollment)s, %(program)s,
+                       CASE WHEN adjustment THEN NULL ELSE %(engagement)s::bigint END,
+                       CASE WHEN adjustment THEN NULL ELSE (%(levers)s::bigint[])[1 + (n - 1) %% 4] END,
+                       CASE WHEN adjustment THEN NULL ELSE t.id END, 1, '', 'Rebate',
+                       CASE WHEN adjustment THEN NULL ELSE 0.04 END,
+                       round(t.transaction_amount * 0.04 * sign, 6),
+                       'EUR', 1.085, t.transaction_date,
+                       round(t.transaction_amount * 0.04 * 1.085 * sign, 6),
+                       t.transaction_date, t.transaction_date + 18,
+                       CASE WHEN n %% 7 = 0 THEN NULL
+                            ELSE date_trunc('month', t.transaction_date + interval '3 months')::date END,
+                       NULL, 'Unprocessed', 'Modern Work',
+                       CASE WHEN adjustment THEN '' ELSE (%(roles)s::text[])[1 + (n - 1) %% 4] END,
+                       CASE WHEN adjustment THEN '' ELSE 'Reseller' END, NULL, t.customer_name,
+                       t.product_id, t.product_name, t.created_at
+                FROM generate_series(%(start)s, %(stop)s) AS n
+                CROSS JOIN LATERAL (SELECT n %% 10 = 0 AS adjustment,
+                                           CASE WHEN n %% 10 = 0 THEN -1 ELSE 1 END AS sign) AS a
+                JOIN {transactions} AS t ON t.transaction_id = 'BAPIT-' || (n + 3) / 4
+                """,
+                {
+                    "org": organization.pk,
+                    "enrollment": enrollment.pk,
+                    "program": program.pk,
+                    "engagement": engagement.pk,
+                    "levers": [lever.pk for lever in levers],
+                    "roles": [lever.partner_role for lever in levers],
+                    "reason": AdjustmentReason.INCORRECT_CALCULATION.value,
+                    "start": existing + 1,
+                    "stop": rows,
+                },
+            )
+            changed = cursor.rowcount
+    return changed
+
+
+def vacuum_earnings() -> None:
+    """VACUUM ANALYZE the tables the earnings list query joins.
+
+    Autovacuum may be off, and other benches rewrite millions of rows of these tables in the same
+    database. PostgreSQL's planner probes the ends of the join columns' indexes for the actual
+    minimum and maximum, stepping over every dead entry there: with a million dead rows it spent
+    ~13 ms planning the 1 ms list query, and both endpoints measured the planner. A VACUUM of a
+    clean table only reads its visibility map.
+    """
+    from django.db import connection  # noqa: PLC0415
+
+    from earnings.models import Earning, Engagement, Enrollment, Lever, Payment, Program, Transaction  # noqa: PLC0415
+
+    with connection.cursor() as cursor:
+        for model in (Earning, Transaction, Enrollment, Program, Engagement, Lever, Payment):
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+
+
 def ensure_person(organization):
     """A signed-in person of the organization who may view customers, with a confirmed TOTP device."""
     from django.db import transaction  # noqa: PLC0415
@@ -167,7 +342,11 @@ def ensure_person(organization):
 
 
 def ensure_token(organization) -> str:
-    """The organization's bench API client (created once) and a fresh access token for it."""
+    """The organization's bench API client (created once; scopes and roles brought up to date) and a
+    fresh access token for it.
+
+    Roles: Account admin (customers.view) and Incentives admin (earnings.view), organization-wide.
+    """
     from django.db import transaction  # noqa: PLC0415
     from django.utils import timezone  # noqa: PLC0415
     from oauth2_provider.models import AccessToken, Application  # noqa: PLC0415
@@ -175,7 +354,8 @@ def ensure_token(organization) -> str:
     from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import ApiClient, RoleAssignment, User  # noqa: PLC0415
 
-    scopes = ["accounts:read"]
+    scopes = ["accounts:read", "earnings:read"]
+    roles = [Role.ACCOUNT_ADMIN, Role.INCENTIVES_ADMIN]
     with transaction.atomic():
         client = ApiClient.objects.filter(organization=organization, name="bench").first()
         if client is None:
@@ -186,7 +366,6 @@ def ensure_token(organization) -> str:
                 display_name="API client: bench",
                 is_service_account=True,
             )
-            RoleAssignment.objects.create(organization=organization, user=user, role=Role.ACCOUNT_ADMIN)
             application = Application.objects.create(
                 name="bench",
                 user=user,
@@ -199,6 +378,13 @@ def ensure_token(organization) -> str:
                 application=application,
                 service_user=user,
                 scopes=scopes,
+            )
+        elif sorted(client.scopes) != sorted(scopes):
+            client.scopes = scopes
+            client.save(update_fields=["scopes"])
+        for role in roles:
+            RoleAssignment.objects.get_or_create(
+                organization=organization, user_id=client.service_user_id, role=role, location=None
             )
         AccessToken.objects.filter(application_id=client.application_id).delete()
         token = secrets.token_urlsafe(30)
@@ -279,7 +465,19 @@ def html_queries(user, expected_rows: int, verbose: bool) -> int:
     return count
 
 
-def profile_api(token: str, requests: int) -> None:
+def earnings_queries(token: str, verbose: bool) -> int:
+    """Queries of the earnings API's first page (informational: one list query is the goal)."""
+    from django.test import Client  # noqa: PLC0415
+
+    count, response, sql = count_queries(Client(), EARNINGS_API_PATH, HTTP_AUTHORIZATION=f"Bearer {token}")
+    info(f"earnings API page with {len(response.json()['results'])} rows: {count} queries")
+    if verbose:
+        for statement in sql:
+            info(f"    {statement[:200]}")
+    return count
+
+
+def profile_api(token: str, requests: int, path: str = API_PATH) -> None:
     """cProfile a loop of in-process API list requests (the default page of 50)."""
     import cProfile  # noqa: PLC0415
     import pstats  # noqa: PLC0415
@@ -289,15 +487,15 @@ def profile_api(token: str, requests: int) -> None:
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     for _ in range(20):
-        client.get(API_PATH, **headers)
+        client.get(path, **headers)
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
     for _ in range(requests):
-        client.get(API_PATH, **headers)
+        client.get(path, **headers)
     profiler.disable()
     elapsed = time.perf_counter() - started
-    info(f"profile: {requests} in-process API requests, {elapsed / requests * 1000:.2f} ms each")
+    info(f"profile: {requests} in-process requests of {path}, {elapsed / requests * 1000:.2f} ms each")
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats("cumulative").print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
@@ -586,9 +784,9 @@ def request_bytes(port: int, path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
-def same_rows(port: int, api_headers: dict[str, str], bare_path: str) -> int:
+def same_rows(port: int, api_headers: dict[str, str], bare_path: str, api_path: str = API_PATH) -> int:
     """Both endpoints answer the same first page; returns its row count."""
-    status_api, body_api = fetch(port, API_PATH, api_headers)
+    status_api, body_api = fetch(port, api_path, api_headers)
     status_bare, body_bare = fetch(port, bare_path)
     if status_api != 200 or status_bare != 200:
         raise SystemExit(f"API answered {status_api}, bare view {status_bare}: {body_api[:300]!r}")
@@ -598,7 +796,15 @@ def same_rows(port: int, api_headers: dict[str, str], bare_path: str) -> int:
         first = next((i for i, (a, b) in enumerate(zip(api_rows, bare_rows, strict=False)) if a != b), None)
         detail = f"row {first}: {api_rows[first]} != {bare_rows[first]}" if first is not None else "lengths"
         raise SystemExit(f"The bare view does not serve the API's rows ({detail})")
-    info(f"same page from both: {len(api_rows)} rows, {len(body_api)} vs {len(body_bare)} bytes")
+    if not api_rows:
+        raise SystemExit(f"GET {api_path} returned no rows")
+    # Byte-identical rows when the bare view writes JSON as DRF does (the envelopes' `next` differ).
+    marker = b'"results":'
+    identical = body_api[body_api.find(marker) :] == body_bare[body_bare.find(marker) :]
+    info(
+        f"same page from {api_path} and the bare view: {len(api_rows)} rows, "
+        f"{len(body_api)} vs {len(body_bare)} bytes{', rows byte-identical' if identical else ''}"
+    )
     return len(api_rows)
 
 
@@ -615,19 +821,23 @@ def main() -> None:
 
     started = time.perf_counter()
     env = _common.setup_django({"API_THROTTLE_RATE": THROTTLE_RATE})
-    from django.core.cache import cache  # noqa: PLC0415
 
     big = ensure_organization(*BIG_ORG)
     small = ensure_organization(*SMALL_ORG)
     medium = ensure_organization(*MEDIUM_ORG)
     changed = ensure_customers(big, args.rows)
+    changed_earnings = ensure_earnings(big, args.rows)
     ensure_customers(small, SMALL_ROWS)
     ensure_customers(medium, MEDIUM_ROWS)
     tokens = {org.pk: ensure_token(org) for org in (big, small, medium)}
     people = {org.pk: ensure_person(org) for org in (small, medium)}
+    vacuumed = time.perf_counter()
+    vacuum_earnings()
+    info(f"earnings tables vacuumed in {time.perf_counter() - vacuumed:.1f}s")
     info(
         f"data ready in {time.perf_counter() - started:.1f}s: organization {big.pk} with {args.rows} "
-        f"customers ({changed} rows written or trimmed), {SMALL_ROWS} and {MEDIUM_ROWS} for query counts"
+        f"customers ({changed} rows written or trimmed) and {args.rows} earnings rows ({changed_earnings} "
+        f"written or trimmed), {SMALL_ROWS} and {MEDIUM_ROWS} customers for query counts"
     )
 
     # --- Queries per page
@@ -635,82 +845,79 @@ def main() -> None:
     api_q_medium = api_queries(tokens[medium.pk], MEDIUM_ROWS, args.verbose)
     html_q_small = html_queries(people[small.pk], SMALL_ROWS, args.verbose)
     html_q_medium = html_queries(people[medium.pk], MEDIUM_ROWS, args.verbose)
+    earnings_queries(tokens[big.pk], args.verbose)
     if args.profile:
         profile_api(tokens[big.pk], args.profile)
+        profile_api(tokens[big.pk], args.profile, EARNINGS_API_PATH)
 
     # --- Request rate
-    throttle_key = f"throttle_organization_org-{big.pk}"
-    from bench._urls import BARE_CUSTOMERS_PATH  # noqa: PLC0415 - needs Django set up
+    from bench._urls import BARE_CUSTOMERS_PATH, BARE_EARNINGS_PATH  # noqa: PLC0415 - needs Django set up
 
     server_env = dict(env, DJANGO_ROOT_URLCONF="bench._urls", API_THROTTLE_RATE=THROTTLE_RATE)
-    bare_path = f"{BARE_CUSTOMERS_PATH}?org={big.pk}"
     api_headers = {"Authorization": f"Bearer {tokens[big.pk]}"}
+    # (API path, bare path) of each pair; every round runs both pairs.
+    pairs = {
+        "customers": (API_PATH, f"{BARE_CUSTOMERS_PATH}?org={big.pk}"),
+        "earnings": (EARNINGS_API_PATH, f"{BARE_EARNINGS_PATH}?org={big.pk}"),
+    }
     server = Server(server_env, args.workers, args.threads)
     try:
-        server.wait_ready(bare_path)
+        server.wait_ready(pairs["customers"][1])
         info(
             f"gunicorn gthread {args.workers}x{args.threads} on 127.0.0.1:{server.port}, "
             f"{args.connections} keep-alive connections, {rounds} x {duration:g}s per endpoint"
         )
-        same_rows(server.port, api_headers, bare_path)
-        payloads = {
-            "api": request_bytes(server.port, API_PATH, api_headers),
-            "bare": request_bytes(server.port, bare_path, {}),
-        }
-        for name in ("api", "bare"):
-            load(server, payloads[name], args.connections, warmup)
-        runs: dict[str, list[dict]] = {"api": [], "bare": []}
+        payloads: dict[tuple[str, str], bytes] = {}
+        for pair, (api_path, bare_path) in pairs.items():
+            same_rows(server.port, api_headers, bare_path, api_path)
+            payloads[pair, "api"] = request_bytes(server.port, api_path, api_headers)
+            payloads[pair, "bare"] = request_bytes(server.port, bare_path, {})
+        for payload in payloads.values():
+            load(server, payload, args.connections, warmup)
+        runs: dict[tuple[str, str], list[dict]] = {key: [] for key in payloads}
         for round_number in range(rounds):
             order = ("api", "bare") if round_number % 2 == 0 else ("bare", "api")
-            for name in order:
-                if name == "api":
-                    # Each API run starts with an empty throttle history (a list of request
-                    # times the throttle reads and writes whole on every request).
-                    cache.delete(throttle_key)
-                cpu_before = server.cpu_seconds()
-                result = load(server, payloads[name], args.connections, duration)
-                result["server_ms_per_request"] = (
-                    (server.cpu_seconds() - cpu_before) / result["requests"] * 1000
-                )
-                if name == "api":
-                    result["throttle_history"] = len(cache.get(throttle_key) or [])
-                runs[name].append(result)
-                if result["errors"]:
-                    raise SystemExit(f"{name}: {result['errors']} responses were not 200")
-                # More requests than history entries: the throttle's read-modify-write of the
-                # list loses concurrent updates.
-                extra = ""
-                if name == "api":
-                    extra = (
-                        f", throttle history {result['throttle_history']} entries"
-                        f" after {result['requests']} requests"
+            for pair in pairs:
+                for name in order:
+                    cpu_before = server.cpu_seconds()
+                    result = load(server, payloads[pair, name], args.connections, duration)
+                    result["server_ms_per_request"] = (
+                        (server.cpu_seconds() - cpu_before) / result["requests"] * 1000
                     )
-                info(
-                    f"round {round_number + 1} {name:4}: {result['rps']:7.1f} rps, "
-                    f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-                    f"worker CPU {result['server_ms_per_request']:.2f} ms/request, "
-                    f"client CPU {result['client_cpu'] * 100:.0f}%, "
-                    f"connections per worker {'/'.join(map(str, result['per_worker']))}"
-                    f"{extra}"
-                )
+                    runs[pair, name].append(result)
+                    if result["errors"]:
+                        raise SystemExit(f"{pair} {name}: {result['errors']} responses were not 200")
+                    info(
+                        f"round {round_number + 1} {pair:9} {name:4}: {result['rps']:7.1f} rps, "
+                        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                        f"worker CPU {result['server_ms_per_request']:.2f} ms/request, "
+                        f"client CPU {result['client_cpu'] * 100:.0f}%, "
+                        f"connections per worker {'/'.join(map(str, result['per_worker']))}"
+                    )
     finally:
         server.stop()
 
-    api_rps = statistics.median(r["rps"] for r in runs["api"])
-    bare_rps = statistics.median(r["rps"] for r in runs["bare"])
-    api_cpu = statistics.median(r["server_ms_per_request"] for r in runs["api"])
-    bare_cpu = statistics.median(r["server_ms_per_request"] for r in runs["bare"])
-    info(
-        f"median of {rounds} runs each; worker CPU per request: "
-        f"API {api_cpu:.2f} ms, bare {bare_cpu:.2f} ms (ratio {bare_cpu / api_cpu:.2f})"
-    )
+    rps: dict[str, tuple[float, float]] = {}
+    for pair in pairs:
+        api_rps = statistics.median(r["rps"] for r in runs[pair, "api"])
+        bare_rps = statistics.median(r["rps"] for r in runs[pair, "bare"])
+        api_cpu = statistics.median(r["server_ms_per_request"] for r in runs[pair, "api"])
+        bare_cpu = statistics.median(r["server_ms_per_request"] for r in runs[pair, "bare"])
+        rps[pair] = (api_rps, bare_rps)
+        info(
+            f"{pair}: median of {rounds} runs each; worker CPU per request: "
+            f"API {api_cpu:.2f} ms, bare {bare_cpu:.2f} ms (ratio {bare_cpu / api_cpu:.2f})"
+        )
     info(f"total {time.perf_counter() - started:.0f}s")
 
+    api_rps, bare_rps = rps["customers"]
     bench_line("api_list_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", 0.6)
     bench_line("api_list_queries", api_q_medium, "q", api_q_small, "q", api_q_medium / api_q_small, "<=", 1.0)
     bench_line(
         "html_list_queries", html_q_medium, "q", html_q_small, "q", html_q_medium / html_q_small, "<=", 1.0
     )
+    api_rps, bare_rps = rps["earnings"]
+    bench_line("api_earnings_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", 0.6)
 
 
 if __name__ == "__main__":

@@ -412,6 +412,11 @@ class Earning(LocationScoped, TenantModel):
                 condition=Q(transaction__isnull=False),
                 name="earnings_earning_revision_unique",
             ),
+            models.UniqueConstraint(
+                fields=["claim_id", "earning_type", "revision"],
+                condition=~Q(claim_id=""),
+                name="earnings_claim_earning_revision_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(kind=EarningKind.EARNING) | ~Q(reason_code=""),
                 name="earnings_correction_has_reason",
@@ -419,6 +424,8 @@ class Earning(LocationScoped, TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "-earning_date", "-id"]),
+            # The API's cursor pages by id within the organization.
+            models.Index(fields=["organization", "-id"]),
             models.Index(fields=["organization", "estimated_payment_month"]),
             models.Index(fields=["payment"]),
             models.Index(fields=["enrollment", "payment_status", "estimated_payment_month"]),
