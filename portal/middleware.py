@@ -22,6 +22,8 @@ _OPEN_PREFIXES = (
     "/o/",
     "/api/",
     "/webhooks/approve/",
+    # The customer's consent to a partner's incentive claim: a signed link, no account.
+    "/incentives/consent/",
 )
 _SECOND_FACTOR_PREFIXES = ("/accounts/mfa/",)
 
@@ -135,4 +137,9 @@ class RejectNulBytesMiddleware:
         if request.content_type == "multipart/form-data":
             return False
         body = request.body
-        return b"\x00" in body or b"\\u0000" in body
+        if b"\x00" in body or b"\\u0000" in body:
+            return True
+        # A form body carries NUL percent-encoded (%00).
+        return request.content_type == "application/x-www-form-urlencoded" and any(
+            "\x00" in key + "".join(values) for key, values in request.POST.lists()
+        )
