@@ -20,7 +20,7 @@ from accounts.models import (
     RoleAssignment,
     User,
 )
-from portal.admin_actions import action_with_form
+from portal.admin_base import action_with_form
 
 
 class RolesActionForm(forms.Form):

@@ -9,7 +9,7 @@ manual adjustments) call earnings.services.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -43,39 +43,11 @@ from earnings.services.engine import JOB_KIND_PAYOUT_RUN, payout_run_start
 from earnings.services.ledger import adjustment_create
 from earnings.services.payments import hold_set, payment_status_change
 from earnings.services.transactions import transactions_import
-from portal.admin_actions import action_with_form, messages
+from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form
 from portal.jobs import JobRun
 from portal.uploads import UploadRejected
 
 PAYOUT_RUNS_SHOWN = 50
-
-
-class _ServiceOwnedAdmin(admin.ModelAdmin):
-    """Rows the services write: listed and shown, never added, edited or deleted here."""
-
-    # Ledgers run to millions of rows: don't count the whole table on every page.
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- Programs, engagements, levers and rates ------------------------------------------------------
@@ -228,7 +200,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(_ServiceOwnedAdmin):
+class TransactionAdmin(ServiceOwnedAdmin):
     list_display = [
         "transaction_id",
         "transaction_date",
@@ -320,7 +292,7 @@ class TransactionUploadAdmin(admin.ModelAdmin):
 # --- Payments and payout runs ---------------------------------------------------------------------
 
 
-class PaymentEarningInline(_ReadOnlyInline):
+class PaymentEarningInline(ReadOnlyInline):
     model = Earning
     fk_name = "payment"
     fields = [
@@ -340,7 +312,7 @@ class PaymentEarningInline(_ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ServiceOwnedAdmin):
+class PaymentAdmin(ServiceOwnedAdmin):
     change_list_template = "admin/earnings/payment/change_list.html"
     list_display = [
         "payment_id",
@@ -430,7 +402,7 @@ class PaymentAdmin(_ServiceOwnedAdmin):
 
 
 @admin.register(Earning)
-class EarningAdmin(_ServiceOwnedAdmin):
+class EarningAdmin(ServiceOwnedAdmin):
     """Read-only, except "Add" which books a manual adjustment (earnings.services.ledger)."""
 
     list_display = [
@@ -507,7 +479,7 @@ class EarningAdmin(_ServiceOwnedAdmin):
 
 
 @admin.register(IneligibleTransaction)
-class IneligibleTransactionAdmin(_ServiceOwnedAdmin):
+class IneligibleTransactionAdmin(ServiceOwnedAdmin):
     list_display = [
         "transaction",
         "transaction_date",

@@ -1,8 +1,8 @@
-"""Admin actions that ask for a form between the change list and the change."""
+"""Pieces every workspace's admin shares: read-only bases for service-written rows, form actions."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
@@ -36,3 +36,31 @@ def action_with_form(modeladmin, request, queryset, *, form_class, title, action
             "opts": modeladmin.model._meta,
         },
     )
+
+
+class ServiceOwnedAdmin(admin.ModelAdmin):
+    """Rows the services write: listed and shown, never added, edited or deleted here."""
+
+    # Ledgers run to millions of rows: don't count the whole table on every page.
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
