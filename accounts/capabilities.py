@@ -83,6 +83,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.INSIGHTS_VIEW,
         C.EARNINGS_VIEW,
         C.EARNINGS_RECONCILE,
+        C.INCENTIVES_VIEW,
+        C.INCENTIVES_CLAIMS,
     },
     Role.USER_MANAGEMENT_ADMIN: frozenset({C.USERS_MANAGE, C.USERS_VIEW, C.ACCOUNT_VIEW}),
     Role.ADMIN_AGENT: frozenset(
@@ -116,7 +118,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.JOBS_VIEW,
         }
     ),
-    Role.INCENTIVES_USER: frozenset({C.INCENTIVES_VIEW, C.EARNINGS_VIEW, C.EARNINGS_RECONCILE}),
+    Role.INCENTIVES_USER: frozenset(
+        {C.INCENTIVES_VIEW, C.INCENTIVES_CLAIMS, C.EARNINGS_VIEW, C.EARNINGS_RECONCILE}
+    ),
     Role.INCENTIVES_MARKETER: frozenset({C.INCENTIVES_CLAIMS, C.INCENTIVES_VIEW}),
     Role.EXECUTIVE_REPORT_VIEWER: frozenset({C.INSIGHTS_VIEW}),
     Role.DEVELOPER: frozenset({C.PRICING_VIEW}),

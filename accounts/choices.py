@@ -93,3 +93,6 @@ class ActionItemCode(models.TextChoices):
     DESIGNATION_AT_RISK = "DESIGNATION_AT_RISK", "Designation at risk"
     MFA_NOT_ENROLLED = "MFA_NOT_ENROLLED", "Users without MFA"
     INVITATION_PENDING = "INVITATION_PENDING", "Invitation pending"
+    CLAIM_INFO_REQUESTED = "CLAIM_INFO_REQUESTED", "Claim: more information requested"
+    CLAIM_PROOF_MISSING = "CLAIM_PROOF_MISSING", "Claim: proof of execution missing"
+    CLAIM_DEADLINE_NEAR = "CLAIM_DEADLINE_NEAR", "Claim: deadline near"

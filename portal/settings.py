@@ -346,3 +346,20 @@ CELERY_BEAT_SCHEDULE["earnings-exports-purge-expired"] = {
     "schedule": crontab(minute=20),
     "options": {"expires": 60 * 60},
 }
+
+# --- Incentives: claims, proof of execution and their schedules (spec/incentives.md §6, §7) ------
+
+# Largest proof-of-execution file a partner may attach to a claim, in megabytes.
+INCENTIVES_PROOF_MAX_MB = env_int("INCENTIVES_PROOF_MAX_MB", 20)
+# Claims past their deadline expire (or are finally rejected) each night; reminders for claims that
+# need the partner are raised in the Action Center each morning. Both are idempotent.
+CELERY_BEAT_SCHEDULE["incentives-claims-expire"] = {
+    "task": "incentives.tasks.claims_expire_task",
+    "schedule": crontab(hour=1, minute=30),
+    "options": {"expires": 60 * 60 * 12},
+}
+CELERY_BEAT_SCHEDULE["incentives-claims-remind"] = {
+    "task": "incentives.tasks.claims_remind_task",
+    "schedule": crontab(hour=6, minute=0),
+    "options": {"expires": 60 * 60 * 12},
+}

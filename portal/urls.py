@@ -7,6 +7,7 @@ from accounts.api import router as accounts_router
 from commerce.api import router as commerce_router
 from commerce.api_migrations import migration_urlpatterns as commerce_migration_urls
 from earnings.api import router as earnings_router
+from incentives.api import router as incentives_router
 from portal import views
 from portal.admin_site import protect_admin_with_otp
 from portal.api_views import router as portal_router
@@ -30,6 +31,7 @@ api_v1 = [
     path("portal/", include(portal_router.urls)),
     path("commerce/", include(commerce_router.urls + commerce_migration_urls)),
     path("earnings/", include(earnings_router.urls)),
+    path("incentives/", include(incentives_router.urls)),
 ]
 
 urlpatterns = [

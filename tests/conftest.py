@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.test.utils import override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,6 +29,16 @@ def _celery_eager():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _files_in_a_temporary_folder(tmp_path_factory):
+    """Uploaded proof and export files never land in the project's .data/ folder."""
+    with override_settings(
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+        EARNINGS_EXPORT_DIR=tmp_path_factory.mktemp("exports"),
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -70,6 +70,17 @@ from earnings.models import (
     Transaction,
     TransactionUpload,
 )
+from incentives.choices import ClaimStatus, PayPattern, ProofKind, ReviewDecision
+from incentives.models import (
+    ActivityRate,
+    ActivityType,
+    Claim,
+    ClaimReview,
+    CountryMarketTier,
+    Opportunity,
+    OutcomeLink,
+    ProofDocument,
+)
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
 
 PASSWORD = "Correct-Horse-Battery-9"
@@ -597,5 +608,119 @@ FACTORIES.update(
         ReconciliationLine: lambda organization: ReconciliationLineFactory(
             reconciliation__organization=organization
         ),
+    }
+)
+
+
+# --- Incentives ----------------------------------------------------------------------------------
+
+
+class ActivityTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivityType
+
+    code = factory.Sequence(lambda n: f"MW-WS-{n:04d}")
+    name = factory.Sequence(lambda n: f"Copilot readiness workshop {n}")
+    engagement = factory.SubFactory(EngagementFactory, solution_area=SolutionArea.MODERN_WORK)
+    lever = factory.LazyAttribute(
+        lambda a: LeverFactory(engagement=a.engagement, name=a.code, partner_role=PartnerRole.BUILD_INTENT)
+    )
+    pay_pattern = PayPattern.FIXED
+    starts_on = date(2024, 7, 1)
+    ends_on = date(2030, 6, 30)
+    required_proof = factory.LazyFunction(lambda: [ProofKind.INVOICE, ProofKind.FINDINGS])
+
+
+class ActivityRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivityRate
+
+    activity_type = factory.SubFactory(ActivityTypeFactory)
+    fixed_fee_usd = Decimal("5000")
+    valid_from = date(2024, 7, 1)
+
+
+class CountryMarketTierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CountryMarketTier
+        django_get_or_create = ("country",)
+
+    country = "IN"
+    market_tier = "B"
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Opportunity
+
+    organization = factory.SubFactory(OrganizationFactory)
+    msx_opportunity_id = factory.Sequence(lambda n: f"7-{n:08d}")
+    name = factory.Sequence(lambda n: f"Azure migration {n}")
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    solution_area = SolutionArea.AZURE_INFRA
+    estimated_value_usd = Decimal("1200000")
+    seller_name = "Sam Seller"
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Claim
+
+    organization = factory.SubFactory(OrganizationFactory)
+    claim_id = factory.Sequence(lambda n: f"CLM-2025-{n:06d}")
+    activity_type = factory.SubFactory(ActivityTypeFactory)
+    location = factory.SubFactory(
+        PartnerLocationFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    customer_tenant_id = factory.LazyAttribute(lambda c: c.customer.tenant_id)
+    friendly_name = "Copilot workshop"
+    status = ClaimStatus.DRAFT
+    potential_payout_usd = Decimal("5000")
+
+
+class ProofDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProofDocument
+
+    claim = factory.SubFactory(ClaimFactory)
+    organization = factory.LazyAttribute(lambda p: p.claim.organization)
+    kind = ProofKind.INVOICE
+    file = factory.django.FileField(filename="invoice.pdf", data=b"%PDF-1.4 invoice")
+    original_name = "invoice.pdf"
+    content_type = "application/pdf"
+    size = 16
+    sha256 = "0" * 64
+
+
+class ClaimReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimReview
+
+    claim = factory.SubFactory(ClaimFactory)
+    organization = factory.LazyAttribute(lambda r: r.claim.organization)
+    decision = ReviewDecision.REQUEST_INFO
+    reason_code = "GENERIC_CONTENT"
+
+
+class OutcomeLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutcomeLink
+
+    claim = factory.SubFactory(ClaimFactory)
+    organization = factory.LazyAttribute(lambda o: o.claim.organization)
+    transaction = factory.SubFactory(TransactionFactory, organization=factory.SelfAttribute("..organization"))
+
+
+FACTORIES.update(
+    {
+        ActivityType: lambda organization: ActivityTypeFactory(),
+        ActivityRate: lambda organization: ActivityRateFactory(),
+        CountryMarketTier: lambda organization: CountryMarketTierFactory(),
+        Opportunity: lambda organization: OpportunityFactory(organization=organization),
+        Claim: lambda organization: ClaimFactory(organization=organization),
+        ProofDocument: lambda organization: ProofDocumentFactory(claim__organization=organization),
+        ClaimReview: lambda organization: ClaimReviewFactory(claim__organization=organization),
+        OutcomeLink: lambda organization: OutcomeLinkFactory(claim__organization=organization),
     }
 )

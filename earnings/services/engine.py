@@ -7,8 +7,10 @@ A run for period P (spec/earnings.md §3–§5, §8) is a `JobRun` in chunks, ea
    solution area in force on its date is assessed in SQL; the first failed rule is recorded as an
    `IneligibleTransaction`, and for each (transaction, lever) the ledger is brought to what the
    rules give now: a first earning row, or ONE adjustment or reversal row for the difference;
-2. one chunk "payments": the due, unblocked Unprocessed earnings become payment orders;
-3. one chunk per organization touched: its `EarningSummary` rows of the months that changed.
+2. one chunk "claims": approved Incentives claims of P or before become earnings, or ONE
+   adjustment per earning type when their payout changed (`incentives.services.payouts`);
+3. one chunk "payments": the due, unblocked Unprocessed earnings become payment orders;
+4. one chunk per organization touched: its `EarningSummary` rows of the months that changed.
 
 Every chunk is a few INSERT … SELECT statements, never a loop over rows. Replays are no-ops: a
 committed chunk is skipped by its marker, and rows are unique per (transaction, lever,
@@ -424,12 +426,19 @@ def payout_run_execute(job: JobRun) -> dict:
             payments, paid = cursor.fetchone()
         _tally(job, payments=payments, paid_earnings=paid)
 
+    def claims() -> None:
+        # Imported here: Incentives builds on Earnings, so Earnings never imports it at load time.
+        from incentives.services.payouts import claim_earnings_write  # noqa: PLC0415
+
+        _tally(job, **claim_earnings_write(period=period, job=job))
+
     def summarize(organization_id: int, months: list[date]):
         return lambda: summary_rebuild([organization_id], months=months)
 
     job_run_chunks(job, ((f"tx:{lo}-{hi}", count, assess(lo, hi)) for lo, hi, count in plan["bounds"]))
+    job_run_chunks(job, [("claims", 0, claims)])
     job_run_chunks(job, [("payments", 0, pay)])
-    months = _summary_months(period, plan["organizations"])
+    months = _summary_months(period, plan["organizations"], job)
     job_run_chunks(
         job,
         (
@@ -443,9 +452,9 @@ def payout_run_execute(job: JobRun) -> dict:
     return result
 
 
-def _summary_months(period: date, organizations: list[int]) -> dict[int, list[date]]:
+def _summary_months(period: date, organizations: list[int], job: JobRun) -> dict[int, list[date]]:
     """Per organization touched, the earning months whose rows the run changed: the period's
-    own, and those of earnings it put into a payment."""
+    own, those of the claims' earnings it wrote, and those of earnings it put into a payment."""
     months: dict[int, set[date]] = {organization_id: {period} for organization_id in organizations}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -455,6 +464,15 @@ def _summary_months(period: date, organizations: list[int]) -> dict[int, list[da
              WHERE p.payment_month = %s
             """,
             [period],
+        )
+        for organization_id, month in cursor.fetchall():
+            months.setdefault(organization_id, {period}).add(month)
+        cursor.execute(
+            f"""
+            SELECT DISTINCT organization_id, date_trunc('month', earning_date)::date
+              FROM {T["earning"]} WHERE job_id = %s AND claim_id <> ''
+            """,
+            [job.pk],
         )
         for organization_id, month in cursor.fetchall():
             months.setdefault(organization_id, {period}).add(month)

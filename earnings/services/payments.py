@@ -12,6 +12,7 @@ from accounts.audit import audit_record
 from earnings.choices import PaymentStatus
 from earnings.models import Earning, Enrollment, Payment
 from earnings.services.summary import summary_rebuild
+from earnings.signals import payment_sent
 from portal.history import history_record
 from portal.webhooks import register_event, webhook_emit
 
@@ -73,6 +74,8 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
         target=payment,
         changes={"status": [from_status, to_status], "note": note},
     )
+    if to_status == PaymentStatus.SENT:
+        payment_sent.send(sender=Payment, payment=payment, actor=actor)
     months = Earning.objects.filter(payment=payment).dates("earning_date", "month")
     summary_rebuild([payment.organization_id], months=list(months))
     webhook_emit(

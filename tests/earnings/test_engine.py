@@ -412,7 +412,7 @@ def test_an_interrupted_run_resumes_to_the_single_run_result(world, monkeypatch)
 
     job.refresh_from_db()
     assert job.parameters["bounds"] == bounds
-    assert JobChunk.objects.filter(job=job).count() == len(bounds) + 2  # + payments + one summary
+    assert JobChunk.objects.filter(job=job).count() == len(bounds) + 3  # + claims + payments + one summary
     resumed_ledger, resumed_ineligible = ledger_snapshot(), ineligible_snapshot()
     Earning.objects.all().delete()
     IneligibleTransaction.objects.all().delete()

@@ -168,7 +168,7 @@ def test_a_killed_worker_resumes_the_payout_run_to_the_uninterrupted_result(org_
     assert resumed == _state()
     assert resumed_result == _result(reference_job.pk)
     assert (resumed_job.done, resumed_job.total) == (TRANSACTIONS, TRANSACTIONS)
-    assert JobChunk.objects.filter(job=resumed_job).count() == chunks + 2  # + payments + one summary
+    assert JobChunk.objects.filter(job=resumed_job).count() == chunks + 3  # + claims + payments + one summary
     # Exactly once: one adjustment per earning of the first run, no first earnings written twice.
     adjustments, earned = resumed_result["adjustments"], _result(reference_job.pk)["adjustments"]
     assert adjustments == earned > TRANSACTIONS // 2

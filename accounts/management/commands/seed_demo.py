@@ -4,12 +4,14 @@ from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_d
 from accounts.models import Organization
 from commerce.demo import commerce_demo_loaded, commerce_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
+from incentives.demo import incentives_demo_loaded, incentives_demo_seed
 
 
 class Command(BaseCommand):
     help = (
         "Load deterministic demo data: organizations, users in every role, customers, action items, "
-        "the commerce catalog, price lists and legacy subscriptions, and a year of earnings and payments."
+        "the commerce catalog, price lists and legacy subscriptions, a year of earnings and payments, "
+        "and the incentives catalogue, opportunities and claims."
     )
 
     def add_arguments(self, parser):
@@ -54,6 +56,18 @@ class Command(BaseCommand):
                     f"({earnings.created_transactions} new), {earnings.payout_runs} payout runs, "
                     f"{earnings.earnings} earnings, {earnings.payments} payments "
                     f"({earnings.payments_sent} sent now)."
+                )
+            )
+        # Incentives after earnings: its activities are engagements of the earnings demo's MCI
+        # program, claimed by the locations enrolled there; its payout run of the current month
+        # turns the claims approved now into earnings. A re-run adds no claims.
+        if not (options["if_empty"] and already and incentives_demo_loaded()):
+            incentives = incentives_demo_seed(seed=seed)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Incentives demo ready: {incentives.activity_types} activity types, "
+                    f"{incentives.opportunities} opportunities, {incentives.claims} claims "
+                    f"({incentives.created_claims} new), {incentives.claim_earnings} claim earnings."
                 )
             )
         if not options["quiet"]:
