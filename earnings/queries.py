@@ -34,7 +34,6 @@ from earnings.models import Earning, EarningSummary, IneligibleTransaction, Paym
 from earnings.periods import add_months, month_end, month_start
 
 ZERO = Decimal("0")
-PAGE_SIZE = 50
 #: Counting ledger rows stops here when the summary cannot answer (non-summary filters).
 COUNT_CAP = 10_000
 CHART_MONTHS = 24
@@ -337,47 +336,6 @@ def top_customers(
         .order_by("-amount", "customer_name")[:limit]
     )
     return [CustomerTotal(r["customer_name"], r["amount"], r["rows"]) for r in rows], since
-
-
-# --- Keyset pages -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeysetPage:
-    rows: list[Any]
-    next_cursor: str | None
-    first: bool
-
-
-def parse_cursor(value: str | None) -> tuple[date, int] | None:
-    try:
-        day, pk = (value or "").split(".")
-        return date.fromisoformat(day), int(pk)
-    except ValueError:
-        return None
-
-
-def keyset_page(
-    queryset: QuerySet, *, date_field: str, after: str | None, size: int = PAGE_SIZE
-) -> KeysetPage:
-    """Rows newest first by (`date_field`, id), starting after the cursor `<date>.<id>`."""
-    cursor = parse_cursor(after)
-    if cursor:
-        day, pk = cursor
-        queryset = queryset.filter(Q(**{f"{date_field}__lt": day}) | Q(**{date_field: day, "id__lt": pk}))
-    rows = list(queryset.order_by(f"-{date_field}", "-id")[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        next_cursor = f"{_attribute(last, date_field).isoformat()}.{last.pk}"
-    return KeysetPage(rows=rows, next_cursor=next_cursor, first=cursor is None)
-
-
-def _attribute(obj: Any, path: str) -> Any:
-    for part in path.split("__"):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _as_date(value: date | datetime) -> date:

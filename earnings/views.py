@@ -18,8 +18,9 @@ from earnings.models import Earning, Enrollment, IneligibleTransaction, Payment,
 from earnings.services.payments import hold_set
 from portal.history import history_for
 from portal.htmx import htmx_partial
+from portal.paging import keyset_page
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import TenantDetailView, TenantListView
+from portal.views import TenantDetailView, TenantListView, query_without
 
 C = Capability
 EARNING_COLUMNS = ("program", "engagement", "lever", "enrollment", "payment", "transaction")
@@ -38,20 +39,13 @@ def _require_view(request) -> None:
         raise PermissionDenied("Your roles don't allow the Earnings workspace.")
 
 
-def _query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
-
-
 def index(request):
     """Cards, the chart by month and lever, and the first page of the filtered earnings."""
     _require_view(request)
     selection = queries.earnings_selection(user=request.user, data=request.GET)
-    page = queries.keyset_page(
+    page = keyset_page(
         selection.ledger.select_related("program", "engagement", "lever"),
-        date_field="earning_date",
+        field_name="earning_date",
         after=request.GET.get("after"),
     )
     cards = queries.earnings_cards(selection)
@@ -59,7 +53,7 @@ def index(request):
         "filter": selection.filterset,
         "page": page,
         "cards": cards,
-        "query_without_cursor": _query_without(request, "after"),
+        "query_without_cursor": query_without(request, "after"),
         "query": request.GET.urlencode(),
     }
     context["chart"] = queries.earnings_chart(selection).as_json()
@@ -104,10 +98,10 @@ def revenue(request):
     """Eligible and ineligible revenue (distinct transactions) and the transactions behind them."""
     _require_view(request)
     filterset = TransactionFilterSet(request.GET, queryset=Transaction.objects.visible_to(request.user))
-    page = queries.keyset_page(
-        queries.with_earned(filterset.qs), date_field="transaction_date", after=request.GET.get("after")
+    page = keyset_page(
+        queries.with_earned(filterset.qs), field_name="transaction_date", after=request.GET.get("after")
     )
-    context = {"filter": filterset, "page": page, "query_without_cursor": _query_without(request, "after")}
+    context = {"filter": filterset, "page": page, "query_without_cursor": query_without(request, "after")}
     if htmx_partial(request):
         return render(request, "earnings/_transaction_table.html", context)
     context["totals"] = queries.revenue_totals(filterset.qs)
@@ -120,12 +114,12 @@ def ineligible(request):
     filterset = IneligibleFilterSet(
         request.GET, queryset=IneligibleTransaction.objects.visible_to(request.user)
     )
-    page = queries.keyset_page(
+    page = keyset_page(
         filterset.qs.select_related("transaction", "engagement", "program"),
-        date_field="transaction__transaction_date",
+        field_name="transaction__transaction_date",
         after=request.GET.get("after"),
     )
-    context = {"filter": filterset, "page": page, "query_without_cursor": _query_without(request, "after")}
+    context = {"filter": filterset, "page": page, "query_without_cursor": query_without(request, "after")}
     if htmx_partial(request):
         return render(request, "earnings/_ineligible_table.html", context)
     context["reasons"] = queries.ineligible_reasons(filterset.qs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,10 +43,11 @@ from incentives.services.eligibility import customer_eligibility
 from incentives.services.payouts import potential_payout
 from portal.history import history_for
 from portal.htmx import htmx_partial
+from portal.paging import keyset_page
 from portal.tenancy import get_visible_or_404, tenant_route
+from portal.views import query_without, show_errors
 
 C = Capability
-PAGE_SIZE = 50
 CHART_MONTHS = 12
 ZERO = Decimal("0")
 CONSENT_SESSION_KEY = "incentives-consent-url-{pk}"
@@ -126,18 +127,6 @@ def _acting_claim_or_404(request, pk: int) -> Claim:
     return claim
 
 
-def _show_errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
-
-
 def _as_list(value: Any) -> list:
     if not value:
         return []
@@ -148,46 +137,6 @@ def _as_list(value: Any) -> list:
 
 def _default_location(user) -> PartnerLocation | None:
     return PartnerLocation.objects.visible_to(user).order_by("-is_headquarters", "partner_id").first()
-
-
-@dataclass
-class KeysetPage:
-    rows: list
-    next_cursor: str | None
-    first: bool
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """`<microseconds since 1970>.<id>`: URL-safe, exact, and no time zone to encode."""
-    try:
-        micros, pk = (value or "").split(".")
-        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
-    except (ValueError, OverflowError):
-        return None
-
-
-def keyset_page(
-    queryset: QuerySet, *, field_name: str, after: str | None, size: int = PAGE_SIZE
-) -> KeysetPage:
-    """Rows newest first by (`field_name`, id), starting after the cursor; no COUNT query."""
-    cursor = _parse_cursor(after)
-    if cursor:
-        moment, pk = cursor
-        queryset = queryset.filter(
-            Q(**{f"{field_name}__lt": moment}) | Q(**{field_name: moment, "id__lt": pk})
-        )
-    rows = list(queryset.order_by(f"-{field_name}", "-id")[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        delta = getattr(last, field_name) - _EPOCH
-        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        next_cursor = f"{micros}.{last.pk}"
-    return KeysetPage(rows=rows, next_cursor=next_cursor, first=cursor is None)
 
 
 def _current_rates() -> Prefetch:
@@ -368,7 +317,7 @@ def opportunity_list(request):
         request=request,
     )
     page = keyset_page(filterset.qs, field_name="imported_at", after=request.GET.get("after"))
-    context = {"filter": filterset, "page": page, "query_without_cursor": _query_without(request, "after")}
+    context = {"filter": filterset, "page": page, "query_without_cursor": query_without(request, "after")}
     template = (
         "incentives/_opportunity_table.html" if htmx_partial(request) else "incentives/opportunity_list.html"
     )
@@ -449,7 +398,7 @@ def claim_list(request):
         request=request,
     )
     page = keyset_page(filterset.qs, field_name="created_at", after=request.GET.get("after"))
-    context = {"filter": filterset, "page": page, "query_without_cursor": _query_without(request, "after")}
+    context = {"filter": filterset, "page": page, "query_without_cursor": query_without(request, "after")}
     template = "incentives/_claim_table.html" if htmx_partial(request) else "incentives/claim_list.html"
     return render(request, template, context)
 
@@ -599,7 +548,7 @@ def claim_consent_request(request, pk: int):
     try:
         url = claim_services.consent_request(claim=claim, actor=request.user)
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         request.session[CONSENT_SESSION_KEY.format(pk=claim.pk)] = request.build_absolute_uri(url)
         messages.success(request, f"Consent request sent to {claim.contact_email or 'the customer contact'}.")
@@ -621,7 +570,7 @@ def claim_proof(request, pk: int):
             claim=claim, kind=form.cleaned_data["kind"], file=form.cleaned_data["file"], actor=request.user
         )
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, f"{document.original_name} attached as {document.get_kind_display()}.")
     return _back(claim)
@@ -636,7 +585,7 @@ def claim_proof_remove(request, pk: int):
     try:
         claim_services.proof_remove(document=document, actor=request.user)
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, f"{document.original_name} removed.")
     return _back(claim)
@@ -655,7 +604,7 @@ def claim_submit(request, pk: int):
             claim=claim, actor=request.user, delivered_on=form.cleaned_data["delivered_on"]
         )
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, f"Claim {claim.claim_id} is now {claim.get_status_display()}.")
     return _back(claim)
@@ -674,7 +623,7 @@ def claim_respond(request, pk: int):
             claim=claim, actor=request.user, response=form.cleaned_data["response"]
         )
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, "Your answer was sent to the reviewer.")
     return _back(claim)
@@ -689,7 +638,7 @@ def claim_cancel(request, pk: int):
     try:
         claim_services.claim_cancel(claim=claim, actor=request.user, note=note)
     except ValidationError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, f"Claim {claim.claim_id} canceled.")
     return _back(claim)
@@ -714,7 +663,7 @@ def claim_outcomes(request, pk: int):
         try:
             count = claim_services.outcome_link(claim=claim, transactions=chosen, actor=request.user)
         except ValidationError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             return redirect("incentives:claim-outcomes", pk=claim.pk)
         messages.success(
             request, f"{count} transaction{'s' if count != 1 else ''} linked to {claim.claim_id}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -139,3 +140,17 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return _api_problem(request, 500, "Internal Server Error", "Something went wrong on our side.")
     return defaults.server_error(request)
+
+
+def show_errors(request, exc) -> None:
+    """A service's ValidationError as messages on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def query_without(request, *names: str) -> str:
+    """The page's query string minus `names` (e.g. the cursor, so filters survive paging)."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()

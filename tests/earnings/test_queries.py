@@ -22,6 +22,7 @@ from earnings.models import (
 )
 from earnings.periods import add_months, month_start
 from earnings.services.summary import summary_rebuild
+from portal.paging import keyset_page
 from tests.factories import (
     EarningFactory,
     EngagementFactory,
@@ -262,14 +263,14 @@ def test_top_customers_without_a_period_look_at_recent_months(bob, ledger):
 
 def test_keyset_pages_continue_after_the_cursor_without_overlap(bob, ledger):
     base = Earning.objects.visible_to(bob)
-    first = queries.keyset_page(base, date_field="earning_date", after=None, size=15)
-    second = queries.keyset_page(base, date_field="earning_date", after=first.next_cursor, size=15)
-    third = queries.keyset_page(base, date_field="earning_date", after=second.next_cursor, size=15)
+    first = keyset_page(base, field_name="earning_date", after=None, size=15)
+    second = keyset_page(base, field_name="earning_date", after=first.next_cursor, size=15)
+    third = keyset_page(base, field_name="earning_date", after=second.next_cursor, size=15)
 
     ids = [row.pk for page in (first, second, third) for row in page.rows]
     assert ids == list(base.order_by("-earning_date", "-id").values_list("pk", flat=True))
     assert third.next_cursor is None and first.first and not second.first
-    assert queries.keyset_page(base, date_field="earning_date", after="junk").first
+    assert keyset_page(base, field_name="earning_date", after="junk").first
 
 
 def test_revenue_counts_each_transaction_once_and_leaves_out_modern_work_usage(bob, org_a, ledger):
