@@ -85,6 +85,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.EARNINGS_RECONCILE,
         C.INCENTIVES_VIEW,
         C.INCENTIVES_CLAIMS,
+        C.REFERRALS_MANAGE_ALL,
+        C.REFERRALS_MANAGE_OWN,
     },
     Role.USER_MANAGEMENT_ADMIN: frozenset({C.USERS_MANAGE, C.USERS_VIEW, C.ACCOUNT_VIEW}),
     Role.ADMIN_AGENT: frozenset(

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "django_celery_beat",
+    "pgtrigger",
+    "pghistory",
     "portal",
     "accounts",
     "incentives",
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
     "portal.middleware.RequireVerifiedSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -361,5 +364,20 @@ CELERY_BEAT_SCHEDULE["incentives-claims-expire"] = {
 CELERY_BEAT_SCHEDULE["incentives-claims-remind"] = {
     "task": "incentives.tasks.claims_remind_task",
     "schedule": crontab(hour=6, minute=0),
+    "options": {"expires": 60 * 60 * 12},
+}
+
+# --- Co-sell: referral expiry (spec/cosell.md §10) ------------------------------------------------
+
+# Days an inbound referral may wait for acceptance before the nightly job closes it as Expired.
+COSELL_REFERRAL_EXPIRY_DAYS = env_int("COSELL_REFERRAL_EXPIRY_DAYS", 14)
+# Imported here so this section stays self-contained at the end of the file.
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+if not 7 <= COSELL_REFERRAL_EXPIRY_DAYS <= 30:
+    raise ImproperlyConfigured("COSELL_REFERRAL_EXPIRY_DAYS must be between 7 and 30 (spec/cosell.md §10).")
+CELERY_BEAT_SCHEDULE["cosell-referrals-expire"] = {
+    "task": "cosell.tasks.referrals_expire_task",
+    "schedule": crontab(hour=1, minute=45),
     "options": {"expires": 60 * 60 * 12},
 }

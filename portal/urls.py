@@ -32,6 +32,7 @@ api_v1 = [
     path("commerce/", include(commerce_router.urls + commerce_migration_urls)),
     path("earnings/", include(earnings_router.urls)),
     path("incentives/", include(incentives_router.urls)),
+    path("cosell/", include("cosell.api")),
 ]
 
 urlpatterns = [

@@ -47,6 +47,7 @@ from commerce.models import (
     Product,
     Sku,
 )
+from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
 from earnings.choices import (
     EarningType,
     IneligibleReason,
@@ -722,5 +723,86 @@ FACTORIES.update(
         ProofDocument: lambda organization: ProofDocumentFactory(claim__organization=organization),
         ClaimReview: lambda organization: ClaimReviewFactory(claim__organization=organization),
         OutcomeLink: lambda organization: OutcomeLinkFactory(claim__organization=organization),
+    }
+)
+
+
+# --- Co-sell -------------------------------------------------------------------------------------
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Northwind data platform {n}")
+    type = "Shared"
+    qualification = "SalesQualified"
+    status = "New"
+    substatus = "Received"
+    is_inbound = True
+    customer_name = "Northwind Traders AG"
+    customer_country = "DE"
+    customer_size = "1001to5000employees"
+    customer_profile = factory.LazyFunction(
+        lambda: {"name": "Northwind Traders AG", "address": {"country": "DE"}, "size": "1001to5000employees"}
+    )
+    consent = factory.LazyFunction(lambda: {"consentToToShareInfoWithOthers": True, "consentToContact": True})
+    deal_value = Decimal("180000")
+    currency = "EUR"
+    target = factory.LazyFunction(lambda: [{"type": "SolutionProfile", "id": "SOL-34104-EBB"}])
+    expiration_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    priority = factory.Sequence(lambda n: 10 + n)
+    match_countries = factory.LazyFunction(lambda: ["DE", "AT"])
+    assign_to_team = "DACH Data team"
+
+
+class CapabilityProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CapabilityProfile
+        django_get_or_create = ("organization",)
+
+    organization = factory.SubFactory(OrganizationFactory)
+    solution_areas = factory.LazyFunction(lambda: ["Data & AI"])
+    industries = factory.LazyFunction(lambda: ["Manufacturing"])
+    products = factory.LazyFunction(lambda: ["Azure"])
+    countries_served = factory.LazyFunction(lambda: ["DE"])
+
+
+class CaseStudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseStudy
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Plant analytics {n}")
+    customer_name = "Contoso Manufacturing"
+    industry = "Manufacturing"
+    products = factory.LazyFunction(lambda: ["Azure"])
+
+
+class SolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Solution
+
+    organization = factory.SubFactory(OrganizationFactory)
+    solution_id = factory.Sequence(lambda n: f"SOL-{n:05d}-ABC")
+    name = factory.Sequence(lambda n: f"Data Warehouse Accelerator {n}")
+
+
+FACTORIES.update(
+    {
+        Referral: lambda organization: ReferralFactory(organization=organization),
+        RoutingRule: lambda organization: RoutingRuleFactory(organization=organization),
+        CapabilityProfile: lambda organization: CapabilityProfileFactory(organization=organization),
+        CaseStudy: lambda organization: CaseStudyFactory(organization=organization),
+        Solution: lambda organization: SolutionFactory(organization=organization),
     }
 )

@@ -106,7 +106,8 @@ def test_lists_never_include_another_organizations_rows(route, org_a, org_b, api
         response = api.get(route.path_for(), params(obj))
         assert response.status_code == 200, response.content[:300]
         body = response.json()
-        rows = body["results"] if isinstance(body, dict) else body
+        # DRF lists page under "results"; the OData lists that mirror Partner Center under "value".
+        rows = (body["results"] if "results" in body else body["value"]) if isinstance(body, dict) else body
         return {str(row.get("id")) for row in rows}, len(rows)
 
     assert str(row_id(theirs)) not in listed(theirs)[0]

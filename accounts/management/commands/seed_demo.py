@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_data
 from accounts.models import Organization
 from commerce.demo import commerce_demo_loaded, commerce_demo_seed
+from cosell.demo import cosell_demo_loaded, cosell_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
 from incentives.demo import incentives_demo_loaded, incentives_demo_seed
 
@@ -11,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Load deterministic demo data: organizations, users in every role, customers, action items, "
         "the commerce catalog, price lists and legacy subscriptions, a year of earnings and payments, "
-        "and the incentives catalogue, opportunities and claims."
+        "the incentives catalogue, opportunities and claims, and co-sell profiles, routing rules, "
+        "referrals and deals."
     )
 
     def add_arguments(self, parser):
@@ -68,6 +70,17 @@ class Command(BaseCommand):
                     f"Incentives demo ready: {incentives.activity_types} activity types, "
                     f"{incentives.opportunities} opportunities, {incentives.claims} claims "
                     f"({incentives.created_claims} new), {incentives.claim_earnings} claim earnings."
+                )
+            )
+        # Co-sell after incentives: it needs only the organizations and their users; its referrals
+        # go through the services (routing, history, expiry job). A re-run adds no referrals.
+        if not (options["if_empty"] and already and cosell_demo_loaded()):
+            cosell = cosell_demo_seed(seed=seed)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Co-sell demo ready: {cosell.profiles} capability profiles, {cosell.solutions} "
+                    f"solutions, {cosell.routing_rules} routing rules, {cosell.referrals} referrals "
+                    f"({cosell.created_referrals} new)."
                 )
             )
         if not options["quiet"]:

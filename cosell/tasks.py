@@ -1,0 +1,15 @@
+"""Celery entry points of the Co-sell workspace: thin wrappers around the services.
+
+`referrals_expire_task` runs from beat (portal/settings.py) and is idempotent: a referral already
+closed is not selected again, and one accepted since the selection is left alone.
+"""
+
+from celery import shared_task
+
+from cosell.services.referrals import referrals_expire
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, expires=60 * 60 * 12, time_limit=60 * 30)
+def referrals_expire_task() -> int:
+    """Close unaccepted referrals past their expiration as Closed/Expired (spec §10)."""
+    return referrals_expire()
