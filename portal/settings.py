@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "pghistory.middleware.HistoryMiddleware",
+    "portal.middleware.HistoryContextMiddleware",
     "portal.middleware.RequireVerifiedSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -380,4 +380,11 @@ CELERY_BEAT_SCHEDULE["cosell-referrals-expire"] = {
     "task": "cosell.tasks.referrals_expire_task",
     "schedule": crontab(hour=1, minute=45),
     "options": {"expires": 60 * 60 * 12},
+}
+# Action Center reminders 3 days and 1 day before a referral expires; hourly, so the 1-day one
+# arrives close to a day ahead. Idempotent.
+CELERY_BEAT_SCHEDULE["cosell-referrals-remind"] = {
+    "task": "cosell.tasks.referrals_remind_task",
+    "schedule": crontab(minute=15),
+    "options": {"expires": 60 * 60},
 }
