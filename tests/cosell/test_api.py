@@ -322,7 +322,13 @@ def test_a_legal_move_is_accepted(api, org_a):
 def test_history_shows_each_api_change_with_who_and_how(api, org_a):
     created = api.post(REFERRALS, document("contoso_deal.json"), format="json")
     referral_url = f"{REFERRALS}/{created.json()['id']}"
-    api.patch(referral_url, {"details": {"dealValue": 70000}}, format="json", HTTP_IF_MATCH=created["ETag"])
+    api.patch(
+        referral_url,
+        {"details": {"dealValue": 70000}},
+        format="json",
+        HTTP_IF_MATCH=created["ETag"],
+        HTTP_X_REQUEST_ID="req-edit-70000",
+    )
     rows = api.get(f"{referral_url}/history").json()["value"]
     value_changes = [row for row in rows if row["field"] == "/details/dealValue"]
     assert len(value_changes) == 1
@@ -330,6 +336,7 @@ def test_history_shows_each_api_change_with_who_and_how(api, org_a):
     assert (change["oldValue"], change["newValue"]) == (65000, 70000)
     assert change["source"] == "api"
     assert change["actorType"] == "api"
+    assert change["correlationId"] == "req-edit-70000"
     service_user = org_a.users.get(is_service_account=True)
     assert change["who"] == service_user.email
     assert change["occurredDateTime"].endswith("Z") or "+00:00" in change["occurredDateTime"]
