@@ -9,6 +9,7 @@ PUT (full) and PATCH (partial) need `If-Match` (428 without it, 412 when it is s
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -462,26 +463,16 @@ class RoutingRuleSerializer(ModelSerializer):
         ]
         read_only_fields = ["id", "created_at"]
 
-    def validate_assign_to_user(self, user):
-        organization = self.context["request"].user.organization
-        if user is not None and user.organization_id != organization.pk:
-            raise serializers.ValidationError("No such user in your organization.")
-        return user
-
     def validate(self, attrs):
-        def value(name):
-            return attrs[name] if name in attrs else getattr(self.instance, name, None)
-
-        if not value("assign_to_team") and value("assign_to_user") is None:
-            raise serializers.ValidationError({"assign_to_team": ["Assign the rule to a team or a user."]})
-        if value("is_default"):
-            others = RoutingRule.objects.visible_to(self.context["request"].user).filter(is_default=True)
-            if self.instance is not None:
-                others = others.exclude(pk=self.instance.pk)
-            if others.exists():
-                raise serializers.ValidationError(
-                    {"is_default": ["Your organization has a default rule already."]}
-                )
+        """The rule's own checks (`RoutingRule.clean`), on a copy carrying the request's values."""
+        rule = copy.copy(self.instance) if self.instance else RoutingRule()
+        rule.organization_id = self.context["request"].user.organization_id
+        for name, value in attrs.items():
+            setattr(rule, name, value)
+        try:
+            rule.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
 
 

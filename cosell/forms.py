@@ -413,19 +413,6 @@ class RoutingRuleForm(forms.ModelForm):
             forms.EmailField().clean(email)
         return emails
 
-    def clean(self):
-        data = super().clean()
-        if not data.get("assign_to_team") and not data.get("assign_to_user"):
-            self.add_error("assign_to_team", "Name a team or pick a user to assign to.")
-        if data.get("is_default"):
-            others = RoutingRule.objects.filter(organization=self.organization, is_default=True)
-            if self.instance.pk:
-                others = others.exclude(pk=self.instance.pk)
-            default = others.first()
-            if default:
-                self.add_error("is_default", f"“{default.name}” is already the default rule.")
-        return data
-
 
 class RoutingTestForm(forms.Form):
     country = forms.CharField(max_length=2, label="Customer country", help_text="ISO code, e.g. DE.")

@@ -12,6 +12,7 @@ import uuid
 
 import pghistory
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -225,6 +226,27 @@ class RoutingRule(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """What a rule must say, for every write path (pages and API), before the database's own
+        constraints would refuse it less clearly."""
+        errors = {}
+        if not self.assign_to_team and self.assign_to_user_id is None:
+            errors["assign_to_team"] = "Name a team or pick a user to assign to."
+        elif (
+            self.assign_to_user_id is not None and self.assign_to_user.organization_id != self.organization_id
+        ):
+            errors["assign_to_user"] = "No such user in your organization."
+        if self.is_default:
+            default = (
+                RoutingRule.objects.filter(organization_id=self.organization_id, is_default=True)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if default is not None:
+                errors["is_default"] = f"“{default.name}” is already the default rule."
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Partner capability profile (spec §6) ---------------------------------------------------------
