@@ -22,11 +22,9 @@
 from __future__ import annotations
 
 import json
-import secrets
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,53 +167,12 @@ def ensure_referrals(organization, rows: int) -> int:
 
 def ensure_token(organization) -> str:
     """The organization's bench API client (scope cosell:read, role Referrals admin), a fresh token."""
-    from django.db import transaction  # noqa: PLC0415
-    from django.utils import timezone  # noqa: PLC0415
-    from oauth2_provider.models import AccessToken, Application  # noqa: PLC0415
-
     from accounts.choices import Role  # noqa: PLC0415
-    from accounts.models import ApiClient, RoleAssignment, User  # noqa: PLC0415
+    from bench.api_list import ensure_token as api_client_token  # noqa: PLC0415
 
-    scopes = ["cosell:read"]
-    with transaction.atomic():
-        client = ApiClient.objects.filter(organization=organization, name="bench-cosell").first()
-        if client is None:
-            user = User.objects.create_user(
-                f"bench-cosell-{organization.partner_global_id}@bench.example",
-                None,
-                organization=organization,
-                display_name="API client: bench-cosell",
-                is_service_account=True,
-            )
-            application = Application.objects.create(
-                name="bench-cosell",
-                user=user,
-                client_type=Application.CLIENT_CONFIDENTIAL,
-                authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-            )
-            client = ApiClient.objects.create(
-                organization=organization,
-                name="bench-cosell",
-                application=application,
-                service_user=user,
-                scopes=scopes,
-            )
-        RoleAssignment.objects.get_or_create(
-            organization=organization,
-            user_id=client.service_user_id,
-            role=Role.REFERRALS_ADMIN,
-            location=None,
-        )
-        AccessToken.objects.filter(application_id=client.application_id).delete()
-        token = secrets.token_urlsafe(30)
-        AccessToken.objects.create(
-            user=None,
-            application_id=client.application_id,
-            token=token,
-            expires=timezone.now() + timedelta(hours=2),
-            scope=" ".join(scopes),
-        )
-    return token
+    return api_client_token(
+        organization, name="bench-cosell", scopes=["cosell:read"], roles=[Role.REFERRALS_ADMIN]
+    )
 
 
 def explain_first_page(organization) -> None:

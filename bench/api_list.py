@@ -341,11 +341,12 @@ def ensure_person(organization):
     return user
 
 
-def ensure_token(organization) -> str:
-    """The organization's bench API client (created once; scopes and roles brought up to date) and a
-    fresh access token for it.
+def ensure_token(organization, *, name: str = "bench", scopes=None, roles=None) -> str:
+    """The organization's bench API client `name` (created once; scopes and roles brought up to
+    date) and a fresh access token for it.
 
-    Roles: Account admin (customers.view) and Incentives admin (earnings.view), organization-wide.
+    Default roles: Account admin (customers.view) and Incentives admin (earnings.view),
+    organization-wide.
     """
     from django.db import transaction  # noqa: PLC0415
     from django.utils import timezone  # noqa: PLC0415
@@ -354,27 +355,27 @@ def ensure_token(organization) -> str:
     from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import ApiClient, RoleAssignment, User  # noqa: PLC0415
 
-    scopes = ["accounts:read", "earnings:read"]
-    roles = [Role.ACCOUNT_ADMIN, Role.INCENTIVES_ADMIN]
+    scopes = list(scopes or ["accounts:read", "earnings:read"])
+    roles = list(roles or [Role.ACCOUNT_ADMIN, Role.INCENTIVES_ADMIN])
     with transaction.atomic():
-        client = ApiClient.objects.filter(organization=organization, name="bench").first()
+        client = ApiClient.objects.filter(organization=organization, name=name).first()
         if client is None:
             user = User.objects.create_user(
-                f"bench-api-{organization.partner_global_id}@bench.example",
+                f"{name}-api-{organization.partner_global_id}@bench.example",
                 None,
                 organization=organization,
-                display_name="API client: bench",
+                display_name=f"API client: {name}",
                 is_service_account=True,
             )
             application = Application.objects.create(
-                name="bench",
+                name=name,
                 user=user,
                 client_type=Application.CLIENT_CONFIDENTIAL,
                 authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
             )
             client = ApiClient.objects.create(
                 organization=organization,
-                name="bench",
+                name=name,
                 application=application,
                 service_user=user,
                 scopes=scopes,
