@@ -23,6 +23,7 @@ referral (partners without one last), then on the organization id, so the order 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,7 +34,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cosell.choices import ReferralStatus, ReferralSubstatus, ReferralType
-from cosell.models import CapabilityProfile, CaseStudy, Referral
+from cosell.models import VENDOR_ID, CapabilityProfile, CaseStudy, Referral
 from earnings.choices import SolutionArea
 
 __all__ = (
@@ -287,9 +288,9 @@ def _referral_stats(organization_ids: list[int], since) -> dict[int, tuple[int, 
     sql = f"""
         SELECT organization_id,
                count(*) FILTER (WHERE status = %s AND substatus = %s AND updated_at >= %s
-                                AND type = %s AND NOT target @> '[{{"id": "msft"}}]'::jsonb),
+                                AND type = %s AND NOT target @> %s::jsonb),
                count(*) FILTER (WHERE status = %s AND substatus = %s AND updated_at >= %s
-                                AND type = %s AND NOT target @> '[{{"id": "msft"}}]'::jsonb),
+                                AND type = %s AND NOT target @> %s::jsonb),
                percentile_cont(0.5) WITHIN GROUP (
                    ORDER BY extract(epoch FROM accepted_at - created_at) / 86400.0
                ) FILTER (WHERE is_inbound AND accepted_at IS NOT NULL AND accepted_at >= %s)
@@ -298,7 +299,21 @@ def _referral_stats(organization_ids: list[int], since) -> dict[int, tuple[int, 
          GROUP BY organization_id
     """
     closed, shared = ReferralStatus.CLOSED.value, ReferralType.SHARED.value
-    params = [closed, won, since, shared, closed, lost, since, shared, since, organization_ids]
+    vendor_side = json.dumps([{"id": VENDOR_ID}])
+    params = [
+        closed,
+        won,
+        since,
+        shared,
+        vendor_side,
+        closed,
+        lost,
+        since,
+        shared,
+        vendor_side,
+        since,
+        organization_ids,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {
