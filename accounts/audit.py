@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import models
@@ -11,16 +12,16 @@ from portal import context
 from portal.history import actor_label
 
 
-def audit_record(
+def _event(
     *,
     actor: Any,
     action: str,
     organization_id: int | None,
-    target: models.Model | None = None,
-    changes: dict[str, Any] | None = None,
+    target: models.Model | None,
+    changes: dict[str, Any] | None,
 ) -> AuditEvent:
     request = context.current()
-    return AuditEvent.objects.create(
+    return AuditEvent(
         organization_id=organization_id,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label(actor),
@@ -32,4 +33,42 @@ def audit_record(
         ip_address=request.ip_address,
         user_agent=request.user_agent,
         request_id=request.request_id,
+    )
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    organization_id: int | None,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = _event(
+        actor=actor, action=action, organization_id=organization_id, target=target, changes=changes
+    )
+    event.save()
+    return event
+
+
+def audit_record_each(
+    *,
+    actor: Any,
+    action: str,
+    organization_id: int | None,
+    targets: Sequence[models.Model],
+    changes: Callable[[models.Model], dict[str, Any]] | None = None,
+) -> list[AuditEvent]:
+    """One audit row per target, written in one INSERT (set-based jobs audit thousands at once)."""
+    return AuditEvent.objects.bulk_create(
+        [
+            _event(
+                actor=actor,
+                action=action,
+                organization_id=organization_id,
+                target=target,
+                changes=changes(target) if changes else None,
+            )
+            for target in targets
+        ]
     )

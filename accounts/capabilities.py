@@ -44,6 +44,7 @@ class Capability:
     COMPLIANCE_MANAGE = "compliance.manage"
     COMPLIANCE_ADMIN_ASSIGN = "compliance.assign_admin"
     SECURITY_VIEW = "security.view"
+    SECURITY_MANAGE = "security.manage"
     ACTION_CENTER_VIEW = "action_center.view"
     JOBS_VIEW = "jobs.view"
     WEBHOOKS_MANAGE = "webhooks.manage"
@@ -65,6 +66,8 @@ _ACCOUNT_ADMIN = frozenset(
         C.CUSTOMERS_VIEW,
         C.MEMBERSHIP_VIEW,
         C.SECURITY_VIEW,
+        # Account admins manage legal info and program enrollments (spec/accounts.md §3.1).
+        C.COMPLIANCE_MANAGE,
     }
 )
 
@@ -87,6 +90,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.INCENTIVES_CLAIMS,
         C.REFERRALS_MANAGE_ALL,
         C.REFERRALS_MANAGE_OWN,
+        C.SECURITY_MANAGE,
+        C.COMPLIANCE_MANAGE,
     },
     Role.USER_MANAGEMENT_ADMIN: frozenset({C.USERS_MANAGE, C.USERS_VIEW, C.ACCOUNT_VIEW}),
     Role.ADMIN_AGENT: frozenset(
@@ -98,6 +103,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.ORDERS_PLACE,
             C.PRICING_VIEW,
             C.SECURITY_VIEW,
+            C.SECURITY_MANAGE,
             C.JOBS_VIEW,
         }
     ),

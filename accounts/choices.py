@@ -96,3 +96,5 @@ class ActionItemCode(models.TextChoices):
     CLAIM_INFO_REQUESTED = "CLAIM_INFO_REQUESTED", "Claim: more information requested"
     CLAIM_PROOF_MISSING = "CLAIM_PROOF_MISSING", "Claim: proof of execution missing"
     CLAIM_DEADLINE_NEAR = "CLAIM_DEADLINE_NEAR", "Claim: deadline near"
+    SECURITY_ALERT_OPEN = "SECURITY_ALERT_OPEN", "Security alert waiting for a response"
+    COMPLIANCE_TRAINING_DUE = "COMPLIANCE_TRAINING_DUE", "Compliance training due"

@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.audit import audit_record
 from accounts.choices import CustomerSegment
 from accounts.models import Customer, Organization
+from accounts.signals import customers_created
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import RowError, read_table, validate_rows
 
@@ -99,6 +100,15 @@ def customers_import_run(*, job_id: int) -> None:
             Customer.objects.bulk_create(
                 [Customer(organization_id=job.organization_id, **row) for row in chunk],
                 ignore_conflicts=True,
+            )
+            created = Customer.objects.filter(
+                organization_id=job.organization_id, domain__in=[row["domain"] for row in chunk]
+            ).values_list("pk", flat=True)
+            customers_created.send(
+                sender=Customer,
+                organization_id=job.organization_id,
+                customer_ids=list(created),
+                actor=job.created_by,
             )
 
         return work

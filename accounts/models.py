@@ -45,6 +45,10 @@ class Organization(models.Model):
     company_registration_number = models.CharField(max_length=60, blank=True)
     tax_id = models.CharField(max_length=60, blank=True)
     company_size = models.CharField(max_length=40, blank=True)
+    primary_contact_first_name = models.CharField(max_length=100, blank=True)
+    primary_contact_last_name = models.CharField(max_length=100, blank=True)
+    primary_contact_email = models.EmailField(blank=True)
+    primary_contact_phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     tenant_path = "self"

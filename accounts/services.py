@@ -23,6 +23,7 @@ from accounts.audit import audit_record
 from accounts.capabilities import Capability, can
 from accounts.choices import ActionItemCode, Role, Severity
 from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
+from accounts.signals import customers_created
 from accounts.tokens import tokens_forget
 
 INVITATION_DAYS = 14
@@ -271,6 +272,9 @@ def customer_create(
     customer.full_clean()
     customer.save()
     audit_record(actor=actor, action="customer.created", organization_id=organization.pk, target=customer)
+    customers_created.send(
+        sender=Customer, organization_id=organization.pk, customer_ids=[customer.pk], actor=actor
+    )
     return customer
 
 

@@ -1,10 +1,15 @@
-"""Sign-ins, sign-outs and failed sign-ins go to the audit log."""
+"""Signals the accounts app sends, and the sign-in audit receivers."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from accounts.audit import audit_record
 from portal.history import actor_label
+
+#: Sent inside the transaction that creates customers (one form, one API call, or one chunk of an
+#: import) with `organization_id`, `customer_ids` and `actor`; receivers must be idempotent, and
+#: one that fails rolls the customers back. The Security app grants the default GDAP roles here.
+customers_created = Signal()
 
 
 @receiver(user_logged_in)

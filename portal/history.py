@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -14,6 +16,27 @@ def actor_label(actor: Any) -> str:
     if actor is None:
         return "system"
     return getattr(actor, "email", None) or str(actor)
+
+
+def tracked_event_actors(events: Sequence[Any]) -> list[str]:
+    """Who made each pghistory event (events loaded with `select_related("pgh_context")`).
+
+    The actor a service put in the event's context wins; otherwise the signed-in person the
+    request middleware recorded (one query for all of them); otherwise "system" (a job, a data fix).
+    """
+    metadata = [(event.pgh_context.metadata or {}) if event.pgh_context_id else {} for event in events]
+    user_ids = {meta["user"] for meta in metadata if meta.get("user") and not meta.get("actor")}
+    people = get_user_model().objects.filter(pk__in=user_ids) if user_ids else []
+    emails = {person.pk: person.email for person in people}
+
+    def who(meta: dict[str, Any]) -> str:
+        if meta.get("actor"):
+            return str(meta["actor"])
+        if meta.get("user"):
+            return emails.get(meta["user"]) or f"user #{meta['user']}"
+        return "system"
+
+    return [who(meta) for meta in metadata]
 
 
 def history_record(

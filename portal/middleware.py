@@ -26,6 +26,8 @@ _OPEN_PREFIXES = (
     "/webhooks/approve/",
     # The customer's consent to a partner's incentive claim: a signed link, no account.
     "/incentives/consent/",
+    # The customer's approval of a GDAP relationship request: a signed link, no partner account.
+    "/security/gdap/invitation/",
 )
 _SECOND_FACTOR_PREFIXES = ("/accounts/mfa/",)
 

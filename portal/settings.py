@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionStatusEnum": "commerce.choices.SubscriptionStatus",
         "MigrationStatusEnum": "commerce.choices.MigrationStatus",
         "CommerceSegmentEnum": "commerce.choices.Segment",
+        "VerificationCheckKindEnum": "security.choices.CheckKind",
+        "ProofKindEnum": "incentives.choices.ProofKind",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -387,4 +389,28 @@ CELERY_BEAT_SCHEDULE["cosell-referrals-remind"] = {
     "task": "cosell.tasks.referrals_remind_task",
     "schedule": crontab(minute=15),
     "options": {"expires": 60 * 60},
+}
+
+# --- Security and compliance (spec/security.md, spec/accounts.md §4) -----------------------------
+
+# Largest verification document (PDF, PNG, JPEG) a partner may upload, in megabytes.
+SECURITY_VERIFICATION_MAX_MB = env_int("SECURITY_VERIFICATION_MAX_MB", 10)
+# Days before a GDAP relationship without auto-extend ends that the Action Center warns (spec §3.4).
+SECURITY_GDAP_WARNING_DAYS = env_int("SECURITY_GDAP_WARNING_DAYS", 30)
+# Nightly: GDAP expiry, auto-extension and warnings; the day's security score snapshot; training
+# reminders. Each is idempotent, so a re-run (or a missed night caught up) changes nothing twice.
+CELERY_BEAT_SCHEDULE["security-gdap-daily"] = {
+    "task": "security.tasks.gdap_daily_task",
+    "schedule": crontab(hour=0, minute=30),
+    "options": {"expires": 60 * 60 * 12},
+}
+CELERY_BEAT_SCHEDULE["security-score-snapshots"] = {
+    "task": "security.tasks.security_snapshots_task",
+    "schedule": crontab(hour=2, minute=0),
+    "options": {"expires": 60 * 60 * 12},
+}
+CELERY_BEAT_SCHEDULE["security-trainings-remind"] = {
+    "task": "security.tasks.trainings_remind_task",
+    "schedule": crontab(hour=6, minute=30),
+    "options": {"expires": 60 * 60 * 12},
 }

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -19,6 +20,7 @@ from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.tokens import tokens_forget_local
 from portal.celery import app as celery_app
+from security.vendor_data import seed_vendor_data
 from tests.factories import OrganizationFactory, UserFactory
 
 
@@ -39,6 +41,18 @@ def _files_in_a_temporary_folder(tmp_path_factory):
         EARNINGS_EXPORT_DIR=tmp_path_factory.mktemp("exports"),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _vendor_data_after_flush(request):
+    """A transactional test's flush empties every table, the vendor data migrations seed included
+    (Entra roles, training courses); such tests get it back first. pytest-django runs them after
+    every other database test, so those still see the migrated data."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    seed_vendor_data(django_apps)
 
 
 @pytest.fixture(autouse=True)

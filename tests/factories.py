@@ -13,9 +13,10 @@ from decimal import Decimal
 import factory
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from fpdf import FPDF
 from oauth2_provider.models import Application
 
-from accounts.choices import ActionItemCode, CustomerSegment, Severity
+from accounts.choices import ActionItemCode, CustomerSegment, Role, Severity
 from accounts.models import (
     ActionItem,
     ApiClient,
@@ -83,6 +84,24 @@ from incentives.models import (
     ProofDocument,
 )
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
+from security.choices import Program as VerifiedProgram
+from security.models import (
+    CustomerAzureSubscription,
+    CustomerMfaStat,
+    DapRelationship,
+    EntraRole,
+    GdapAccessAssignment,
+    GdapRelationship,
+    ProgramEnrollment,
+    SecurityAlert,
+    SecurityScoreSnapshot,
+    SecuritySettings,
+    TrainingAssignment,
+    TrainingCourse,
+    VerificationCheck,
+    VerificationDocument,
+)
 
 PASSWORD = "Correct-Horse-Battery-9"
 
@@ -804,5 +823,237 @@ FACTORIES.update(
         CapabilityProfile: lambda organization: CapabilityProfileFactory(organization=organization),
         CaseStudy: lambda organization: CaseStudyFactory(organization=organization),
         Solution: lambda organization: SolutionFactory(organization=organization),
+    }
+)
+
+
+# --- Security and compliance ----------------------------------------------------------------------
+
+
+class SecuritySettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecuritySettings
+        django_get_or_create = ("organization",)
+
+    organization = factory.SubFactory(OrganizationFactory)
+    security_contact_name = "Security Desk"
+    security_contact_email = factory.Sequence(lambda n: f"security{n}@partner.example")
+
+
+class SecurityAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecurityAlert
+
+    organization = factory.SubFactory(OrganizationFactory)
+    alert_type = AlertType.UNUSUAL_SIGN_IN
+    title = factory.Sequence(lambda n: f"Unusual sign-in {n}")
+    created_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
+
+
+class CustomerMfaStatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerMfaStat
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    admins_with_mfa = 3
+    admins_total = 3
+    non_admins_with_mfa = 20
+    users_total = 40
+
+
+class CustomerAzureSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerAzureSubscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    subscription_id = factory.LazyFunction(uuid.uuid4)
+    display_name = factory.Sequence(lambda n: f"Azure plan {n}")
+
+
+class DapRelationshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DapRelationship
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    established_at = datetime(2021, 3, 1, tzinfo=UTC)
+
+
+class GdapRelationshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GdapRelationship
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    display_name = factory.Sequence(lambda n: f"Helpdesk-{n}")
+    duration = timedelta(days=730)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        ids = extracted or ["729827e3-9c14-49f7-bb1b-9608f156bbb8", "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"]
+        self.roles.set(EntraRole.objects.filter(role_definition_id__in=ids))
+
+
+def active_gdap_relationship(organization, **kwargs) -> GdapRelationship:
+    activated = kwargs.pop("activated_at", timezone.now() - timedelta(days=10))
+    duration = kwargs.pop("duration", timedelta(days=730))
+    return GdapRelationshipFactory(
+        organization=organization,
+        status=GdapStatus.ACTIVE,
+        activated_at=activated,
+        duration=duration,
+        end_at=activated + duration,
+        **kwargs,
+    )
+
+
+class GdapAccessAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GdapAccessAssignment
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    relationship = factory.SubFactory(
+        GdapRelationshipFactory, organization=factory.SelfAttribute("..organization")
+    )
+    security_group_id = factory.LazyFunction(uuid.uuid4)
+    security_group_name = factory.Sequence(lambda n: f"Helpdesk-L{n}")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        self.roles.set(extracted or self.relationship.roles.all()[:1])
+
+
+class SecurityScoreSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecurityScoreSnapshot
+
+    organization = factory.SubFactory(OrganizationFactory)
+    taken_on = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
+    score = 80
+    earned = 64
+    possible = 80
+    authorization_ok = True
+
+
+class ProgramEnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgramEnrollment
+        django_get_or_create = ("organization", "program")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    program = VerifiedProgram.AI_CLOUD_PARTNER_PROGRAM
+
+
+class VerificationCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VerificationCheck
+
+    organization = factory.SubFactory(OrganizationFactory)
+    enrollment = factory.SubFactory(
+        ProgramEnrollmentFactory, organization=factory.SelfAttribute("..organization")
+    )
+    kind = CheckKind.BUSINESS
+    status = CheckStatus.ACTION_REQUIRED
+    reason = "The legal name could not be matched with the business register."
+
+
+class VerificationDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VerificationDocument
+
+    organization = factory.SubFactory(OrganizationFactory)
+    check_ref = factory.SubFactory(
+        VerificationCheckFactory, organization=factory.SelfAttribute("..organization")
+    )
+    doc_type = DocumentType.REGISTRATION_EXTRACT
+    file = factory.django.FileField(filename="extract.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    original_name = "extract.pdf"
+    file_type = "pdf"
+    size = 15
+    sha256 = "0" * 64
+    assist_score = 70
+    assist_band = Likelihood.NEEDS_REVIEW
+    assist_findings = factory.LazyFunction(list)
+
+
+class TrainingAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingAssignment
+
+    organization = factory.SubFactory(OrganizationFactory)
+    course = factory.LazyFunction(lambda: TrainingCourse.objects.order_by("code").first())
+    user = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..organization"))
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+
+
+FACTORIES.update(
+    {
+        SecuritySettings: lambda organization: SecuritySettingsFactory(organization=organization),
+        SecurityAlert: lambda organization: SecurityAlertFactory(organization=organization),
+        CustomerMfaStat: lambda organization: CustomerMfaStatFactory(organization=organization),
+        CustomerAzureSubscription: lambda organization: CustomerAzureSubscriptionFactory(
+            organization=organization
+        ),
+        DapRelationship: lambda organization: DapRelationshipFactory(organization=organization),
+        GdapRelationship: lambda organization: GdapRelationshipFactory(organization=organization),
+        GdapAccessAssignment: lambda organization: GdapAccessAssignmentFactory(organization=organization),
+        SecurityScoreSnapshot: lambda organization: SecurityScoreSnapshotFactory(organization=organization),
+        ProgramEnrollment: lambda organization: ProgramEnrollmentFactory(organization=organization),
+        VerificationCheck: lambda organization: VerificationCheckFactory(organization=organization),
+        VerificationDocument: lambda organization: VerificationDocumentFactory(organization=organization),
+        TrainingAssignment: lambda organization: TrainingAssignmentFactory(organization=organization),
+        TrainingCourse: lambda organization: TrainingCourse.objects.order_by("code").first(),
+        EntraRole: lambda organization: EntraRole.objects.order_by("display_name").first(),
+    }
+)
+
+
+# --- compliance helper ----------------------------------------------------------------------------
+
+
+def verification_pdf(lines: list[str] | None = None, *, user_password: str = "") -> bytes:
+    """A small one-page PDF with a text layer (fpdf2); `user_password` encrypts it."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    for line in lines or ["Certificate of Incorporation", "Partner Ltd"]:
+        pdf.cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
+    if user_password:
+        pdf.set_encryption(owner_password=f"{user_password}-owner", user_password=user_password)
+    return bytes(pdf.output())
+
+
+def compliance_admin(organization, **kwargs):
+    """A Compliance admin of `organization` (spec/accounts.md §3.2)."""
+    return UserFactory(organization=organization, roles=[Role.COMPLIANCE_ADMIN], **kwargs)
+
+
+# --- api-admin helper -----------------------------------------------------------------------------
+
+
+def verification_check_for(organization, **kwargs) -> VerificationCheck:
+    """A check of a kind the organization has no check of yet (one check per kind and enrollment):
+    `FACTORIES` may make a check and a document's check for the same organization."""
+    for program in VerifiedProgram.values:
+        enrollment = ProgramEnrollmentFactory(organization=organization, program=program)
+        used = set(VerificationCheck.objects.filter(enrollment=enrollment).values_list("kind", flat=True))
+        free = [kind for kind in CheckKind.values if kind not in used]
+        if free:
+            return VerificationCheckFactory(
+                organization=organization, enrollment=enrollment, kind=free[0], **kwargs
+            )
+    raise RuntimeError("Every program of this organization has a check of every kind.")
+
+
+FACTORIES.update(
+    {
+        VerificationCheck: verification_check_for,
+        VerificationDocument: lambda organization: VerificationDocumentFactory(
+            organization=organization, check_ref=verification_check_for(organization)
+        ),
     }
 )
