@@ -42,6 +42,10 @@ from portal.htmx import htmx_partial
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import TenantDetailView, TenantListView
+from security.choices import CheckStatus
+from security.models import ProgramEnrollment, TrainingAssignment
+from security.services.compliance import verification_status
+from security.services.requirements import security_score
 
 C = Capability
 
@@ -137,7 +141,14 @@ def mfa_backup_codes_regenerate(request):
 
 
 def profile(request):
-    return render(request, "accounts/profile.html", {"roles": sorted(request.user.role_codes)})
+    trainings = TrainingAssignment.objects.visible_to(request.user).filter(
+        user=request.user, completed_at__isnull=True, canceled_at__isnull=True
+    )
+    return render(
+        request,
+        "accounts/profile.html",
+        {"roles": sorted(request.user.role_codes), "trainings": trainings.select_related("course")},
+    )
 
 
 # --- Home: the Action Center ----------------------------------------------------------------------
@@ -159,7 +170,21 @@ def home(request):
     items = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at")[:200]
     template = "accounts/_action_items.html" if htmx_partial(request) else "accounts/home.html"
     counts = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
-    return render(request, template, {"items": items, "filter": item_filter, "counts": counts})
+    context = {"items": items, "filter": item_filter, "counts": counts}
+    if template == "accounts/home.html":
+        context.update(_posture(request.user))
+    return render(request, template, context)
+
+
+def _posture(user) -> dict:
+    """The security score and each program's verification status, for the people who may see them."""
+    posture = {}
+    if can(user, C.SECURITY_VIEW):
+        posture["security_score"] = security_score(user.organization)
+    if can(user, C.ACCOUNT_VIEW) or can(user, C.COMPLIANCE_MANAGE):
+        enrollments = ProgramEnrollment.objects.visible_to(user).prefetch_related("checks")
+        posture["verifications"] = [(e, CheckStatus(verification_status(e))) for e in enrollments]
+    return posture
 
 
 @tenant_route(ActionItem, transition="done")

@@ -1,0 +1,168 @@
+"""Forms of the Security workspace's posture and GDAP pages (compliance forms live elsewhere).
+
+They only parse input; every rule is the services' (security/services/), whose ValidationErrors
+the views show next to the field they name.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+
+from accounts.models import Customer
+from security.choices import (
+    GDAP_AUTO_EXTEND_DAYS,
+    GDAP_AUTO_EXTEND_NONE,
+    GDAP_DISPLAY_NAME_MAX,
+    GDAP_MAX_DURATION,
+    GDAP_MIN_DURATION,
+    AlertStatus,
+)
+from security.models import EntraRole
+
+CSV_XLSX = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SecuritySettingsForm(forms.Form):
+    security_contact_name = forms.CharField(label="Security contact name", max_length=150, required=False)
+    security_contact_email = forms.EmailField(
+        label="Security contact email",
+        required=False,
+        help_text="Partner Center sends security notifications here; required to keep CSP authorization.",
+    )
+    security_contact_phone = forms.CharField(label="Security contact phone", max_length=40, required=False)
+    security_defaults_enabled = forms.BooleanField(
+        label="Security defaults are on in the partner tenant", required=False
+    )
+    conditional_access_requires_mfa = forms.BooleanField(
+        label="A conditional access policy requires MFA for every user", required=False
+    )
+    conditional_access_policy_count = forms.IntegerField(
+        label="Conditional access policies", min_value=0, required=False, initial=0
+    )
+
+    FIELDS = (
+        "security_contact_name",
+        "security_contact_email",
+        "security_contact_phone",
+        "security_defaults_enabled",
+        "conditional_access_requires_mfa",
+        "conditional_access_policy_count",
+    )
+
+    def changes(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.FIELDS}
+        data["conditional_access_policy_count"] = data["conditional_access_policy_count"] or 0
+        return data
+
+
+class UserMfaPolicyForm(forms.Form):
+    user = forms.ModelChoiceField(label="Person", queryset=None)
+    per_user_mfa_enabled = forms.BooleanField(label="Per-user MFA enabled", required=False)
+    third_party_mfa = forms.BooleanField(label="MFA by a third-party provider", required=False)
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+        self.fields["user"].label_from_instance = lambda user: (
+            f"{user.get_full_name() or user.email} ({user.email})"
+        )
+
+
+class AlertRespondForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Outcome",
+        choices=[(AlertStatus.RESOLVED, "Resolved"), (AlertStatus.DISMISSED, "Dismissed (not a threat)")],
+    )
+    note = forms.CharField(
+        label="What you did",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required: the response is kept with the alert.",
+    )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="File (CSV or XLSX)", widget=forms.ClearableFileInput(attrs={"accept": CSV_XLSX})
+    )
+
+
+class BudgetForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Monthly budget",
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        help_text="Leave empty to remove the budget.",
+    )
+    currency = forms.CharField(label="Currency", max_length=3, required=False)
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class GdapCreateForm(forms.Form):
+    customer = forms.ModelChoiceField(label="Customer", queryset=Customer.objects.none())
+    display_name = forms.CharField(
+        label="Name",
+        max_length=GDAP_DISPLAY_NAME_MAX,
+        help_text=(
+            "Unique among your relationships, at most 50 characters; "
+            "it can't change after approval is requested."
+        ),
+    )
+    duration_days = forms.IntegerField(
+        label="Duration (days)",
+        min_value=GDAP_MIN_DURATION.days,
+        max_value=GDAP_MAX_DURATION.days,
+        initial=GDAP_MAX_DURATION.days,
+        help_text="1 to 730 days (P1D to P2Y).",
+    )
+    roles = forms.ModelMultipleChoiceField(
+        label="Roles", queryset=EntraRole.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    auto_extend = forms.BooleanField(
+        label="Extend by 180 days automatically",
+        required=False,
+        help_text="Not allowed with Global Administrator.",
+    )
+
+    def __init__(self, *args, customers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if customers is not None:
+            self.fields["customer"].queryset = customers
+        self.fields["roles"].label_from_instance = lambda role: (
+            f"{role.display_name}{' (privileged)' if role.is_privileged else ''}"
+        )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "customer": data["customer"],
+            "display_name": data["display_name"],
+            "duration": timedelta(days=data["duration_days"]),
+            "role_ids": [str(role.pk) for role in data["roles"]],
+            "auto_extend_duration": GDAP_AUTO_EXTEND_DAYS if data["auto_extend"] else GDAP_AUTO_EXTEND_NONE,
+        }
+
+
+class AssignmentForm(forms.Form):
+    security_group_id = forms.UUIDField(
+        label="Security group id", help_text="The object id of the security group in your tenant."
+    )
+    security_group_name = forms.CharField(label="Security group name", max_length=120)
+    roles = forms.ModelMultipleChoiceField(
+        label="Roles", queryset=EntraRole.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, relationship=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if relationship is not None:
+            self.fields["roles"].queryset = relationship.roles.all()
+
+
+class InvitationApproveForm(forms.Form):
+    approver_name = forms.CharField(label="Your name", max_length=150)
+    approver_email = forms.EmailField(label="Your work email")

@@ -1,0 +1,1 @@
+"""Pages of the Security workspace: posture (score, MFA, alerts), delegated access, compliance."""
