@@ -33,6 +33,7 @@ api_v1 = [
     path("earnings/", include(earnings_router.urls)),
     path("incentives/", include(incentives_router.urls)),
     path("cosell/", include("cosell.api")),
+    path("security/", include("security.api")),
 ]
 
 urlpatterns = [

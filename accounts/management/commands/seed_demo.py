@@ -6,14 +6,16 @@ from commerce.demo import commerce_demo_loaded, commerce_demo_seed
 from cosell.demo import cosell_demo_loaded, cosell_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
 from incentives.demo import incentives_demo_loaded, incentives_demo_seed
+from security.demo import security_demo_loaded, security_demo_seed
 
 
 class Command(BaseCommand):
     help = (
         "Load deterministic demo data: organizations, users in every role, customers, action items, "
         "the commerce catalog, price lists and legacy subscriptions, a year of earnings and payments, "
-        "the incentives catalogue, opportunities and claims, and co-sell profiles, routing rules, "
-        "referrals and deals."
+        "the incentives catalogue, opportunities and claims, co-sell profiles, routing rules, "
+        "referrals and deals, and the security workspace (settings, alerts, GDAP, DAP, "
+        "verification, training)."
     )
 
     def add_arguments(self, parser):
@@ -81,6 +83,18 @@ class Command(BaseCommand):
                     f"Co-sell demo ready: {cosell.profiles} capability profiles, {cosell.solutions} "
                     f"solutions, {cosell.routing_rules} routing rules, {cosell.referrals} referrals "
                     f"({cosell.created_referrals} new)."
+                )
+            )
+        # Security after co-sell: it needs the organizations, their users and customers; GDAP,
+        # alerts, verification and training go through the services. A re-run adds nothing.
+        if not (options["if_empty"] and already and security_demo_loaded()):
+            security = security_demo_seed(seed=seed)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Security demo ready: {security.gdap_relationships} GDAP relationships "
+                    f"({security.created_relationships} new), {security.dap_relationships} legacy DAP, "
+                    f"{security.alerts} alerts, {security.enrollments} program enrollments, "
+                    f"{security.documents} verification documents, {security.trainings} training assignments."
                 )
             )
         if not options["quiet"]:
