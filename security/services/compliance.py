@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
@@ -205,15 +205,6 @@ def _check_compliance_manager(actor: Any, organization_id: int) -> None:
     )
 
 
-def _url(name: str, *args: Any, fallback: str) -> str:
-    # The pages are written in parallel with these services; until their URL names exist the
-    # Action Center links to the path the pages will have.
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return fallback
-
-
 # --- Enrollments and checks -----------------------------------------------------------------------
 
 
@@ -294,9 +285,7 @@ def _sync_action_item(check: VerificationCheck, actor: Any) -> None:
             severity=Severity.HIGH,
             title=f"{program}: the {check.get_kind_display().lower()} check {verb}",
             body=check.reason,
-            target_url=_url(
-                "security:check-detail", check.pk, fallback=f"/security/compliance/checks/{check.pk}/"
-            ),
+            target_url=reverse("security:check-detail", args=[check.pk]),
             audience_roles=list(_VERIFICATION_AUDIENCE),
         )
     elif check.status == CS.VERIFIED:
@@ -791,7 +780,7 @@ def _training_item_sync(organization_id: int, *, today: date) -> bool:
         title="Compliance training overdue" if overdue else "Compliance training due soon",
         body=body,
         due_at=timezone.make_aware(datetime.combine(first, time.min)),
-        target_url=_url("security:training", fallback="/security/compliance/training/"),
+        target_url=reverse("security:training"),
         audience_roles=list(_TRAINING_AUDIENCE),
     )
     return True

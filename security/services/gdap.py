@@ -30,7 +30,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
@@ -194,14 +194,6 @@ def _check_actor(actor: Any, organization_id: int) -> None:
         return
     if not can(actor, Capability.GDAP_MANAGE, organization_id):
         raise PermissionDenied("Managing GDAP relationships needs the Admin agent or Global admin role.")
-
-
-def _url(name: str, *args: Any) -> str:
-    """A page's address, or "" while the page is not wired (the pages are written in parallel)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def _iso(value: Any) -> Any:
@@ -937,7 +929,7 @@ def _warn_expiring(relationship: GdapRelationship, now: datetime) -> bool:
             "Global Administrator) or renew it, or your access to the customer's tenant stops."
         ),
         due_at=relationship.end_at,
-        target_url=_url("security:gdap-detail", relationship.pk),
+        target_url=reverse("security:gdap-detail", args=[relationship.pk]),
         audience_roles=GDAP_AUDIENCE,
         location_id=None,
     )
@@ -1016,7 +1008,7 @@ def _dap_daily(now: datetime) -> dict[str, int]:
                 "least-privileged GDAP roles instead. Removing it does not affect partner earned credit."
             ),
             due_at=None,
-            target_url=_url("security:dap-list"),
+            target_url=reverse("security:dap-list"),
             audience_roles=GDAP_AUDIENCE,
             location_id=None,
         )

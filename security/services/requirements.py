@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
@@ -112,11 +112,7 @@ ACTION_PAGES: dict[str, str] = {
 
 
 def _action_url(requirement_type: str) -> str:
-    name = ACTION_PAGES[requirement_type]
-    try:
-        return reverse(f"security:{name}")
-    except NoReverseMatch:  # before the pages are wired in; the path they will have
-        return f"/security/{name}/"
+    return reverse(f"security:{ACTION_PAGES[requirement_type]}")
 
 
 @dataclass(frozen=True)
