@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -162,21 +162,26 @@ def gdap_default_grant(*, organization_id: int, customer_ids: Iterable[int], act
             for customer in customers
         ]
     )
-    role_ids = list(EntraRole.objects.filter(in_default_template=True).values_list("pk", flat=True))
-    through = GdapRelationship.roles.through
-    through.objects.bulk_create(
-        [
-            through(gdaprelationship_id=relationship.pk, entrarole_id=role_id)
-            for relationship in relationships
-            for role_id in role_ids
-        ]
-    )
+    # The roles of every new relationship in one INSERT … SELECT (an import grants thousands).
+    through = GdapRelationship.roles.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {through} (gdaprelationship_id, entrarole_id)
+            SELECT relationship.id, role.role_definition_id
+            FROM unnest(%s::bigint[]) AS relationship(id)
+            CROSS JOIN {EntraRole._meta.db_table} AS role
+            WHERE role.in_default_template
+            """,
+            [[relationship.pk for relationship in relationships]],
+        )
+        role_count = cursor.rowcount // len(relationships)
     audit_record_each(
         actor=actor,
         action="gdap.default_granted",
         organization_id=organization_id,
         targets=relationships,
-        changes=lambda relationship: {"customer": relationship.customer_id, "roles": len(role_ids)},
+        changes=lambda relationship: {"customer": relationship.customer_id, "roles": role_count},
     )
     return len(relationships)
 
