@@ -144,8 +144,9 @@ class SecurityAlertAdmin(admin.ModelAdmin):
             customer=obj.customer,
             created_at=obj.created_at,
         )
-        # The admin logs and redirects to the object it saved: make it the raised alert.
-        obj.__dict__.update({k: v for k, v in raised.__dict__.items() if not k.startswith("_")})
+        # The admin logs and redirects to the object it saved: point it at the raised alert.
+        obj.pk, obj.alert_id = raised.pk, raised.alert_id
+        obj._state.adding = False
 
 
 # --- GDAP and DAP ---------------------------------------------------------------------------------

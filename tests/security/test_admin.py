@@ -4,6 +4,7 @@ read-only (no DAP can be added), checks move and documents are decided through t
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
 
 from accounts.models import ActionItem
@@ -129,6 +130,7 @@ def test_an_alert_is_raised_through_the_service(client, org_a):
     assert response.status_code == 302, response.content[:2000]
     alert = SecurityAlert.objects.get(organization=org_a)
     assert alert.title == "Crypto-mining on a customer subscription" and alert.customer == customer
+    assert LogEntry.objects.get(action_flag=ADDITION).object_id == str(alert.pk)
     # alert_raise, not a bare save: the partner's Action Center asks for an answer.
     assert ActionItem.objects.filter(organization=org_a, code="SECURITY_ALERT_OPEN").exists()
 
