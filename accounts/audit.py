@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import models
@@ -72,3 +72,14 @@ def audit_record_each(
             for target in targets
         ]
     )
+
+
+def apply_changes(obj: models.Model, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Set `values` on `obj` (unsaved) and return the audit diff: {field: [before, after]} for each
+    field whose value differed."""
+    changes = {
+        name: [getattr(obj, name), value] for name, value in values.items() if getattr(obj, name) != value
+    }
+    for name, (_, value) in changes.items():
+        setattr(obj, name, value)
+    return changes

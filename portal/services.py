@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.audit import audit_record
+from accounts.audit import apply_changes, audit_record
 from portal.models import WebhookEndpoint
 
 
@@ -43,13 +43,7 @@ def webhook_endpoint_create(
 
 @transaction.atomic
 def webhook_endpoint_update(*, actor: Any, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
-    changes = {
-        name: [getattr(endpoint, name), value]
-        for name, value in fields.items()
-        if getattr(endpoint, name) != value
-    }
-    for name, value in fields.items():
-        setattr(endpoint, name, value)
+    changes = apply_changes(endpoint, fields)
     endpoint.full_clean()
     endpoint.save()
     audit_record(

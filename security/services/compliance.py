@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import audit_record
+from accounts.audit import apply_changes, audit_record
 from accounts.capabilities import Capability, can
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, Organization, User
@@ -603,13 +603,7 @@ def legal_profile_update(
             }
         )
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    changes: dict[str, list[Any]] = {}
-    for name, value in fields.items():
-        value = _clean_value(name, value)
-        before = getattr(organization, name)
-        if value != before:
-            changes[name] = [before, value]
-            setattr(organization, name, value)
+    changes = apply_changes(organization, {name: _clean_value(name, value) for name, value in fields.items()})
     if not changes:
         return organization, []
     organization.full_clean()

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.audit import audit_record
+from accounts.audit import apply_changes, audit_record
 from accounts.choices import Role
 from accounts.models import Customer, Organization, User
 from portal.iso import is_currency
@@ -372,13 +372,7 @@ def customer_mfa_upsert(
         )
         changes = {name: [None, value] for name, value in values.items()}
     else:
-        changes = {
-            name: [getattr(stat, name), value]
-            for name, value in values.items()
-            if getattr(stat, name) != value
-        }
-        for name, value in values.items():
-            setattr(stat, name, value)
+        changes = apply_changes(stat, values)
         stat.checked_at = checked_at
         stat.save()
     audit_record(

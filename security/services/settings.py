@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
+from accounts.audit import apply_changes, audit_record
 from accounts.models import Organization, User
 from security.models import SecuritySettings, UserMfaPolicy
 
@@ -101,15 +101,9 @@ def security_settings_update(*, actor: Any, organization: Organization, **fields
     cleaned = _clean(fields)
     security_settings_for(organization)
     settings_row = SecuritySettings.objects.select_for_update().get(organization=organization)
-    changes = {
-        name: [getattr(settings_row, name), value]
-        for name, value in cleaned.items()
-        if getattr(settings_row, name) != value
-    }
+    changes = apply_changes(settings_row, cleaned)
     if not changes:
         return settings_row
-    for name, (_, value) in changes.items():
-        setattr(settings_row, name, value)
     settings_row.updated_at = timezone.now()
     settings_row.updated_by = actor if getattr(actor, "pk", None) else None
     settings_row.save(update_fields=[*changes, "updated_at", "updated_by"])
@@ -139,15 +133,9 @@ def user_mfa_policy_set(
         user=user, defaults={"organization_id": user.organization_id}
     )
     wanted = {"per_user_mfa_enabled": bool(per_user_mfa_enabled), "third_party_mfa": bool(third_party_mfa)}
-    changes = {
-        name: [getattr(policy, name), value]
-        for name, value in wanted.items()
-        if getattr(policy, name) != value
-    }
+    changes = apply_changes(policy, wanted)
     if not changes:
         return policy
-    for name, value in wanted.items():
-        setattr(policy, name, value)
     policy.updated_at = timezone.now()
     policy.save(update_fields=[*changes, "updated_at"])
     audit_record(
