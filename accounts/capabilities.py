@@ -6,7 +6,7 @@ decides who may do what.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accounts.choices import Role
 
@@ -141,6 +141,18 @@ def capabilities_of_roles(roles: set[str] | frozenset[str]) -> frozenset[str]:
     for role in roles:
         granted |= ROLE_CAPABILITIES[role]
     return frozenset(granted)
+
+
+def is_vendor_staff(actor: Any) -> bool:
+    """The vendor's own staff: signed in, staff, and outside every partner organization.
+
+    A partner user is never vendor staff, whatever its flags.
+    """
+    return (
+        bool(getattr(actor, "is_authenticated", False))
+        and bool(getattr(actor, "is_staff", False))
+        and getattr(actor, "organization_id", None) is None
+    )
 
 
 def can(user: User, capability: str, organization_id: int | None = None) -> bool:

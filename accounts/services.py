@@ -20,7 +20,7 @@ from oauth2_provider.models import Application
 
 from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.audit import audit_record
-from accounts.capabilities import Capability, can
+from accounts.capabilities import Capability, can, is_vendor_staff
 from accounts.choices import ActionItemCode, Role, Severity
 from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
 from accounts.signals import customers_created
@@ -37,13 +37,8 @@ def _check_roles(roles: list[str]) -> list[str]:
     return sorted(set(roles))
 
 
-def _is_vendor_staff(actor: Any) -> bool:
-    # Vendor-side support acts on any organization (Partner Center's "support ticket" path).
-    return bool(getattr(actor, "is_staff", False)) and getattr(actor, "organization_id", 1) is None
-
-
 def _check_grantable(*, actor: User, before: set[str], after: set[str]) -> None:
-    if _is_vendor_staff(actor):
+    if is_vendor_staff(actor):
         return
     changed = before ^ after
     if Role.OWNER in changed and Role.OWNER not in actor.role_codes:
@@ -138,7 +133,7 @@ def user_create(
 def user_roles_change(*, actor: User, user: User, roles: list[str]) -> User:
     roles = _check_roles(roles)
     if user.organization_id is None or (
-        user.organization_id != actor.organization_id and not _is_vendor_staff(actor)
+        user.organization_id != actor.organization_id and not is_vendor_staff(actor)
     ):
         raise ValidationError({"user": "Roles can be changed only for users of your organization."})
     if user.is_service_account:

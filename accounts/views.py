@@ -41,7 +41,7 @@ from accounts.models import (
 from portal.htmx import htmx_partial
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import TenantDetailView, TenantListView
+from portal.views import TenantDetailView, TenantListView, form_errors
 from security.choices import CheckStatus
 from security.models import ProgramEnrollment, TrainingAssignment
 from security.services.compliance import verification_status
@@ -55,11 +55,6 @@ def _safe_next(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return default
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 # --- Sign-in and the second factor --------------------------------------------------------------
@@ -261,7 +256,7 @@ class UserDetailView(TenantDetailView):
                     actor=request.user, user=self.object, roles=form.cleaned_data["roles"]
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, f"Roles of {self.object} saved.")
                 return redirect("accounts:user-detail", pk=self.object.pk)
@@ -278,7 +273,7 @@ def user_invite(request):
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             link = request.build_absolute_uri(reverse("accounts:invitation-accept", args=[invitation.token]))
             messages.success(request, f"Invitation sent to {invitation.email}. Link: {link}")
@@ -304,7 +299,7 @@ def invitation_accept(request, token: str):
                 display_name=form.cleaned_data["display_name"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, "Your account is ready. Sign in, then set up your authenticator app.")
             return redirect("accounts:login")
@@ -346,7 +341,7 @@ def customer_create(request):
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             return redirect("accounts:customer-detail", pk=customer.pk)
     return render(request, "accounts/customer_form.html", {"form": form})
@@ -390,7 +385,7 @@ def api_client_create(request):
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             return render(
                 request,

@@ -13,6 +13,7 @@ import copy
 import functools
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
@@ -266,6 +267,35 @@ def plain_columns(serializer_class) -> tuple[str, ...] | None:
     if "id" not in columns:
         columns.append("id")
     return tuple(columns)
+
+
+def camel_case(name: str) -> str:
+    """A service's field name as the API names it: `due_on` → `dueOn`."""
+    if name in ("__all__", "non_field_errors"):
+        return "non_field_errors"
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def api_errors(exc: DjangoValidationError, field_names: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """A service's ValidationError keyed by the API's field names (`field_names` for those whose
+    API name is not simply their camelCase)."""
+    if not hasattr(exc, "error_dict"):
+        return {"non_field_errors": [str(message) for message in exc.messages]}
+    names = field_names or {}
+    return {
+        names.get(field, camel_case(field)): [str(m) for m in DjangoValidationError(errors).messages]
+        for field, errors in exc.error_dict.items()
+    }
+
+
+@contextmanager
+def service_errors(field_names: dict[str, str] | None = None):
+    """A service's ValidationError becomes a problem+json 400 naming the API's fields."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(api_errors(exc, field_names)) from None
 
 
 def created(data: Any) -> Response:

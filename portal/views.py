@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -146,6 +146,19 @@ def show_errors(request, exc) -> None:
     """A service's ValidationError as messages on the next page."""
     for message in exc.messages:
         messages.error(request, message)
+
+
+def form_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """A service's ValidationError on the form: field-keyed messages on their fields (`aliases`
+    maps a service field to the form's name for it), the rest at the top of the form."""
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for field, messages_ in exc.message_dict.items():
+        name = (aliases or {}).get(field, field)
+        for message in messages_:
+            form.add_error(name if name in form.fields else None, message)
 
 
 def query_without(request, *names: str) -> str:

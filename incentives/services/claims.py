@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.audit import audit_record
-from accounts.capabilities import Capability, can, locations_granting
+from accounts.capabilities import Capability, can, is_vendor_staff, locations_granting
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, Customer, PartnerLocation
 from earnings.models import Transaction
@@ -606,11 +606,7 @@ def claim_respond(*, claim: Claim, actor: Any, response: str) -> Claim:
 
 
 def _check_reviewer(reviewer: Any) -> None:
-    # Vendor staff have no organization; a partner user is never a reviewer, whatever its flags.
-    is_vendor_staff = (
-        getattr(reviewer, "is_staff", False) and getattr(reviewer, "organization_id", None) is None
-    )
-    if not (getattr(reviewer, "is_authenticated", False) and is_vendor_staff):
+    if not is_vendor_staff(reviewer):
         raise PermissionDenied("Claims are reviewed by vendor staff only.")
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 
 from accounts.capabilities import Capability
 from accounts.models import Customer
+from portal.api import service_errors as portal_service_errors
 from security.choices import (
     GDAP_AUTO_EXTEND_DAYS,
     GDAP_AUTO_EXTEND_NONE,
@@ -115,13 +114,6 @@ def _auto_extend_duration(**kwargs) -> IsoDurationField:
 # --- Shared helpers ----------------------------------------------------------------------------
 
 
-def _camel(name: str) -> str:
-    if name in ("__all__", "non_field_errors"):
-        return "non_field_errors"
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 #: Service field names whose API name is not simply their camelCase.
 _ERROR_FIELDS = {
     "role_ids": "accessDetails",
@@ -136,22 +128,8 @@ _ERROR_FIELDS = {
 }
 
 
-def api_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    """A service's ValidationError keyed by the API's field names."""
-    if hasattr(exc, "error_dict"):
-        return {
-            _ERROR_FIELDS.get(field, _camel(field)): [str(m) for m in DjangoValidationError(errors).messages]
-            for field, errors in exc.error_dict.items()
-        }
-    return {"non_field_errors": [str(message) for message in exc.messages]}
-
-
-@contextmanager
 def service_errors():
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(api_errors(exc)) from None
+    return portal_service_errors(_ERROR_FIELDS)
 
 
 class UploadRefused(exceptions.APIException):

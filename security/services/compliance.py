@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.audit import apply_changes, audit_record
-from accounts.capabilities import Capability, can
+from accounts.capabilities import Capability, can, is_vendor_staff
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, Organization, User
 from portal import uploads
@@ -186,19 +186,10 @@ def _refuse(message: str, *, field: str = "status", code: str = "invalid") -> Va
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def _is_vendor_staff(actor: Any) -> bool:
-    # Vendor staff have no organization; a partner user is never vendor staff, whatever its flags.
-    return (
-        bool(getattr(actor, "is_authenticated", False))
-        and bool(getattr(actor, "is_staff", False))
-        and getattr(actor, "organization_id", None) is None
-    )
-
-
 def _check_compliance_manager(actor: Any, organization_id: int) -> None:
     """The Compliance, Account or Global admin of the organization (COMPLIANCE_MANAGE), or vendor
     support."""
-    if _is_vendor_staff(actor) or can(actor, Capability.COMPLIANCE_MANAGE, organization_id):
+    if is_vendor_staff(actor) or can(actor, Capability.COMPLIANCE_MANAGE, organization_id):
         return
     raise PermissionDenied(
         "Verification and the legal profile are managed by the Compliance or Account admin."
@@ -347,7 +338,7 @@ def check_transition(
     allowed move; a partner only appeals. Action required, rejected and appeals need a reason: it
     is what the partner (or reviewer) reads.
     """
-    if actor is not None and not _is_vendor_staff(actor):
+    if actor is not None and not is_vendor_staff(actor):
         _check_compliance_manager(actor, check.organization_id)
         if to_status not in _PARTNER_TARGETS:
             raise PermissionDenied(
@@ -512,7 +503,7 @@ def document_review(
 ) -> VerificationDocument:
     """A vendor reviewer's decision (the assessment is only advice): the check moves to in review,
     then verified (accepted), rejected, or action required (another document is needed)."""
-    if not _is_vendor_staff(actor):
+    if not is_vendor_staff(actor):
         raise PermissionDenied("Verification documents are reviewed by vendor staff only.")
     if decision not in REVIEW_DECISIONS:
         raise _refuse(

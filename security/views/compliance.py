@@ -28,7 +28,7 @@ from accounts.models import Organization, User
 from portal.history import tracked_event_actors
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import show_errors
+from portal.views import form_errors, show_errors
 from security.choices import (
     CHECK_UPLOAD_STATUSES,
     MAX_APPEALS,
@@ -444,7 +444,7 @@ def legal_profile(request):
                     actor=user, organization=stored, **changes
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                form_errors(form, exc)
             else:
                 if restarted:
                     messages.success(
@@ -460,16 +460,6 @@ def legal_profile(request):
     _show_field_restarts(form, user)
     context["form"] = form
     return render(request, "security/legal_profile.html", context, status=400 if form.errors else 200)
-
-
-def _add_service_errors(form: LegalProfileForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 # --- Training -------------------------------------------------------------------------------------
@@ -506,7 +496,7 @@ def training(request):
                     actor=user, organization=user.organization, **assign_form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_service_errors(assign_form, exc)
+                form_errors(assign_form, exc)
             else:
                 course = assign_form.cleaned_data["course"]
                 due_on = assign_form.cleaned_data["due_on"]

@@ -23,7 +23,7 @@ from accounts.capabilities import Capability, can
 from accounts.models import Customer
 from portal.history import tracked_event_actors
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import query_without, show_errors
+from portal.views import form_errors, query_without, show_errors
 from security.choices import (
     GDAP_FINAL_STATUSES,
     GDAP_LIVE_STATUSES,
@@ -89,16 +89,12 @@ def _days(duration: timedelta | None) -> int | None:
     return duration.days if duration is not None else None
 
 
+#: Service fields the GDAP forms name differently.
+_FORM_ALIASES = {"duration": "duration_days", "role_ids": "roles", "auto_extend_duration": "auto_extend"}
+
+
 def _errors_onto(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    aliases = {"duration": "duration_days", "role_ids": "roles", "auto_extend_duration": "auto_extend"}
-    for field, errors in exc.message_dict.items():
-        name = aliases.get(field, field)
-        for message in errors:
-            form.add_error(name if name in form.fields else None, message)
+    form_errors(form, exc, _FORM_ALIASES)
 
 
 # --- List and request -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from accounts.models import User
 from portal.downloads import copy_csv, csv_response, select_columns
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import query_without, show_errors
+from portal.views import form_errors, query_without, show_errors
 from security.choices import (
     AlertStatus,
     AlertType,
@@ -462,7 +462,7 @@ def settings_page(request):
                         actor=request.user, organization=organization, **form.changes()
                     )
                 except ValidationError as exc:
-                    _errors_onto(form, exc)
+                    form_errors(form, exc)
                 else:
                     messages.success(request, "Security settings saved.")
                     return redirect("security:settings")
@@ -479,16 +479,6 @@ def settings_page(request):
         "can_manage": can_manage,
     }
     return render(request, "security/settings.html", context)
-
-
-def _errors_onto(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for field, errors in exc.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------
@@ -543,7 +533,7 @@ def alert_detail(request, pk: int):
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:
-                _errors_onto(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, f"Alert “{alert.title}” answered.")
                 return redirect("security:alert-detail", pk=alert.pk)
