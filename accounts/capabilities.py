@@ -84,6 +84,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         C.PRICING_VIEW,
         C.BILLING_MANAGE,
         C.INSIGHTS_VIEW,
+        C.MEMBERSHIP_MANAGE,
         C.EARNINGS_VIEW,
         C.EARNINGS_RECONCILE,
         C.INCENTIVES_VIEW,

@@ -91,6 +91,8 @@ class ActionItemCode(models.TextChoices):
     MIGRATION_DEADLINE = "MIGRATION_DEADLINE", "Migration deadline"
     REFERRAL_EXPIRING = "REFERRAL_EXPIRING", "Referral expiring"
     DESIGNATION_AT_RISK = "DESIGNATION_AT_RISK", "Designation at risk"
+    DESIGNATION_ATTAINED = "DESIGNATION_ATTAINED", "Designation attained"
+    ISV_APPLICATION_DECIDED = "ISV_APPLICATION_DECIDED", "ISV Success application decided"
     MFA_NOT_ENROLLED = "MFA_NOT_ENROLLED", "Users without MFA"
     INVITATION_PENDING = "INVITATION_PENDING", "Invitation pending"
     CLAIM_INFO_REQUESTED = "CLAIM_INFO_REQUESTED", "Claim: more information requested"

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.tokens import tokens_forget_local
+from membership.vendor_data import seed_vendor_data as seed_membership_vendor_data
 from portal.celery import app as celery_app
 from security.vendor_data import seed_vendor_data
 from tests.factories import OrganizationFactory, UserFactory
@@ -46,13 +47,15 @@ def _files_in_a_temporary_folder(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _vendor_data_after_flush(request):
     """A transactional test's flush empties every table, the vendor data migrations seed included
-    (Entra roles, training courses); such tests get it back first. pytest-django runs them after
-    every other database test, so those still see the migrated data."""
+    (Entra roles, training courses, scoring rules, certifications, benefit packages); such tests get
+    it back first. pytest-django runs them after every other database test, so those still see the
+    migrated data."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("transactional_db")
     seed_vendor_data(django_apps)
+    seed_membership_vendor_data(django_apps)
 
 
 @pytest.fixture(autouse=True)

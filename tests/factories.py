@@ -83,6 +83,37 @@ from incentives.models import (
     OutcomeLink,
     ProofDocument,
 )
+from membership.choices import AssessmentStatus as SurfaceStatus
+from membership.choices import (
+    BenefitKind,
+    BenefitUnit,
+    Designation,
+    EnrollmentStatus,
+    IsvStatus,
+    LicenseStatus,
+    OsType,
+    PackageSource,
+    Track,
+)
+from membership.models import (
+    Benefit,
+    BenefitConsumption,
+    BenefitPackage,
+    Certification,
+    DesignationEnrollment,
+    IsvSuccessApplication,
+    MarketplaceBilledSale,
+    MarketplaceLicense,
+    MarketplaceRewardTier,
+    Membership,
+    PersonCertification,
+    RewardsYear,
+    ScoreRuleSet,
+    ScoreSnapshot,
+    SurfaceAssessment,
+    TrainingDelivery,
+    VmImageUsage,
+)
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
 from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
 from security.choices import Program as VerifiedProgram
@@ -1055,5 +1086,218 @@ FACTORIES.update(
         VerificationDocument: lambda organization: VerificationDocumentFactory(
             organization=organization, check_ref=verification_check_for(organization)
         ),
+    }
+)
+
+
+# --- Membership -------------------------------------------------------------------------------------
+
+
+def _location_of(organization) -> PartnerLocation:
+    return PartnerLocation.objects.filter(organization=organization).first() or PartnerLocationFactory(
+        organization=organization
+    )
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+        django_get_or_create = ("organization",)
+
+    organization = factory.SubFactory(OrganizationFactory)
+    member_since = date(2021, 3, 1)
+    anniversary_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=120))
+
+
+class ScoreSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoreSnapshot
+
+    organization = factory.SubFactory(OrganizationFactory)
+    designation = Designation.MODERN_WORK
+    track = Track.ENTERPRISE
+    taken_on = factory.Sequence(lambda n: date(2026, 7, 1) + timedelta(days=n))
+    rule_set = factory.LazyFunction(lambda: ScoreRuleSet.objects.get(fiscal_year="FY27"))
+    metrics = factory.LazyFunction(dict)
+    total = 0
+    qualified = False
+    is_best = True
+
+
+class DesignationEnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DesignationEnrollment
+        django_get_or_create = ("organization", "designation")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    designation = Designation.MODERN_WORK
+    status = EnrollmentStatus.ENROLLED
+    last_qualified_on = factory.LazyFunction(timezone.localdate)
+    enrolled_on = date(2026, 1, 15)
+    renews_on = date(2027, 1, 15)
+
+
+class PersonCertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonCertification
+
+    organization = factory.SubFactory(OrganizationFactory)
+    learner_name = factory.Sequence(lambda n: f"Learner {n}")
+    email = factory.Sequence(lambda n: f"learner{n}@partner.example")
+    certification = factory.LazyFunction(lambda: Certification.objects.get(code="MS-700"))
+    earned_on = date(2025, 9, 1)
+
+
+class TrainingDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingDelivery
+
+    organization = factory.SubFactory(OrganizationFactory)
+    course_name = factory.Sequence(lambda n: f"AZ-104 bootcamp {n}")
+    delivered_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    learners = 12
+    satisfaction = 88
+
+
+class IsvSuccessApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IsvSuccessApplication
+
+    organization = factory.SubFactory(OrganizationFactory)
+    status = IsvStatus.DRAFT
+    app_name = factory.Sequence(lambda n: f"Contoso Insights {n}")
+    app_description = "Usage analytics for Microsoft 365 tenants."
+    designation = Designation.MODERN_WORK
+    expected_release_date = date(2027, 3, 1)
+
+
+class MarketplaceBilledSaleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MarketplaceBilledSale
+
+    organization = factory.SubFactory(OrganizationFactory)
+    billed_on = factory.LazyFunction(lambda: timezone.localdate().replace(day=1) - timedelta(days=40))
+    offer_id = "contoso-insights"
+    offer_name = "Contoso Insights"
+    amount_usd = Decimal("12500.00")
+
+
+class RewardsYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RewardsYear
+
+    organization = factory.SubFactory(OrganizationFactory)
+    anniversary = date(2026, 3, 1)
+    mbs_ttm_usd = Decimal("130000.00")
+    tier = factory.LazyFunction(lambda: MarketplaceRewardTier.objects.get(tier=2))
+
+
+class BenefitPackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BenefitPackage
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"partner_success_core_{n}")
+    name = "Partner Success Core Benefits"
+    source = PackageSource.PURCHASE
+    start = date(2026, 7, 1)
+    end = date(2027, 6, 30)
+
+
+class BenefitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Benefit
+
+    organization = factory.SubFactory(OrganizationFactory)
+    package = factory.SubFactory(BenefitPackageFactory, organization=factory.SelfAttribute("..organization"))
+    kind = BenefitKind.AZURE_CREDIT
+    product = "Azure credits"
+    quantity = Decimal("4000")
+    unit = BenefitUnit.USD
+    expires_at = date(2027, 6, 30)
+
+
+class BenefitConsumptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BenefitConsumption
+
+    organization = factory.SubFactory(OrganizationFactory)
+    benefit = factory.SubFactory(BenefitFactory, organization=factory.SelfAttribute("..organization"))
+    consumed_quantity = Decimal("2950")
+    as_of = date(2027, 3, 31)
+
+
+class MarketplaceLicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MarketplaceLicense
+
+    organization = factory.SubFactory(OrganizationFactory)
+    # Before `date` below, which shadows datetime.date inside this class body.
+    term_start = date(2026, 7, 1)
+    term_end = date(2027, 6, 30)
+    date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=2))
+    offer_name = "Contoso Insights"
+    offer_id = "contoso-insights"
+    plan_name = "Standard"
+    plan_id = "standard"
+    customer_name = factory.Sequence(lambda n: f"Customer {n}")
+    customer_tenant_id = factory.LazyFunction(uuid.uuid4)
+    country = "US"
+    licenses_purchased = 50
+    licenses_assigned = 38
+    license_status = LicenseStatus.ACTIVE
+    subscription_id = factory.LazyFunction(uuid.uuid4)
+
+
+class VmImageUsageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VmImageUsage
+
+    organization = factory.SubFactory(OrganizationFactory)
+    month = date(2026, 10, 1)
+    offer_name = "Contoso Hardened Ubuntu"
+    plan_sku = "ubuntu-24-04-hardened"
+    image_version = factory.Sequence(lambda n: f"1.{n}.0")
+    os_type = OsType.LINUX
+    customer_count = 14
+    deployments = 40
+    active_vms = 122
+    normalized_usage_hours = Decimal("71200.00")
+    raw_usage_hours = Decimal("35600.00")
+    country = "US"
+    is_latest_version = False
+
+
+class SurfaceAssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurfaceAssessment
+
+    organization = factory.SubFactory(OrganizationFactory)
+    location = factory.LazyAttribute(lambda o: _location_of(o.organization))
+    learner_name = factory.Sequence(lambda n: f"Surface Learner {n}")
+    email = factory.Sequence(lambda n: f"surface{n}@partner.example")
+    country = "US"
+    assessment_name = "Surface Pro technical fundamentals"
+    completed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=3))
+    score = 86
+    status = SurfaceStatus.PASSED
+
+
+FACTORIES.update(
+    {
+        Membership: lambda organization: MembershipFactory(organization=organization),
+        ScoreSnapshot: lambda organization: ScoreSnapshotFactory(organization=organization),
+        DesignationEnrollment: lambda organization: DesignationEnrollmentFactory(organization=organization),
+        PersonCertification: lambda organization: PersonCertificationFactory(organization=organization),
+        TrainingDelivery: lambda organization: TrainingDeliveryFactory(organization=organization),
+        IsvSuccessApplication: lambda organization: IsvSuccessApplicationFactory(organization=organization),
+        MarketplaceBilledSale: lambda organization: MarketplaceBilledSaleFactory(organization=organization),
+        RewardsYear: lambda organization: RewardsYearFactory(organization=organization),
+        BenefitPackage: lambda organization: BenefitPackageFactory(organization=organization),
+        Benefit: lambda organization: BenefitFactory(organization=organization),
+        BenefitConsumption: lambda organization: BenefitConsumptionFactory(organization=organization),
+        MarketplaceLicense: lambda organization: MarketplaceLicenseFactory(organization=organization),
+        VmImageUsage: lambda organization: VmImageUsageFactory(organization=organization),
+        SurfaceAssessment: lambda organization: SurfaceAssessmentFactory(organization=organization),
     }
 )
