@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "CommerceSegmentEnum": "commerce.choices.Segment",
         "VerificationCheckKindEnum": "security.choices.CheckKind",
         "ProofKindEnum": "incentives.choices.ProofKind",
+        "DesignationEnum": "membership.choices.Designation",
+        "BenefitKindEnum": "membership.choices.BenefitKind",
+        "BenefitUnitEnum": "membership.choices.BenefitUnit",
+        "MetricUnitEnum": "membership.choices.MetricUnit",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -411,6 +415,22 @@ CELERY_BEAT_SCHEDULE["security-score-snapshots"] = {
 }
 CELERY_BEAT_SCHEDULE["security-trainings-remind"] = {
     "task": "security.tasks.trainings_remind_task",
+    "schedule": crontab(hour=6, minute=30),
+    "options": {"expires": 60 * 60 * 12},
+}
+
+# --- Membership: capability scores and Marketplace Rewards (spec/membership.md §2.5, §4) ----------
+
+# Daily: every organization's partner capability scores (then designation eligibility, renewal and
+# lapse), and the Marketplace Rewards anniversaries. Both are idempotent: a rerun on the same day
+# replaces that day's scores and grants nothing twice.
+CELERY_BEAT_SCHEDULE["membership-capability-scores"] = {
+    "task": "membership.tasks.recalculate_capability_scores_task",
+    "schedule": crontab(hour=6, minute=0),
+    "options": {"expires": 60 * 60 * 12},
+}
+CELERY_BEAT_SCHEDULE["membership-rewards-anniversaries"] = {
+    "task": "membership.tasks.marketplace_rewards_anniversaries_task",
     "schedule": crontab(hour=6, minute=30),
     "options": {"expires": 60 * 60 * 12},
 }

@@ -34,6 +34,7 @@ api_v1 = [
     path("incentives/", include(incentives_router.urls)),
     path("cosell/", include("cosell.api")),
     path("security/", include("security.api")),
+    path("membership/", include("membership.api")),
 ]
 
 urlpatterns = [

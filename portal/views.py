@@ -110,14 +110,6 @@ class JobProgressView(TenantDetailView):
     context_object_name = "job"
 
 
-def workspace_coming(request, *, workspace: str, title: str, summary: str):
-    return render(
-        request,
-        "portal/coming.html",
-        {"workspace": workspace, "title": title, "summary": summary},
-    )
-
-
 def _api_problem(request, status: int, title: str, detail: str) -> JsonResponse:
     body = {
         "type": f"https://partner-portal.example/problems/{title.lower().replace(' ', '_')}",

@@ -1,0 +1,1 @@
+"""Membership services: every rule and every write of the workspace lives here."""

@@ -1,0 +1,1 @@
+"""Membership workspace pages; each module owns one area of the workspace."""

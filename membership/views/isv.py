@@ -1,0 +1,287 @@
+"""ISV Success pages: the eligibility checklist, the application (a draft), its submission, its
+status with a timeline and the reviewer's note, and once approved the ISV Success benefits
+(spec/membership.md §3).
+
+MEMBERSHIP_VIEW reads; MEMBERSHIP_MANAGE edits, submits and reopens. Views parse input and call
+membership.services.isv; every rule and every write is theirs, and their ValidationErrors are shown
+on the form fields they name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.capabilities import Capability, can
+from membership.choices import IsvStatus
+from membership.forms_isv import IsvApplicationForm, IsvSubmitForm
+from membership.models import IsvSuccessApplication, IsvSuccessApplicationEvent
+from membership.services import benefits as benefit_services
+from membership.services import isv as services
+from portal.history import tracked_event_actors
+from portal.views import form_errors, show_errors
+
+C = Capability
+#: Where a failed eligibility check (`services.isv_eligibility`, by code) is fixed: (URL name, link text).
+FIX_LINKS: dict[str, tuple[str, str]] = {
+    "membership": ("membership:index", "See the membership on the Overview page"),
+    "verification": ("security:compliance", "Complete the account verification on the Compliance page"),
+}
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+
+def _require_view(request) -> None:
+    if not can(request.user, C.MEMBERSHIP_VIEW):
+        raise PermissionDenied("Your roles don't allow the Membership pages.")
+
+
+def _require_manage(request) -> None:
+    if not can(request.user, C.MEMBERSHIP_MANAGE):
+        raise PermissionDenied(
+            "Only an AI Cloud Partner Program partner admin or a Global admin can change the ISV Success "
+            "application."
+        )
+
+
+def current_application(user) -> IsvSuccessApplication | None:
+    """The organization's live application (at most one is not rejected), else its latest rejected one."""
+    applications = IsvSuccessApplication.objects.visible_to(user).select_related("reviewed_by")
+    return (
+        applications.exclude(status=IsvStatus.REJECTED).first()
+        or applications.filter(status=IsvStatus.REJECTED).first()
+    )
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    code: str
+    label: str
+    ok: bool
+    detail: str
+    fix_url: str
+    fix_label: str
+
+
+def checklist(eligibility) -> list[ChecklistRow]:
+    rows = []
+    for check in eligibility.checks:
+        url_name, fix_label = FIX_LINKS.get(check.code, ("", ""))
+        rows.append(
+            ChecklistRow(
+                code=check.code,
+                label=check.label,
+                ok=check.ok,
+                detail=check.detail,
+                fix_url=reverse(url_name) if url_name and not check.ok else "",
+                fix_label=fix_label,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    status: str
+    label: str
+    state: str  # done | current | skipped | todo
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    who: str
+    from_status: str
+    to_status: str
+    note: str
+
+
+_STEP_ORDER = {
+    IsvStatus.DRAFT: 0,
+    IsvStatus.SUBMITTED: 1,
+    IsvStatus.IN_REVIEW: 2,
+    IsvStatus.APPROVED: 3,
+    IsvStatus.REJECTED: 3,
+}
+
+
+def application_history(application: IsvSuccessApplication) -> list[HistoryRow]:
+    """Every recorded status change (and review note) of the application, oldest first, from the
+    trigger-written events, so changes made in the admin show too."""
+    events = list(
+        IsvSuccessApplicationEvent.objects.filter(pgh_obj_id=application.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    rows = []
+    previous = None
+    for event, who in zip(events, tracked_event_actors(events), strict=True):
+        status_changed = previous is None or event.status != previous.status
+        note_changed = event.review_note and (previous is None or event.review_note != previous.review_note)
+        if status_changed or note_changed:
+            rows.append(
+                HistoryRow(
+                    at=event.pgh_created_at,
+                    who=who,
+                    from_status=IsvStatus(previous.status).label if previous is not None else "",
+                    to_status=IsvStatus(event.status).label,
+                    note=event.review_note if note_changed else "",
+                )
+            )
+        previous = event
+    return rows
+
+
+def timeline(application: IsvSuccessApplication, history: list[HistoryRow]) -> list[TimelineStep]:
+    """Draft → submitted → in review → approved or rejected, with when each step of the current round
+    (since the application last became a draft) was reached."""
+    reached: dict[str, datetime] = {}
+    labels = {label: value for value, label in IsvStatus.choices}
+    for row in history:
+        status = labels[row.to_status]
+        if status == IsvStatus.DRAFT:
+            reached = {}
+        reached[status] = row.at
+    position = _STEP_ORDER[IsvStatus(application.status)]
+    decided = application.status in (IsvStatus.APPROVED, IsvStatus.REJECTED)
+    steps = []
+    for status in (IsvStatus.DRAFT, IsvStatus.SUBMITTED, IsvStatus.IN_REVIEW):
+        index = _STEP_ORDER[status]
+        if index < position:
+            state = "done" if status in reached or status != IsvStatus.IN_REVIEW else "skipped"
+        elif index == position:
+            state = "current"
+        else:
+            state = "todo"
+        steps.append(TimelineStep(status, status.label, state, reached.get(status)))
+    if decided:
+        final = IsvStatus(application.status)
+        steps.append(
+            TimelineStep(final, final.label, "current", reached.get(final) or application.reviewed_at)
+        )
+    else:
+        steps.append(TimelineStep("decision", "Approved or rejected", "todo", None))
+    return steps
+
+
+def _isv_context(request, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    organization = user.organization
+    application = current_application(user)
+    eligibility = services.isv_eligibility(organization)
+    can_manage = can(user, C.MEMBERSHIP_MANAGE)
+    history = application_history(application) if application else []
+    benefits = []
+    if application is not None and application.status == IsvStatus.APPROVED:
+        benefits = [
+            (package, lines)
+            for package, lines in benefit_services.benefit_lines(organization)
+            if package.code == services.ISV_PACKAGE_CODE
+        ]
+    context = {
+        "eligibility": eligibility,
+        "checks": checklist(eligibility),
+        "application": application,
+        "history": history,
+        "timeline": timeline(application, history) if application else [],
+        "benefits": benefits,
+        "can_manage": can_manage,
+        "can_start": can_manage and application is None and eligibility.eligible,
+        "can_edit": can_manage and application is not None and application.status == IsvStatus.DRAFT,
+        "can_reopen": can_manage and application is not None and application.status == IsvStatus.REJECTED,
+        "submit_form": IsvSubmitForm(),
+    }
+    context.update(extra)
+    return context
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+
+
+def isv_success(request):
+    """The eligibility checklist, the application's status and timeline, and the benefits once
+    approved. A POST (MEMBERSHIP_MANAGE) reopens a rejected application as a draft."""
+    _require_view(request)
+    if request.method == "POST":
+        _require_manage(request)
+        application = current_application(request.user)
+        if request.POST.get("action") != "reopen" or application is None:
+            messages.error(request, "There is no rejected application to reopen.")
+            return redirect("membership:isv")
+        try:
+            services.isv_application_reopen(actor=request.user, application=application)
+        except ValidationError as exc:
+            show_errors(request, exc)
+            return redirect("membership:isv")
+        messages.success(request, f"{application.app_name} is a draft again: change it and submit it again.")
+        return redirect("membership:isv-application")
+    return render(request, "membership/isv.html", _isv_context(request))
+
+
+def isv_application(request):
+    """The application form: GET shows the draft (or an empty form), POST saves a draft."""
+    _require_view(request)
+    user = request.user
+    application = current_application(user)
+    editable = application is None or application.status == IsvStatus.DRAFT
+    if request.method == "POST":
+        _require_manage(request)
+        form = IsvApplicationForm.for_application(application, request.POST)
+        if form.is_valid():
+            try:
+                saved = services.isv_application_save(
+                    actor=user,
+                    organization=user.organization,
+                    data=form.service_data(),
+                    application=application,
+                )
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Draft of {saved.app_name} saved. Accept the program agreement to submit it."
+                )
+                return redirect("membership:isv")
+    else:
+        form = IsvApplicationForm.for_application(application)
+    context = {
+        "application": application,
+        "form": form,
+        "editable": editable,
+        "can_manage": can(user, C.MEMBERSHIP_MANAGE),
+    }
+    return render(request, "membership/isv_application.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def isv_submit(request):
+    """Submit the draft for review; it needs the program agreement and the eligibility to hold."""
+    _require_view(request)
+    _require_manage(request)
+    application = current_application(request.user)
+    if application is None or application.status != IsvStatus.DRAFT:
+        messages.error(request, "There is no draft application to submit: start or reopen one first.")
+        return redirect("membership:isv")
+    form = IsvSubmitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.isv_application_submit(
+                actor=request.user,
+                application=application,
+                accept_agreement=form.cleaned_data["accept_agreement"],
+            )
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, f"{application.app_name} submitted: the ISV Success team reviews it.")
+            return redirect("membership:isv")
+    return render(request, "membership/isv.html", _isv_context(request, submit_form=form), status=400)
