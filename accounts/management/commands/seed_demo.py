@@ -6,6 +6,7 @@ from commerce.demo import commerce_demo_loaded, commerce_demo_seed
 from cosell.demo import cosell_demo_loaded, cosell_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
 from incentives.demo import incentives_demo_loaded, incentives_demo_seed
+from membership.demo import membership_demo_loaded, membership_demo_seed
 from security.demo import security_demo_loaded, security_demo_seed
 
 
@@ -14,8 +15,9 @@ class Command(BaseCommand):
         "Load deterministic demo data: organizations, users in every role, customers, action items, "
         "the commerce catalog, price lists and legacy subscriptions, a year of earnings and payments, "
         "the incentives catalogue, opportunities and claims, co-sell profiles, routing rules, "
-        "referrals and deals, and the security workspace (settings, alerts, GDAP, DAP, "
-        "verification, training)."
+        "referrals and deals, the security workspace (settings, alerts, GDAP, DAP, "
+        "verification, training), and the membership workspace (memberships, certifications, "
+        "capability scores, designations, benefits, Marketplace Rewards, ISV Success, insights)."
     )
 
     def add_arguments(self, parser):
@@ -95,6 +97,21 @@ class Command(BaseCommand):
                     f"({security.created_relationships} new), {security.dap_relationships} legacy DAP, "
                     f"{security.alerts} alerts, {security.enrollments} program enrollments, "
                     f"{security.documents} verification documents, {security.trainings} training assignments."
+                )
+            )
+        # Membership last: its scores read the earnings transactions, its ISV Success submission
+        # needs the security demo's program enrollment. A re-run adds nothing.
+        if not (options["if_empty"] and already and membership_demo_loaded()):
+            membership = membership_demo_seed(seed=seed)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Membership demo ready: {membership.memberships} memberships, "
+                    f"{membership.certifications} certifications ({membership.created_certifications} new), "
+                    f"{membership.score_snapshots} score snapshots ({membership.qualified} qualified today), "
+                    f"{membership.packages} benefit packages, {membership.rewards_years} rewards years, "
+                    f"{membership.isv_applications} ISV Success applications, "
+                    f"{membership.licenses} license rows, {membership.vm_image_rows} VM image rows, "
+                    f"{membership.surface_assessments} Surface assessments."
                 )
             )
         if not options["quiet"]:
