@@ -36,6 +36,8 @@ from django.utils import timezone
 from cosell.choices import ReferralStatus, ReferralSubstatus, ReferralType
 from cosell.models import VENDOR_ID, CapabilityProfile, CaseStudy, Referral
 from earnings.choices import SolutionArea
+from membership.choices import EnrollmentStatus
+from membership.models import DesignationEnrollment
 
 __all__ = (
     "COUNTRY_REGION",
@@ -275,6 +277,17 @@ def rank_partners(
 # --- Loading the facts (set-based: three queries whatever the number of partners) -----------------
 
 
+def _designations_held(organization_ids) -> dict[int, set[str]]:
+    """Designations each partner is enrolled in (Membership), beside those its profile lists."""
+    held: dict[int, set[str]] = {}
+    enrolled = DesignationEnrollment.objects.filter(
+        organization_id__in=organization_ids, status=EnrollmentStatus.ENROLLED
+    ).values_list("organization_id", "designation")
+    for organization_id, designation in enrolled:
+        held.setdefault(organization_id, set()).add(designation)
+    return held
+
+
 def _referral_stats(organization_ids: list[int], since) -> dict[int, tuple[int, int, float | None]]:
     """(won, lost, median days to accept) per organization, in one aggregate query.
 
@@ -328,7 +341,7 @@ def match_partners(
     """The best `limit` partners for the need, each with its score explained (spec §7).
 
     Candidates are the organizations with a capability profile (or only those of `organizations`,
-    given as Organization rows or ids). Three queries whatever the number of partners.
+    given as Organization rows or ids). Four queries whatever the number of partners.
     """
     profiles = CapabilityProfile.objects.select_related("organization").order_by("organization_id")
     if organizations is not None:
@@ -354,6 +367,7 @@ def match_partners(
     )
     since = timezone.now() - timedelta(days=365 * WIN_HISTORY_MONTHS // 12)
     stats = _referral_stats(organization_ids, since)
+    held = _designations_held(organization_ids)
 
     candidates = []
     for profile in profiles:
@@ -365,7 +379,7 @@ def match_partners(
                 countries_served=profile.countries_served,
                 industries=profile.industries,
                 products=profile.products,
-                designations=profile.designations,
+                designations=sorted(set(profile.designations) | held.get(profile.organization_id, set())),
                 specializations=profile.specializations,
                 matching_case_studies=case_studies.get(profile.organization_id, 0),
                 won=won,

@@ -22,6 +22,7 @@ from cosell.services.matching import (
 from tests.factories import (
     CapabilityProfileFactory,
     CaseStudyFactory,
+    DesignationEnrollmentFactory,
     OrganizationFactory,
     ReferralFactory,
 )
@@ -150,7 +151,7 @@ def test_it_ranks_in_a_fixed_number_of_queries_and_is_deterministic():
 
     with CaptureQueriesContext(connection) as queries:
         first = match_partners(need=NEED, limit=3)
-    assert len(queries) == 3
+    assert len(queries) == 4
     assert len(first) == 3
     assert first[0].organization_id == best.pk
     assert [m.score for m in first] == sorted((m.score for m in first), reverse=True)
@@ -172,3 +173,20 @@ def test_the_labelled_set_is_deterministic_and_matching_beats_the_baseline():
     assert result.deals == 300
     assert 0 <= result.baseline_hit_rate <= 1
     assert result.hit_rate > result.baseline_hit_rate
+
+
+@pytest.mark.django_db
+def test_a_designation_enrolled_in_membership_counts_though_the_profile_does_not_list_it():
+    organization = OrganizationFactory()
+    CapabilityProfileFactory(organization=organization, countries_served=["DE"], designations=[])
+
+    def designation_points():
+        (match,) = match_partners(need=NEED, organizations=[organization.pk])
+        return match.components[3].points
+
+    assert designation_points() == Decimal(0)
+    enrollment = DesignationEnrollmentFactory(organization=organization, designation="Data & AI")
+    assert designation_points() == Decimal(15)
+    enrollment.status = "lapsed"
+    enrollment.save()
+    assert designation_points() == Decimal(0)
