@@ -56,3 +56,15 @@ def test_static_files_collect_into_a_manifest(tmp_path, settings):
     }
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_template_comments_close_on_their_line():
+    # Django's {# … #} is one line only: a comment spread over two lines is printed on the page.
+    templates = ROOT / "templates"
+    open_comments = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in templates.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.count("{#") > line.count("#}")
+    ]
+    assert open_comments == []
