@@ -17,6 +17,7 @@ from accounts.choices import Role
 from membership.choices import ActivationStatus, Designation, EnrollmentStatus, designation_package_code
 from membership.models import Benefit, BenefitPackage, Certification, DesignationEnrollment
 from membership.services import scoring
+from membership.templatetags.benefits import quantity
 from tests.conftest import confirm_totp
 from tests.factories import (
     BenefitConsumptionFactory,
@@ -431,3 +432,17 @@ def test_enrolling_without_qualifying_is_refused(admin, org_a, scored):
         organization=org_a, designation=Designation.DATA_AI
     ).exists()
     assert not BenefitPackage.objects.filter(organization=org_a).exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (Decimal("1"), "seats", "1 seat"),
+        (Decimal("6"), "seats", "6 seats"),
+        (Decimal("1050.00"), "usd", "1,050 USD"),
+        (Decimal("1"), "usd", "1 USD"),
+        (Decimal("2.5"), "hours", "2.50 hours"),
+    ],
+)
+def test_benefit_quantities_read_with_their_unit(value, unit, shown):
+    assert quantity(value, unit) == shown
