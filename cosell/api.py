@@ -206,7 +206,8 @@ def _referral_schema(*, request: bool) -> dict[str, Any]:
 
 REFERRAL_SCHEMA = _referral_schema(request=False)
 REFERRAL_REQUEST_SCHEMA = _referral_schema(request=True)
-REFERRAL_PATCH_SCHEMA = {**REFERRAL_REQUEST_SCHEMA, "required": []}
+# A PATCH names only the fields it changes: no field is required (OpenAPI forbids an empty list).
+REFERRAL_PATCH_SCHEMA = {key: value for key, value in REFERRAL_REQUEST_SCHEMA.items() if key != "required"}
 REFERRAL_PAGE_SCHEMA = {
     "type": "object",
     "properties": {

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -93,3 +94,8 @@ def test_every_registered_api_route_is_in_the_schema(client):
                 **{name: "{id}" if name == "pk" else "{" + name + "}" for name in route.kwargs}
             )
             assert path in documented, f"{path} is routed but not documented"
+
+
+def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
+    # Client generators refuse an invalid document (e.g. an empty `required` list).
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
