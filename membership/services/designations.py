@@ -9,7 +9,8 @@
 * held (`enrolled`) but not qualified today → DESIGNATION_AT_RISK with the renewal date, resolved
   once the designation qualifies again;
 * on the renewal date: renewed for a year (with a new year of benefits) when the partner qualified
-  on at least one day of the qualification window, else a LAPSE_GRACE_DAYS notice, then `lapsed`;
+  on at least one day of the qualification window, else a LAPSE_GRACE_DAYS notice, then `lapsed`
+  (the item then says so until the designation qualifies again);
 * an `eligible` row whose last qualifying day has left the window is removed with its item.
 
 The state changes are set-based (UPDATE/INSERT over every organization at once); Action Center
@@ -135,6 +136,24 @@ def _raise_at_risk(enrollment: DesignationEnrollment, *, day: date, total: int |
     )
 
 
+def _raise_lapsed(enrollment: DesignationEnrollment) -> None:
+    """The at-risk item becomes the news that the designation is gone, until it qualifies again."""
+    label = Designation(enrollment.designation).label
+    action_item_raise(
+        organization_id=enrollment.organization_id,
+        code=ActionItemCode.DESIGNATION_AT_RISK,
+        dedupe_key=at_risk_key(enrollment.designation),
+        title=f"{label} lapsed on {enrollment.lapsed_on:%d %b %Y}",
+        severity=Severity.MEDIUM,
+        body=(
+            f"It was not renewed on {enrollment.renews_on:%d %b %Y}: your organization did not qualify in "
+            f"the window. Reach {QUALIFYING_POINTS} points with every metric above 0 to enroll again."
+        ),
+        target_url=designation_url(enrollment.designation),
+        audience_roles=AUDIENCE,
+    )
+
+
 @dataclass
 class SyncResult:
     """What one `designations_sync` changed."""
@@ -192,6 +211,8 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
     )
     for organization_id, designation in [(o, d) for _, o, d in lapsed_again] + new_rows:
         _raise_attained(organization_id, designation, day)
+    for _, organization_id, designation in lapsed_again:
+        action_item_resolve(organization_id=organization_id, dedupe_key=at_risk_key(designation))
     result.eligible = len(lapsed_again) + len(new_rows)
 
     # 3. Held, not due for renewal, and not qualified today: at risk (raised once; a dismissed
@@ -251,9 +272,7 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             enrollment.status = EnrollmentStatus.LAPSED
             enrollment.lapsed_on = day
             enrollment.save(update_fields=["status", "lapsed_on", "updated_at"])
-            action_item_resolve(
-                organization_id=enrollment.organization_id, dedupe_key=at_risk_key(enrollment.designation)
-            )
+            _raise_lapsed(enrollment)
             result.lapsed += 1
         else:
             _raise_at_risk(enrollment, day=day, total=None)

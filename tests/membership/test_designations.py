@@ -230,7 +230,12 @@ def test_lapse_after_the_grace_notice_then_eligible_again(org_a):
     assert designations_sync(day=lapse_day).lapsed == 1
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.lapsed_on) == (EnrollmentStatus.LAPSED, lapse_day)
-    assert items(org_a, ActionItemCode.DESIGNATION_AT_RISK).get().status == ActionItemStatus.RESOLVED
+    lapsed = items(org_a, ActionItemCode.DESIGNATION_AT_RISK).get()
+    assert (lapsed.title, lapsed.status, lapsed.severity) == (
+        "Solutions Partner for Modern Work lapsed on 15 Oct 2026",
+        ActionItemStatus.OPEN,
+        Severity.MEDIUM,
+    )
     assert not BenefitPackage.objects.filter(organization=org_a).exists()
 
     back = date(2026, 11, 2)
@@ -239,6 +244,7 @@ def test_lapse_after_the_grace_notice_then_eligible_again(org_a):
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.last_qualified_on) == (EnrollmentStatus.ELIGIBLE, back)
     assert items(org_a, ActionItemCode.DESIGNATION_ATTAINED).get().status == ActionItemStatus.OPEN
+    assert items(org_a, ActionItemCode.DESIGNATION_AT_RISK).get().status == ActionItemStatus.RESOLVED
 
 
 def test_qualifying_during_the_grace_period_renews(org_a):
