@@ -49,6 +49,9 @@ def _url_of(card) -> str:
 
 def index(request):
     """Membership details, the benefits summary and the tracks to explore."""
+    if not can(request.user, C.MEMBERSHIP_VIEW) and can(request.user, C.INSIGHTS_VIEW):
+        # An Executive report viewer opens the workspace on the reports they may read.
+        return redirect("membership:license-report")
     require(request, C.MEMBERSHIP_VIEW)
     organization = request.user.organization
     today = timezone.localdate()

@@ -446,3 +446,15 @@ def test_enrolling_without_qualifying_is_refused(admin, org_a, scored):
 )
 def test_benefit_quantities_read_with_their_unit(value, unit, shown):
     assert quantity(value, unit) == shown
+
+
+def test_an_executive_report_viewer_lands_on_the_reports(org_a, verified_client):
+    reader = UserFactory(organization=org_a, email="exec@alpha.example", roles=[Role.EXECUTIVE_REPORT_VIEWER])
+    client = verified_client(reader)
+
+    response = client.get(reverse("membership:index"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("membership:license-report")
+    assert client.get(response.url).status_code == 200
+    assert client.get(reverse("membership:designations")).status_code == 403
