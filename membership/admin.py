@@ -55,7 +55,7 @@ from membership.models import (
     VmImageUsage,
 )
 from membership.services.isv import isv_application_review
-from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form
+from portal.admin_base import DecidedByActionsAdmin, ReadOnlyInline, ServiceOwnedAdmin, action_with_form
 from portal.uploads import UploadRejected
 
 TOTAL_WEIGHT = 100
@@ -369,7 +369,7 @@ def reject(modeladmin, request, queryset):
 
 
 @admin.register(IsvSuccessApplication)
-class IsvSuccessApplicationAdmin(admin.ModelAdmin):
+class IsvSuccessApplicationAdmin(DecidedByActionsAdmin):
     """Read-only page; the review moves only through the actions (isv_application_review)."""
 
     list_display = [
@@ -406,16 +406,6 @@ class IsvSuccessApplicationAdmin(admin.ModelAdmin):
         "history",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # The change page is read-only; the actions need the change permission on the list.
-        return obj is None and request.user.has_perm("membership.change_isvsuccessapplication")
 
     @admin.display(description="History")
     def history(self, obj: IsvSuccessApplication):

@@ -54,6 +54,22 @@ class ServiceOwnedAdmin(admin.ModelAdmin):
         return False
 
 
+class DecidedByActionsAdmin(admin.ModelAdmin):
+    """Rows whose status only moves through the list's actions (which call the services): the
+    change page is read-only, nothing is added or deleted here, and the actions need the model's
+    change permission."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        opts = self.model._meta
+        return obj is None and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False

@@ -19,7 +19,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html, format_html_join
 
-from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form
+from portal.admin_base import DecidedByActionsAdmin, ReadOnlyInline, ServiceOwnedAdmin, action_with_form
 from security.choices import CheckStatus
 from security.models import (
     CustomerAzureSubscription,
@@ -323,7 +323,7 @@ def transition_checks(modeladmin, request, queryset):
 
 
 @admin.register(VerificationCheck)
-class VerificationCheckAdmin(admin.ModelAdmin):
+class VerificationCheckAdmin(DecidedByActionsAdmin):
     list_display = ["__str__", "organization", "program", "kind", "status", "appeals_used", "updated_at"]
     list_filter = ["status", "kind", "enrollment__program"]
     search_fields = ["organization__legal_name", "reason"]
@@ -342,16 +342,6 @@ class VerificationCheckAdmin(admin.ModelAdmin):
         "history",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # The change page is read-only; checks move only through the action (check_transition).
-        return obj is None and request.user.has_perm("security.change_verificationcheck")
 
     @admin.display(description="Program", ordering="enrollment__program")
     def program(self, obj: VerificationCheck) -> str:
@@ -388,7 +378,7 @@ def _review_action(decision: str, description: str):
 
 
 @admin.register(VerificationDocument)
-class VerificationDocumentAdmin(admin.ModelAdmin):
+class VerificationDocumentAdmin(DecidedByActionsAdmin):
     list_display = [
         "original_name",
         "organization",
@@ -432,16 +422,6 @@ class VerificationDocumentAdmin(admin.ModelAdmin):
         "reviewer_note",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Read-only page; the decision goes through the review actions (document_review).
-        return obj is None and request.user.has_perm("security.change_verificationdocument")
 
     @admin.display(description="Assessment findings")
     def findings(self, obj: VerificationDocument):
