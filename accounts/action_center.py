@@ -59,6 +59,66 @@ def action_item_raise(
     return item
 
 
+_RAISED_FIELDS = (
+    "code",
+    "title",
+    "severity",
+    "body",
+    "due_at",
+    "target_url",
+    "audience_roles",
+    "location_id",
+)
+
+
+@transaction.atomic(savepoint=False)
+def action_items_raise(items: list[dict[str, Any]]) -> int:
+    """`action_item_raise` for many items at once, in a fixed number of queries: each dict holds
+    that function's arguments. Same rules: new items are created, existing ones refreshed, resolved
+    ones reopened, dismissed ones left dismissed. Returns how many items were created."""
+    if not items:
+        return 0
+    wanted = {
+        (item["organization_id"], item["dedupe_key"]): {
+            "code": item["code"],
+            "title": item["title"],
+            "severity": item.get("severity", Severity.MEDIUM),
+            "body": item.get("body", ""),
+            "due_at": item.get("due_at"),
+            "target_url": item.get("target_url", ""),
+            "audience_roles": item.get("audience_roles") or [],
+            "location_id": item.get("location_id"),
+        }
+        for item in items
+    }
+    organization_ids = {organization_id for organization_id, _ in wanted}
+    keys = {key for _, key in wanted}
+    existing = list(
+        ActionItem.objects.select_for_update().filter(
+            organization_id__in=organization_ids, dedupe_key__in=keys
+        )
+    )
+    for item in existing:
+        values = wanted.pop((item.organization_id, item.dedupe_key), None)
+        if values is None:
+            continue  # same organization and key, but not one of the pairs asked for
+        for field, value in values.items():
+            setattr(item, field, value)
+        if item.status == ActionItemStatus.RESOLVED:
+            item.status, item.resolved_at, item.resolved_by = ActionItemStatus.OPEN, None, None
+    ActionItem.objects.bulk_update(
+        existing, [*_RAISED_FIELDS, "status", "resolved_at", "resolved_by"], batch_size=1000
+    )
+    ActionItem.objects.bulk_create(
+        [
+            ActionItem(organization_id=organization_id, dedupe_key=key, **values)
+            for (organization_id, key), values in wanted.items()
+        ],
+        batch_size=1000,
+    )
+    return len(wanted)
+
+
 def action_item_resolve(*, organization_id: int, dedupe_key: str, actor: Any = None) -> int:
     """Close the item because its cause went away (called by the check that owns it)."""
     return ActionItem.objects.filter(

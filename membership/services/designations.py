@@ -30,7 +30,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
+from accounts.action_center import action_item_raise, action_item_resolve, action_items_raise
 from accounts.audit import audit_record
 from accounts.capabilities import Capability, can
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
@@ -81,22 +81,22 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59)))
 
 
-def _raise_attained(organization_id: int, designation: str, day: date) -> None:
+def _attained_item(organization_id: int, designation: str, day: date) -> dict:
     label = Designation(designation).label
-    action_item_raise(
-        organization_id=organization_id,
-        code=ActionItemCode.DESIGNATION_ATTAINED,
-        dedupe_key=attained_key(designation),
-        title=f"You qualify for {label}: enroll to unlock the benefits",
-        severity=Severity.LOW,
-        body=(
+    return {
+        "organization_id": organization_id,
+        "code": ActionItemCode.DESIGNATION_ATTAINED,
+        "dedupe_key": attained_key(designation),
+        "title": f"You qualify for {label}: enroll to unlock the benefits",
+        "severity": Severity.LOW,
+        "body": (
             f"Your capability score reached {QUALIFYING_POINTS} points with every metric above 0 on "
             f"{day:%d %b %Y}. Enroll while you still qualify within the rolling window of the current "
             f"and the previous {QUALIFICATION_WINDOW_MONTHS} months."
         ),
-        target_url=designation_url(designation),
-        audience_roles=AUDIENCE,
-    )
+        "target_url": designation_url(designation),
+        "audience_roles": AUDIENCE,
+    }
 
 
 def _raise_at_risk(enrollment: DesignationEnrollment, *, day: date, total: int | None) -> None:
@@ -209,8 +209,12 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             for organization_id, designation in new_rows
         ]
     )
-    for organization_id, designation in [(o, d) for _, o, d in lapsed_again] + new_rows:
-        _raise_attained(organization_id, designation, day)
+    action_items_raise(
+        [
+            _attained_item(organization_id, designation, day)
+            for organization_id, designation in [(o, d) for _, o, d in lapsed_again] + new_rows
+        ]
+    )
     for _, organization_id, designation in lapsed_again:
         action_item_resolve(organization_id=organization_id, dedupe_key=at_risk_key(designation))
     result.eligible = len(lapsed_again) + len(new_rows)

@@ -9,6 +9,7 @@ from accounts.action_center import (
     action_item_raise,
     action_item_resolve,
     action_item_snooze,
+    action_items_raise,
 )
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, AuditEvent, Invitation, User
@@ -109,6 +110,47 @@ def test_raising_an_item_twice_keeps_one_and_reopens_it_when_the_cause_returns(o
     assert action_item_resolve(organization_id=org_a.pk, dedupe_key="gdap-1") == 1
     action_item_raise(**kwargs)
     assert ActionItem.objects.get().status == ActionItemStatus.OPEN
+
+
+def test_raising_many_items_at_once_follows_the_same_rules(
+    org_a, org_b, alice, django_assert_max_num_queries
+):
+    def spec(organization, key, title):
+        return {
+            "organization_id": organization.pk,
+            "code": ActionItemCode.DESIGNATION_ATTAINED,
+            "dedupe_key": key,
+            "title": title,
+        }
+
+    action_item_raise(**spec(org_a, "open", "Old title"))
+    action_item_raise(**spec(org_a, "resolved", "Resolved"))
+    action_item_resolve(organization_id=org_a.pk, dedupe_key="resolved")
+    dismissed = action_item_raise(**spec(org_a, "dismissed", "Dismissed"))
+    action_item_dismiss(actor=alice, item=dismissed)
+    action_item_raise(**spec(org_b, "new", "Another organization's item of the same key"))
+
+    batch = [
+        spec(org_a, "open", "New title"),
+        spec(org_a, "resolved", "Back"),
+        spec(org_a, "dismissed", "Still dismissed"),
+        spec(org_a, "new", "Fresh"),
+    ]
+    with django_assert_max_num_queries(6):
+        created = action_items_raise(batch)
+
+    assert created == 1
+    rows = dict(ActionItem.objects.filter(organization=org_a).values_list("dedupe_key", "title"))
+    statuses = dict(ActionItem.objects.filter(organization=org_a).values_list("dedupe_key", "status"))
+    assert rows == {"open": "New title", "resolved": "Back", "dismissed": "Still dismissed", "new": "Fresh"}
+    assert statuses == {
+        "open": ActionItemStatus.OPEN,
+        "resolved": ActionItemStatus.OPEN,
+        "dismissed": ActionItemStatus.DISMISSED,
+        "new": ActionItemStatus.OPEN,
+    }
+    assert ActionItem.objects.get(organization=org_b).title == "Another organization's item of the same key"
+    assert action_items_raise([]) == 0
 
 
 def test_high_items_cannot_be_dismissed_or_snoozed(alice):
