@@ -73,9 +73,9 @@ _RAISED_FIELDS = (
 
 @transaction.atomic(savepoint=False)
 def action_items_raise(items: list[dict[str, Any]]) -> int:
-    """`action_item_raise` for many items at once, in a fixed number of queries: each dict holds
-    that function's arguments. Same rules: new items are created, existing ones refreshed, resolved
-    ones reopened, dismissed ones left dismissed. Returns how many items were created."""
+    """`action_item_raise` for many items at once, in a few queries whatever their number; each
+    dict holds that function's arguments. Same rules: new items are created, existing ones
+    refreshed, resolved ones reopened, dismissed ones left dismissed. Returns how many were created."""
     if not items:
         return 0
     wanted = {
@@ -98,6 +98,7 @@ def action_items_raise(items: list[dict[str, Any]]) -> int:
             organization_id__in=organization_ids, dedupe_key__in=keys
         )
     )
+    refreshed = []
     for item in existing:
         values = wanted.pop((item.organization_id, item.dedupe_key), None)
         if values is None:
@@ -106,8 +107,9 @@ def action_items_raise(items: list[dict[str, Any]]) -> int:
             setattr(item, field, value)
         if item.status == ActionItemStatus.RESOLVED:
             item.status, item.resolved_at, item.resolved_by = ActionItemStatus.OPEN, None, None
+        refreshed.append(item)
     ActionItem.objects.bulk_update(
-        existing, [*_RAISED_FIELDS, "status", "resolved_at", "resolved_by"], batch_size=1000
+        refreshed, [*_RAISED_FIELDS, "status", "resolved_at", "resolved_by"], batch_size=1000
     )
     ActionItem.objects.bulk_create(
         [
