@@ -18,13 +18,13 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
 from cosell.choices import CustomerSize, HistorySource
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
 from cosell.services.matching import CustomerNeed, match_partners
 from cosell.services.referrals import referral_history
 from earnings.choices import SolutionArea
+from portal.admin_base import html_table
 
 #: The fields vendor staff may change on a referral; everything else is the partner's document.
 VENDOR_EDITABLE = ("microsoft_status", "lead_temperature", "assigned_team", "assigned_user")
@@ -125,9 +125,8 @@ class ReferralAdmin(admin.ModelAdmin):
         changes = referral_history(obj, viewer=None)
         if not changes:
             return "—"
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        return html_table(
+            ("When", "Who", "Source", "Field", "Old", "New"),
             (
                 (
                     timezone.localtime(c.when).strftime("%Y-%m-%d %H:%M:%S"),
@@ -139,11 +138,6 @@ class ReferralAdmin(admin.ModelAdmin):
                 )
                 for c in changes
             ),
-        )
-        return format_html(
-            "<table><thead><tr><th>When</th><th>Who</th><th>Source</th><th>Field</th><th>Old</th>"
-            "<th>New</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
         )
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from incentives.admin_forms import (
     REVIEW_FORMS,
@@ -34,7 +34,7 @@ from incentives.models import (
 )
 from incentives.opportunity_import import opportunities_import
 from incentives.services.claims import claim_review
-from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form
+from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form, html_table
 from portal.history import history_for
 from portal.uploads import UploadRejected
 
@@ -365,18 +365,13 @@ class ClaimAdmin(admin.ModelAdmin):
         events = list(history_for(obj))
         if not events:
             return "No status change yet."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        return html_table(
+            ("When", "Who", "From", "To", "Note"),
             (
                 (f"{e.at:%Y-%m-%d %H:%M}", e.actor_label, e.from_status or "—", e.to_status, e.note)
                 for e in events
             ),
-        )
-        return format_html(
-            '<table id="claim-history"><thead><tr><th>When</th><th>Who</th><th>From</th><th>To</th>'
-            "<th>Note</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
+            table_id="claim-history",
         )
 
     def get_urls(self):

@@ -26,7 +26,6 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 
 from accounts.models import Organization
 from membership import imports
@@ -55,19 +54,17 @@ from membership.models import (
     VmImageUsage,
 )
 from membership.services.isv import isv_application_review
-from portal.admin_base import DecidedByActionsAdmin, ReadOnlyInline, ServiceOwnedAdmin, action_with_form
+from portal.admin_base import (
+    DecidedByActionsAdmin,
+    ReadOnlyInline,
+    ServiceOwnedAdmin,
+    action_with_form,
+    event_history,
+    html_table,
+)
 from portal.uploads import UploadRejected
 
 TOTAL_WEIGHT = 100
-
-
-def _table(headers: tuple[str, ...], rows, *, table_id: str):
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    cells = "".join("<td>{}</td>" for _ in headers)
-    body = format_html_join("", f"<tr>{cells}</tr>", rows)
-    return format_html(
-        '<table id="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', table_id, head, body
-    )
 
 
 # --- Vendor data: scoring rules --------------------------------------------------------------------
@@ -241,15 +238,11 @@ class DesignationEnrollmentAdmin(ServiceOwnedAdmin):
 
     @admin.display(description="History")
     def history(self, obj: DesignationEnrollment):
-        events = DesignationEnrollmentEvent.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
-        if not events:
-            return "No change recorded."
-        return _table(
-            ("When", "Event", "Status", "Renews on"),
-            (
-                (f"{e.pgh_created_at:%Y-%m-%d %H:%M}", e.pgh_label, e.status, e.renews_on or "—")
-                for e in events
-            ),
+        return event_history(
+            DesignationEnrollmentEvent,
+            obj,
+            ("Event", "Status", "Renews on"),
+            lambda e: (e.pgh_label, e.status, e.renews_on or "—"),
             table_id="enrollment-history",
         )
 
@@ -280,7 +273,7 @@ class ScoreSnapshotAdmin(ServiceOwnedAdmin):
     def metric_table(self, obj: ScoreSnapshot):
         if not obj.metrics:
             return "No metric recorded."
-        return _table(
+        return html_table(
             ("Metric", "Achieved", "Threshold", "Unit", "Weight", "Points"),
             (
                 (
@@ -409,12 +402,11 @@ class IsvSuccessApplicationAdmin(DecidedByActionsAdmin):
 
     @admin.display(description="History")
     def history(self, obj: IsvSuccessApplication):
-        events = IsvSuccessApplicationEvent.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
-        if not events:
-            return "No change recorded."
-        return _table(
-            ("When", "Status", "Note"),
-            ((f"{e.pgh_created_at:%Y-%m-%d %H:%M}", e.status, e.review_note or "—") for e in events),
+        return event_history(
+            IsvSuccessApplicationEvent,
+            obj,
+            ("Status", "Note"),
+            lambda e: (e.status, e.review_note or "—"),
             table_id="isv-history",
         )
 

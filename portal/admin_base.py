@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
+
+
+def html_table(headers: tuple[str, ...], rows: Iterable[tuple], *, table_id: str = "") -> str:
+    """A read-only admin field as a small table; every cell is escaped."""
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    cells = "".join("<td>{}</td>" for _ in headers)
+    body = format_html_join("", f"<tr>{cells}</tr>", rows)
+    table = format_html('<table id="{}">', table_id) if table_id else format_html("<table>")
+    return format_html("{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>", table, head, body)
+
+
+def event_history(
+    event_model, obj, columns: tuple[str, ...], values: Callable[[Any], tuple], *, table_id: str
+) -> str:
+    """The pghistory events of `obj`, oldest first, as a table: when, then `values(event)`."""
+    events = event_model.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
+    if not events:
+        return "No change recorded."
+    return html_table(
+        ("When", *columns),
+        ((f"{event.pgh_created_at:%Y-%m-%d %H:%M}", *values(event)) for event in events),
+        table_id=table_id,
+    )
 
 
 def action_with_form(modeladmin, request, queryset, *, form_class, title, action, apply):

@@ -17,9 +17,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.utils.html import format_html, format_html_join
 
-from portal.admin_base import DecidedByActionsAdmin, ReadOnlyInline, ServiceOwnedAdmin, action_with_form
+from portal.admin_base import (
+    DecidedByActionsAdmin,
+    ReadOnlyInline,
+    ServiceOwnedAdmin,
+    action_with_form,
+    event_history,
+    html_table,
+)
 from security.choices import CheckStatus
 from security.models import (
     CustomerAzureSubscription,
@@ -51,15 +57,6 @@ from security.services.compliance import (
 
 def _roles(obj) -> str:
     return ", ".join(role.display_name for role in obj.roles.all()) or "—"
-
-
-def _table(headers: tuple[str, ...], rows, *, table_id: str = ""):
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    cells = "".join("<td>{}</td>" for _ in headers)
-    body = format_html_join("", f"<tr>{cells}</tr>", rows)
-    return format_html(
-        '<table id="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', table_id, head, body
-    )
 
 
 # --- Vendor data ----------------------------------------------------------------------------------
@@ -221,20 +218,15 @@ class GdapRelationshipAdmin(ServiceOwnedAdmin):
 
     @admin.display(description="History")
     def history(self, obj: GdapRelationship):
-        events = GdapRelationshipEvent.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
-        if not events:
-            return "No change recorded."
-        return _table(
-            ("When", "Event", "Status", "Ends", "Auto-extend"),
-            (
-                (
-                    f"{e.pgh_created_at:%Y-%m-%d %H:%M}",
-                    e.pgh_label,
-                    e.status,
-                    f"{e.end_at:%Y-%m-%d %H:%M}" if e.end_at else "—",
-                    e.auto_extend_duration,
-                )
-                for e in events
+        return event_history(
+            GdapRelationshipEvent,
+            obj,
+            ("Event", "Status", "Ends", "Auto-extend"),
+            lambda e: (
+                e.pgh_label,
+                e.status,
+                f"{e.end_at:%Y-%m-%d %H:%M}" if e.end_at else "—",
+                e.auto_extend_duration,
             ),
             table_id="gdap-history",
         )
@@ -349,12 +341,11 @@ class VerificationCheckAdmin(DecidedByActionsAdmin):
 
     @admin.display(description="History")
     def history(self, obj: VerificationCheck):
-        events = VerificationCheckEvent.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
-        if not events:
-            return "No change recorded."
-        return _table(
-            ("When", "Status", "Reason", "Appeals"),
-            ((f"{e.pgh_created_at:%Y-%m-%d %H:%M}", e.status, e.reason, e.appeals_used) for e in events),
+        return event_history(
+            VerificationCheckEvent,
+            obj,
+            ("Status", "Reason", "Appeals"),
+            lambda e: (e.status, e.reason, e.appeals_used),
             table_id="check-history",
         )
 
@@ -428,7 +419,7 @@ class VerificationDocumentAdmin(DecidedByActionsAdmin):
         rows = obj.assist_findings or []
         if not rows:
             return "No findings."
-        return _table(
+        return html_table(
             ("Code", "Severity", "Points", "Detail", "Fix"),
             (
                 (
