@@ -68,6 +68,12 @@ class BenefitsSummary:
     activated: int = 0
     not_activated: int = 0
     expiring_soon: int = 0
+    #: The lines of those benefits, in `benefit_lines` order.
+    lines: list[BenefitLine] = field(default_factory=list)
+
+    @property
+    def activated_lines(self) -> list[BenefitLine]:
+        return [line for line in self.lines if line.activated]
 
 
 @dataclass
@@ -86,6 +92,7 @@ def _summary(lines: list[BenefitLine]) -> BenefitsSummary:
         activated=sum(1 for line in lines if line.activated),
         not_activated=sum(1 for line in lines if not line.activated and not line.expired),
         expiring_soon=sum(1 for line in lines if line.expiring_soon),
+        lines=lines,
     )
 
 

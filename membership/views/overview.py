@@ -56,19 +56,12 @@ def index(request):
     organization = request.user.organization
     today = timezone.localdate()
     overview = overview_services.membership_overview(organization, today=today)
-    # Consumption of the activated benefits of the packages running today (the summary counts them).
-    consumption = [
-        line
-        for package, lines in benefit_services.benefit_lines(organization, today=today)
-        if package.start <= today <= package.end
-        for line in lines
-        if line.activated
-    ]
     context = {
         "organization": organization,
         "overview": overview,
         "membership": overview.membership,
-        "consumption": consumption,
+        # Consumption of the activated benefits of the packages running today.
+        "consumption": overview.benefits_summary.activated_lines,
         "tracks": [TrackLink(card, _url_of(card)) for card in overview.tracks],
     }
     return render(request, "membership/index.html", context)
