@@ -18,14 +18,20 @@ from portal.status import run_checks
 from portal.tenancy import get_visible_or_404
 
 
+def require_capability(request, capability: str, message: str = "Your roles don't allow this page.") -> None:
+    """Refuses (403) a person whose roles lack `capability`; the same table the API uses."""
+    if not can(request.user, capability):
+        raise PermissionDenied(message)
+
+
 class CapabilityRequiredMixin:
     """Refuses (403) people whose roles lack `capability`; the same table the API uses."""
 
     capability: str | None = None
 
     def dispatch(self, request, *args, **kwargs):
-        if self.capability and not can(request.user, self.capability):
-            raise PermissionDenied("Your roles don't allow this page.")
+        if self.capability:
+            require_capability(request, self.capability)
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,6 +34,7 @@ from membership.forms import WhatIfForm
 from membership.models import DesignationEnrollment
 from membership.services import designations as designation_services
 from membership.services import scoring
+from membership.views import require
 from portal.views import show_errors
 
 C = Capability
@@ -78,11 +79,6 @@ class TrackScore:
             MetricRow(result, _label(MetricCategory, result.category), _label(MetricUnit, result.unit))
             for result in self.score.metrics
         ]
-
-
-def require(request, capability: str) -> None:
-    if not can(request.user, capability):
-        raise PermissionDenied("Your roles don't allow this in the Membership workspace.")
 
 
 def _label(choices, code: str) -> str:

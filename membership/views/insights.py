@@ -11,30 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.capabilities import Capability, can
+from accounts.capabilities import Capability
 from membership.choices import CertificationLevel, Designation
 from membership.filters import SurfaceView
 from membership.services import insights
 from portal.downloads import copy_csv, csv_response, select_columns
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
-from portal.views import query_without
+from portal.views import query_without, require_capability
 
 PEOPLE_PER_PAGE = 50
+INSIGHTS_DENIED = "Your roles don't allow the insights reports."
 LEVEL_LABELS = dict(CertificationLevel.choices)
 DESIGNATION_LABELS = dict(Designation.choices)
-
-
-def _require(request) -> None:
-    if not can(request.user, Capability.INSIGHTS_VIEW):
-        raise PermissionDenied("Your roles don't allow the insights reports.")
 
 
 def _error_lines(filterset, exc: ValidationError) -> list[str]:
@@ -65,7 +61,7 @@ def _base_context(request, filterset) -> dict[str, Any]:
 
 
 def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: str, back: str):
-    _require(request)
+    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
     try:
         rows = rows_of(request.user, request.GET)
     except ValidationError:
@@ -81,7 +77,7 @@ def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: s
 
 def license_report(request):
     """Licences issued through license-managed offers: purchased vs assigned, by country."""
-    _require(request)
+    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
     filterset = insights.license_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -114,7 +110,7 @@ def license_report_download(request):
 
 def vm_image_report(request):
     """Usage of the VM offers by image version, with the share still on older versions."""
-    _require(request)
+    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
     filterset = insights.vm_image_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -148,7 +144,7 @@ def vm_image_report_download(request):
 def surface_insights(request):
     """Everyone who completed a Surface assessment at any location the viewer sees: the New view
     (the selected month) or the Historical view (all time), with the KPI tiles."""
-    _require(request)
+    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
     filterset = insights.surface_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["views"] = SurfaceView.CHOICES
@@ -199,7 +195,7 @@ def _person(row: dict[str, Any]) -> dict[str, Any]:
 
 def skilling_insights(request):
     """Certifications by person and, for the active ones, people per solution area and level."""
-    _require(request)
+    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
     filterset = insights.skilling_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["levels"] = CertificationLevel.choices

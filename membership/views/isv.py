@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -25,10 +25,14 @@ from membership.forms_isv import IsvApplicationForm, IsvSubmitForm
 from membership.models import IsvSuccessApplication, IsvSuccessApplicationEvent
 from membership.services import benefits as benefit_services
 from membership.services import isv as services
+from membership.views import require
 from portal.history import tracked_event_actors
-from portal.views import form_errors, show_errors
+from portal.views import form_errors, require_capability, show_errors
 
 C = Capability
+MANAGERS_ONLY = (
+    "Only an AI Cloud Partner Program partner admin or a Global admin can change the ISV Success application."
+)
 #: Where a failed eligibility check (`services.isv_eligibility`, by code) is fixed: (URL name, link text).
 FIX_LINKS: dict[str, tuple[str, str]] = {
     "membership": ("membership:index", "See the membership on the Overview page"),
@@ -37,19 +41,6 @@ FIX_LINKS: dict[str, tuple[str, str]] = {
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def _require_view(request) -> None:
-    if not can(request.user, C.MEMBERSHIP_VIEW):
-        raise PermissionDenied("Your roles don't allow the Membership pages.")
-
-
-def _require_manage(request) -> None:
-    if not can(request.user, C.MEMBERSHIP_MANAGE):
-        raise PermissionDenied(
-            "Only an AI Cloud Partner Program partner admin or a Global admin can change the ISV Success "
-            "application."
-        )
 
 
 def current_application(user) -> IsvSuccessApplication | None:
@@ -210,9 +201,9 @@ def _isv_context(request, **extra: Any) -> dict[str, Any]:
 def isv_success(request):
     """The eligibility checklist, the application's status and timeline, and the benefits once
     approved. A POST (MEMBERSHIP_MANAGE) reopens a rejected application as a draft."""
-    _require_view(request)
+    require(request, C.MEMBERSHIP_VIEW)
     if request.method == "POST":
-        _require_manage(request)
+        require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
         application = current_application(request.user)
         if request.POST.get("action") != "reopen" or application is None:
             messages.error(request, "There is no rejected application to reopen.")
@@ -229,12 +220,12 @@ def isv_success(request):
 
 def isv_application(request):
     """The application form: GET shows the draft (or an empty form), POST saves a draft."""
-    _require_view(request)
+    require(request, C.MEMBERSHIP_VIEW)
     user = request.user
     application = current_application(user)
     editable = application is None or application.status == IsvStatus.DRAFT
     if request.method == "POST":
-        _require_manage(request)
+        require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
         form = IsvApplicationForm.for_application(application, request.POST)
         if form.is_valid():
             try:
@@ -265,8 +256,8 @@ def isv_application(request):
 @require_POST
 def isv_submit(request):
     """Submit the draft for review; it needs the program agreement and the eligibility to hold."""
-    _require_view(request)
-    _require_manage(request)
+    require(request, C.MEMBERSHIP_VIEW)
+    require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
     application = current_application(request.user)
     if application is None or application.status != IsvStatus.DRAFT:
         messages.error(request, "There is no draft application to submit: start or reopen one first.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from accounts.capabilities import Capability, can
 from membership.models import Benefit
 from membership.services import benefits as benefit_services
 from membership.services import overview as overview_services
+from membership.views import require
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import show_errors
 
@@ -33,11 +34,6 @@ class TrackLink:
 
     card: Any  # overview.TrackCard
     url: str
-
-
-def require(request, capability: str) -> None:
-    if not can(request.user, capability):
-        raise PermissionDenied("Your roles don't allow this in the Membership workspace.")
 
 
 def _url_of(card) -> str:

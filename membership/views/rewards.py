@@ -11,14 +11,14 @@ from datetime import date
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.capabilities import Capability, can
+from accounts.capabilities import Capability
 from membership.models import BenefitTemplate, MarketplaceBilledSale, MarketplaceRewardTier
 from membership.services import rewards as services
+from membership.views import require
 
 #: Months of MBS history the page lists (the twelve of the TTM window and the twelve before).
 MONTHS_SHOWN = 24
@@ -78,8 +78,7 @@ def tier_table(
 
 
 def rewards(request):
-    if not can(request.user, Capability.MEMBERSHIP_VIEW):
-        raise PermissionDenied("Your roles don't allow the Membership pages.")
+    require(request, Capability.MEMBERSHIP_VIEW)
     today = timezone.localdate()
     status = services.rewards_status(request.user.organization, today=today)
     start, end = services.ttm_window(today)
