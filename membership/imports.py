@@ -29,6 +29,7 @@ from django.utils.text import capfirst
 
 from accounts.audit import audit_record
 from accounts.models import Organization, PartnerLocation
+from earnings import periods
 from membership.models import (
     Certification,
     MarketplaceBilledSale,
@@ -153,7 +154,7 @@ def parse_month(value: str, context: ImportContext | None = None) -> date:
     """`YYYY-MM`, or the first day of the month as a date."""
     if re.fullmatch(r"\d{4}-\d{2}", value):
         try:
-            return date(int(value[:4]), int(value[5:]), 1)
+            return periods.parse_month(value)
         except ValueError:
             pass
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import filetype
@@ -49,6 +50,17 @@ class UploadRejected(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors or []
+
+
+def parse_date_cell(value: str) -> date:
+    """A date cell: `2025-09-14`, or a datetime such as `2025-09-14T00:00:00Z` (its date).
+
+    ValueError when it is neither.
+    """
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return datetime.fromisoformat(value).date()
 
 
 def sniff(head: bytes) -> str | None:

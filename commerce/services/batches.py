@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +29,7 @@ from commerce.eligibility import (
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Run, job_chunks, migrate_chunk
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
-from portal.uploads import RowError, read_table, validate_rows
+from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
 
 JOB_KIND_BATCH = "commerce.migration_batch"
 BATCH_COLUMNS = [
@@ -43,14 +43,6 @@ BATCH_COLUMNS = [
 ]
 _REQUIRED_COLUMNS = ["customerTenantId", "currentSubscriptionId"]
 _TRUE, _FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
-
-
-def _parse_date(value: str) -> date:
-    """`2025-09-14` or a datetime such as `2025-09-14T00:00:00Z`."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return datetime.fromisoformat(value).date()
 
 
 def _parse_uuid(value: str) -> uuid.UUID | None:
@@ -143,7 +135,7 @@ def migration_batch_validate(*, organization: Organization, upload: UploadedFile
         custom = None
         if custom_text:
             try:
-                custom = _parse_date(custom_text)
+                custom = parse_date_cell(custom_text)
             except ValueError:
                 bad("customTermEndDate", f"{custom_text!r} is not a date (YYYY-MM-DD)")
 

@@ -10,7 +10,7 @@ import bisect
 import re
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,7 +32,7 @@ from earnings.choices import (
 from earnings.models import ExchangeRate, Transaction, TransactionUpload
 from earnings.periods import month_end, month_start
 from portal.money import round_money
-from portal.uploads import RowError, read_table, validate_rows
+from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
 
 __all__ = (
     "TRANSACTION_COLUMNS",
@@ -286,13 +286,6 @@ def _rate_on(rates, currency: str, day: date) -> Decimal | None:
     return values[index - 1] if index else None
 
 
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-
-
 def _parse_uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value.strip())
@@ -353,7 +346,7 @@ def _transactions_clean(organization: Organization, upload: UploadedFile) -> lis
 
         day = None
         try:
-            day = _parse_date(_text(row, "transactionDate"))
+            day = parse_date_cell(_text(row, "transactionDate"))
         except ValueError:
             bad("transactionDate", f"{row['transactionDate']!r} is not a date (YYYY-MM-DD)")
 
