@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 def html_table(headers: tuple[str, ...], rows: Iterable[tuple], *, table_id: str = "") -> str:
@@ -16,7 +17,7 @@ def html_table(headers: tuple[str, ...], rows: Iterable[tuple], *, table_id: str
     head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
     cells = "".join("<td>{}</td>" for _ in headers)
     body = format_html_join("", f"<tr>{cells}</tr>", rows)
-    table = format_html('<table id="{}">', table_id) if table_id else format_html("<table>")
+    table = format_html('<table id="{}">', table_id) if table_id else mark_safe("<table>")
     return format_html("{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>", table, head, body)
 
 
