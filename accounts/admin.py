@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts import mfa, services
 from accounts.choices import Role
 from accounts.models import (
     ActionItem,
@@ -97,7 +100,7 @@ class UserAdmin(DjangoUserAdmin):
     raw_id_fields = ["organization"]
     readonly_fields = ["last_login", "date_joined", "is_service_account"]
     inlines = [RoleAssignmentInline]
-    actions = ["set_roles"]
+    actions = ["set_roles", "transfer_ownership", "reset_mfa"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "organization", "is_service_account")}),
@@ -128,6 +131,31 @@ class UserAdmin(DjangoUserAdmin):
                 actor=request.user, user=user, roles=data["roles"]
             ),
         )
+
+    @admin.action(description="Transfer ownership of the organization to the selected user")
+    def transfer_ownership(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one user to become the Owner.", messages.ERROR)
+            return
+        user = queryset.get()
+        try:
+            services.ownership_transfer(actor=request.user, new_owner=user)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+        else:
+            self.message_user(request, f"{user} is now the Owner of {user.organization}.", messages.SUCCESS)
+
+    @admin.action(description="Reset MFA of the selected users (they enrol again at next sign-in)")
+    def reset_mfa(self, request, queryset):
+        for user in queryset:
+            mfa.mfa_reset(actor=request.user, user=user)
+        self.message_user(request, f"MFA reset for {len(queryset)} user(s).", messages.SUCCESS)
+
+
+# A person's authenticator secret and backup codes are never shown, not even to vendor staff
+# (django-otp's own admin displays both); staff reset a lost factor with the action above.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(Customer)

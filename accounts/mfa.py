@@ -47,9 +47,16 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> lis
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    others = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = others.filter(confirmed=True).exists()
+    others.delete()
     codes = backup_codes_regenerate(user=user)
-    audit_record(actor=user, action="mfa.totp_enrolled", organization_id=user.organization_id, target=user)
+    audit_record(
+        actor=user,
+        action="mfa.totp_replaced" if replaced else "mfa.totp_enrolled",
+        organization_id=user.organization_id,
+        target=user,
+    )
     return codes
 
 

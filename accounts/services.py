@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -37,14 +37,40 @@ def _check_roles(roles: list[str]) -> list[str]:
     return sorted(set(roles))
 
 
-def _check_grantable(*, actor: User, before: set[str], after: set[str]) -> None:
+#: Roles that only the Owner or a Global admin grants or removes.
+TOP_ADMIN_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.ACCOUNT_ADMIN})
+OWNER_ROLES_MESSAGE = "The Owner's roles change only through the ownership transfer."
+
+
+def _check_grantable(*, actor: User, user: User | None, before: set[str], after: set[str]) -> None:
+    """The one role-grant rule (README, Security):
+
+    - nobody changes their own roles;
+    - Global admin and Account admin are granted or removed only by the Owner or a Global admin,
+      and so is Compliance admin (capability `compliance.assign_admin`);
+    - a User management admin therefore grants only the roles below those;
+    - the Owner's roles change only through the ownership transfer (vendor staff included).
+    """
+    changed = before ^ after
+    if Role.OWNER in changed or Role.OWNER in before:
+        raise ValidationError({"roles": OWNER_ROLES_MESSAGE})
+    if user is not None and user.pk == actor.pk:
+        raise ValidationError({"roles": "You can't change your own roles; ask another admin."})
     if is_vendor_staff(actor):
         return
-    changed = before ^ after
-    if Role.OWNER in changed and Role.OWNER not in actor.role_codes:
-        raise ValidationError({"roles": "Only an owner can grant or remove ownership."})
+    if changed & TOP_ADMIN_ROLES and not actor.role_codes & {Role.OWNER, Role.GLOBAL_ADMIN}:
+        raise ValidationError(
+            {"roles": "Only the Owner or a Global admin grants or removes Global admin and Account admin."}
+        )
     if Role.COMPLIANCE_ADMIN in changed and not can(actor, Capability.COMPLIANCE_ADMIN_ASSIGN):
-        raise ValidationError({"roles": "Only a Global admin can assign the Compliance admin role."})
+        raise ValidationError(
+            {"roles": "Only the Owner or a Global admin assigns the Compliance admin role."}
+        )
+
+
+def _require(actor: User, capability: str) -> None:
+    if not is_vendor_staff(actor) and not can(actor, capability):
+        raise PermissionDenied("You don't have a role that allows this.")
 
 
 def compliance_admin_check(*, organization_id: int) -> None:
@@ -138,14 +164,9 @@ def user_roles_change(*, actor: User, user: User, roles: list[str]) -> User:
         raise ValidationError({"user": "Roles can be changed only for users of your organization."})
     if user.is_service_account:
         raise ValidationError({"user": "API clients' roles are set on the API client."})
+    _require(actor, Capability.USERS_MANAGE)
     before = set(user.role_codes)
-    _check_grantable(actor=actor, before=before, after=set(roles))
-    if Role.OWNER in before and Role.OWNER not in roles:
-        owners = RoleAssignment.objects.filter(organization_id=user.organization_id, role=Role.OWNER).exclude(
-            user=user
-        )
-        if not owners.exists():
-            raise ValidationError({"roles": "An organization keeps at least one owner."})
+    _check_grantable(actor=actor, user=user, before=before, after=set(roles))
     _set_roles(user=user, roles=roles)
     audit_record(
         actor=actor,
@@ -156,6 +177,39 @@ def user_roles_change(*, actor: User, user: User, roles: list[str]) -> User:
     )
     compliance_admin_check(organization_id=user.organization_id)
     return user
+
+
+@transaction.atomic
+def ownership_transfer(*, actor: User, new_owner: User) -> User:
+    """Hand the Owner role to another active person of the organization; the old Owner keeps
+    their other roles. The only way the Owner's roles change (audited)."""
+    organization_id = new_owner.organization_id
+    if organization_id is None or (not is_vendor_staff(actor) and organization_id != actor.organization_id):
+        raise ValidationError({"user": "Ownership goes only to a person of your organization."})
+    owners = list(
+        RoleAssignment.objects.select_for_update()
+        .filter(organization_id=organization_id, role=Role.OWNER)
+        .select_related("user")
+    )
+    if not is_vendor_staff(actor) and not any(owner.user_id == actor.pk for owner in owners):
+        raise PermissionDenied("Only the Owner transfers ownership.")
+    if new_owner.is_service_account or not new_owner.is_active:
+        raise ValidationError({"user": "Ownership goes only to an active person, not an API client."})
+    if any(owner.user_id == new_owner.pk for owner in owners):
+        raise ValidationError({"user": f"{new_owner} is already the Owner."})
+    RoleAssignment.objects.filter(pk__in=[owner.pk for owner in owners]).delete()
+    RoleAssignment.objects.create(organization_id=organization_id, user=new_owner, role=Role.OWNER)
+    for person in (new_owner, *(owner.user for owner in owners)):
+        for cached in ("role_codes", "role_locations", "capabilities"):
+            person.__dict__.pop(cached, None)
+    audit_record(
+        actor=actor,
+        action="organization.ownership_transferred",
+        organization_id=organization_id,
+        target=new_owner,
+        changes={"owner": [[owner.user.email for owner in owners], new_owner.email]},
+    )
+    return new_owner
 
 
 @transaction.atomic
@@ -180,9 +234,10 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
 def user_invite(
     *, actor: User, organization: Organization, email: str, roles: list[str], display_name: str = ""
 ) -> Invitation:
+    _require(actor, Capability.USERS_MANAGE)
     email = email.strip().lower()
     roles = _check_roles(roles)
-    _check_grantable(actor=actor, before=set(), after=set(roles))
+    _check_grantable(actor=actor, user=None, before=set(), after=set(roles))
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": "This person already has an account."})
     if Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).exists():
@@ -287,7 +342,8 @@ def api_client_create(
         raise ValidationError({"roles": "Choose at least one role for the client."})
     if Role.OWNER in roles:
         raise ValidationError({"roles": "API clients cannot be owners."})
-    _check_grantable(actor=actor, before=set(), after=set(roles))
+    _require(actor, Capability.API_CLIENTS_MANAGE)
+    _check_grantable(actor=actor, user=None, before=set(), after=set(roles))
     service_user = User.objects.create_user(
         email=f"api-client-{secrets.token_hex(6)}@clients.invalid",
         password=None,

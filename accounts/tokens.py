@@ -1,11 +1,11 @@
 """API bearer tokens resolved to their client's identity, with a short-lived cache.
 
-Every API request carries a client-credentials token. Resolving it through oauthlib and three
-tables on every request costs more than serving a page of rows, so the resolved identity (user,
-organization, roles, scopes, expiry) is cached in Redis by the token's checksum for at most
-`CACHE_SECONDS` and never past the token's expiry, and kept in each process for
-`LOCAL_SECONDS`. Revoking a client forgets its tokens at once in Redis and in the revoking
-process; other processes stop accepting them within `LOCAL_SECONDS`.
+Every API request carries a client-credentials token, honoured only through its `ApiClient`.
+Resolving it through oauthlib and three tables on every request costs more than serving a page of
+rows, so the resolved identity (user, organization, roles, scopes, expiry) is cached in Redis by
+the token's checksum for at most `CACHE_SECONDS` and never past the token's expiry, and kept in
+each process for `LOCAL_SECONDS`. Revoking a client forgets its tokens at once in Redis and in the
+revoking process; other processes stop accepting them within `LOCAL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from accounts.models import User
 
 CACHE_SECONDS = 60
 LOCAL_SECONDS = 5
-_KEY = "api-token:{}"
+_KEY = "api-token:v2:{}"
 # checksum -> (resolved row, monotonic time until which it may be reused in this process)
 _local: dict[str, tuple[dict, float]] = {}
 
@@ -41,12 +41,23 @@ def token_checksum(raw_token: str) -> str:
 
 
 def _load(checksum: str) -> dict | None:
+    """The token's row, only through a live `ApiClient` bound to an organization.
+
+    An OAuth application without an `ApiClient` (or with a revoked one) gets nothing: its token
+    would otherwise act as whoever registered the application. The identity is the client's own
+    service user with the client's roles, and the scopes are what the token was issued with,
+    never more than the client is granted now.
+    """
+    client = "application__api_client__"
     row = (
-        AccessToken.objects.filter(token_checksum=checksum, application__api_client__revoked_at__isnull=True)
+        AccessToken.objects.filter(
+            token_checksum=checksum,
+            **{f"{client}isnull": False, f"{client}revoked_at__isnull": True},
+        )
         .annotate(
             roles=ArrayAgg(
-                "application__user__role_assignments__role",
-                filter=Q(application__user__role_assignments__isnull=False),
+                f"{client}service_user__role_assignments__role",
+                filter=Q(**{f"{client}service_user__role_assignments__isnull": False}),
                 default=[],
             )
         )
@@ -55,28 +66,41 @@ def _load(checksum: str) -> dict | None:
             "scope",
             "expires",
             "application_id",
-            "application__user_id",
-            "application__user__email",
-            "application__user__is_active",
-            "application__user__organization_id",
+            f"{client}scopes",
+            f"{client}organization_id",
+            f"{client}service_user_id",
+            f"{client}service_user__email",
+            f"{client}service_user__is_active",
+            f"{client}service_user__organization_id",
             "roles",
         )
         .first()
     )
     if (
         row is None
-        or not row["application__user__is_active"]
-        or row["application__user__organization_id"] is None
+        or not row[f"{client}service_user__is_active"]
+        or row[f"{client}organization_id"] is None
+        or row[f"{client}service_user__organization_id"] != row[f"{client}organization_id"]
     ):
         return None
-    return row
+    granted = set(row[f"{client}scopes"])
+    return {
+        "id": row["id"],
+        "scope": " ".join(scope for scope in row["scope"].split() if scope in granted),
+        "expires": row["expires"],
+        "application_id": row["application_id"],
+        "user_id": row[f"{client}service_user_id"],
+        "email": row[f"{client}service_user__email"],
+        "organization_id": row[f"{client}organization_id"],
+        "roles": row["roles"],
+    }
 
 
 def _principal(row: dict) -> TokenPrincipal:
     user = User(
-        pk=row["application__user_id"],
-        email=row["application__user__email"],
-        organization_id=row["application__user__organization_id"],
+        pk=row["user_id"],
+        email=row["email"],
+        organization_id=row["organization_id"],
         is_active=True,
         is_service_account=True,
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/verify/", views.mfa_verify, name="mfa-verify"),
     path("accounts/mfa/setup/", views.mfa_setup, name="mfa-setup"),
+    path("accounts/mfa/confirm/", views.mfa_confirm, name="mfa-confirm"),
     path("accounts/mfa/backup-codes/", views.mfa_backup_codes_regenerate, name="mfa-backup-codes"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
@@ -37,6 +38,9 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("users/invite/", views.user_invite, name="user-invite"),
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user-detail"),
+    path(
+        "users/<int:pk>/transfer-ownership/", views.user_transfer_ownership, name="user-transfer-ownership"
+    ),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
     path("customers/new/", views.customer_create, name="customer-create"),
     path("customers/import/", views.customer_import, name="customer-import"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -9,14 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import action_center, imports, mfa, services
 from accounts.capabilities import Capability, can
-from accounts.choices import ActionItemStatus
+from accounts.choices import ActionItemStatus, Role
 from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
 from accounts.forms import (
     ApiClientForm,
@@ -48,6 +51,9 @@ from security.services.compliance import verification_status
 from security.services.requirements import security_score
 
 C = Capability
+#: Session key: when this session last passed a second-factor check (epoch seconds).
+SECOND_FACTOR_CHECKED_AT = "mfa_checked_at"
+_WRONG_CODE = "That code is not valid. Use the current code from your app or an unused backup code."
 
 
 def _safe_next(request, default: str) -> str:
@@ -65,6 +71,32 @@ def _pass_second_factor(request, device) -> None:
     # A new session key for the verified session: a request still holding the old one can
     # neither read it (fixation) nor write a stale copy over it.
     request.session.cycle_key()
+    request.session[SECOND_FACTOR_CHECKED_AT] = int(time.time())
+
+
+def recent_second_factor_required(view):
+    """Changing a factor needs a verified session whose last second-factor check is recent."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return second_factor_recheck(request) or view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def second_factor_recheck(request):
+    """A redirect to a fresh second-factor check when the last one is older than
+    MFA_RECENT_CHECK_SECONDS (else None); the person comes back to `next` after: the page they were
+    on for a form post, else the page itself."""
+    if not request.user.is_verified():
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('accounts:mfa-verify')}?{query}")
+    checked_at = request.session.get(SECOND_FACTOR_CHECKED_AT, 0)
+    if time.time() - checked_at <= settings.MFA_RECENT_CHECK_SECONDS:
+        return None
+    back = request.get_full_path() if request.method == "GET" else _safe_next(request, "")
+    back = back or reverse("accounts:profile")
+    return redirect(f"{reverse('accounts:mfa-confirm')}?{urlencode({'next': back})}")
 
 
 class LoginView(auth_views.LoginView):
@@ -78,25 +110,47 @@ def mfa_verify(request):
     if request.user.is_verified():
         return redirect(_safe_next(request, reverse("accounts:home")))
     if not mfa.has_confirmed_device(request.user):
-        return redirect(
-            f"{reverse('accounts:mfa-setup')}?next={_safe_next(request, reverse('accounts:home'))}"
-        )
+        query = urlencode({"next": _safe_next(request, reverse("accounts:home"))})
+        return redirect(f"{reverse('accounts:mfa-setup')}?{query}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
             _pass_second_factor(request, device)
             return redirect(_safe_next(request, reverse("accounts:home")))
-        form.add_error(
-            "token", "That code is not valid. Use the current code from your app or an unused backup code."
-        )
+        form.add_error("token", _WRONG_CODE)
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
 
 
+def mfa_confirm(request):
+    """A fresh second-factor check inside a verified session, before a factor is changed."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            request.session[SECOND_FACTOR_CHECKED_AT] = int(time.time())
+            return redirect(_safe_next(request, reverse("accounts:profile")))
+        form.add_error("token", _WRONG_CODE)
+    return render(request, "accounts/mfa_confirm.html", {"form": form, "next": _safe_next(request, "")})
+
+
 def mfa_setup(request):
-    """Enrol an authenticator app: scan the QR code, confirm with one code, keep the backup codes."""
-    if mfa.has_confirmed_device(request.user) and not request.user.is_verified():
-        return redirect("accounts:mfa-verify")
+    """Enrol an authenticator app: scan the QR code, confirm with one code, keep the backup codes.
+
+    A person without a device enrols before the second factor (first sign-in); replacing an
+    existing app needs a verified session and a recent check, like every change of a factor.
+    """
+    if mfa.has_confirmed_device(request.user):
+        return _mfa_replace(request)
+    return _mfa_enrol(request)
+
+
+@recent_second_factor_required
+def _mfa_replace(request):
+    return _mfa_enrol(request)
+
+
+def _mfa_enrol(request):
     device = None
     device_id = request.session.get("mfa_enrolment_device")
     if device_id:
@@ -123,11 +177,13 @@ def mfa_setup(request):
         "qr_svg": mfa.totp_qr_svg(device),
         "secret": mfa.totp_secret_base32(device),
         "next": _safe_next(request, ""),
+        "replacing": mfa.has_confirmed_device(request.user),
     }
     return render(request, "accounts/mfa_setup.html", context)
 
 
 @require_POST
+@recent_second_factor_required
 def mfa_backup_codes_regenerate(request):
     codes = mfa.backup_codes_regenerate(user=request.user)
     return render(
@@ -239,7 +295,19 @@ class UserDetailView(TenantDetailView):
         context = super().get_context_data(**kwargs)
         member = self.object
         context["form"] = kwargs.get("form") or RolesForm(initial={"roles": sorted(member.role_codes)})
-        context["can_manage"] = can(self.request.user, C.USERS_MANAGE) and not member.is_service_account
+        actor = self.request.user
+        context["can_manage"] = (
+            can(actor, C.USERS_MANAGE)
+            and not member.is_service_account
+            and member.pk != actor.pk
+            and Role.OWNER not in member.role_codes
+        )
+        context["can_transfer_ownership"] = (
+            Role.OWNER in actor.role_codes
+            and member.pk != actor.pk
+            and member.is_active
+            and not member.is_service_account
+        )
         context["audit"] = AuditEvent.objects.visible_to(self.request.user).filter(
             target_type="accounts.user", target_id=str(member.pk)
         )[:20]
@@ -261,6 +329,22 @@ class UserDetailView(TenantDetailView):
                 messages.success(request, f"Roles of {self.object} saved.")
                 return redirect("accounts:user-detail", pk=self.object.pk)
         return self.render_to_response(self.get_context_data(form=form))
+
+
+@tenant_route(User)
+@require_POST
+def user_transfer_ownership(request, pk: int):
+    member = get_visible_or_404(User, request.user, pk=pk)
+    recheck = second_factor_recheck(request)
+    if recheck is not None:
+        return recheck
+    try:
+        services.ownership_transfer(actor=request.user, new_owner=member)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, f"{member} is now the Owner of your organization.")
+    return redirect("accounts:user-detail", pk=member.pk)
 
 
 def user_invite(request):

@@ -118,42 +118,46 @@ def throttle_key(scope: str, ident: str, window_start: int) -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:throttle:{scope}:{ident}:{window_start}"
 
 
-class OrganizationRateThrottle(BaseThrottle):
-    """One budget per organization, shared by its people and its API clients.
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"6000/minute"` → (6000, 60)."""
+    count, period = rate.split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+def fixed_window_wait(scope: str, ident: str, limit: int, window: int) -> float | None:
+    """Count one request of `ident` in the current window; the seconds to wait when over `limit`.
 
     A fixed-window counter incremented atomically in Redis: one round trip per request, and no
     request goes uncounted when many arrive at once (DRF's history list loses concurrent writes).
     """
+    now = time.time()
+    window_start = int(now // window) * window
+    key = throttle_key(scope, ident, window_start)
+    # INCR and EXPIRE in one round trip; the key names its window, so refreshing the
+    # expiry only keeps a finished window's counter a little longer.
+    pipeline = redis_client().pipeline(transaction=False)
+    pipeline.incr(key)
+    pipeline.expire(key, window + 1)
+    count, _ = pipeline.execute()
+    return None if count <= limit else window_start + window - now
+
+
+class OrganizationRateThrottle(BaseThrottle):
+    """One budget per organization, shared by its people and its API clients (`fixed_window_wait`)."""
 
     scope = "organization"
 
     def __init__(self):
-        self.limit, self.window = self.parse_rate(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+        self.limit, self.window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
         self.wait_seconds: float | None = None
-
-    @staticmethod
-    def parse_rate(rate: str) -> tuple[int, int]:
-        count, period = rate.split("/")
-        return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
     def _ident(self, request) -> str:
         organization_id = getattr(request.user, "organization_id", None)
         return f"org-{organization_id}" if organization_id is not None else f"ip-{self.get_ident(request)}"
 
     def allow_request(self, request, view) -> bool:
-        now = time.time()
-        window_start = int(now // self.window) * self.window
-        key = throttle_key(self.scope, self._ident(request), window_start)
-        # INCR and EXPIRE in one round trip; the key names its window, so refreshing the
-        # expiry only keeps a finished window's counter a little longer.
-        pipeline = redis_client().pipeline(transaction=False)
-        pipeline.incr(key)
-        pipeline.expire(key, self.window + 1)
-        count, _ = pipeline.execute()
-        if count <= self.limit:
-            return True
-        self.wait_seconds = window_start + self.window - now
-        return False
+        self.wait_seconds = fixed_window_wait(self.scope, self._ident(request), self.limit, self.window)
+        return self.wait_seconds is None
 
     def wait(self) -> float | None:
         return self.wait_seconds

@@ -7,29 +7,36 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 from pghistory.middleware import HistoryMiddleware
 
 from portal import context
 
-# Paths a person may reach before passing the second factor (or without signing in at all).
-_OPEN_PREFIXES = (
-    "/accounts/login/",
-    "/accounts/logout/",
-    "/accounts/password-reset/",
-    "/accounts/reset/",
-    "/accounts/invitation/",
-    "/status/health/",
-    "/o/",
-    "/api/",
-    "/webhooks/approve/",
-    # The customer's consent to a partner's incentive claim: a signed link, no account.
-    "/incentives/consent/",
-    # The customer's approval of a GDAP relationship request: a signed link, no partner account.
-    "/security/gdap/invitation/",
+#: Routes (URL names) anybody may reach: signing in and out, password reset, invitations, health,
+#: the OAuth token endpoints (the client authenticates itself), and the signed links sent to people
+#: who have no account (a customer's consent to a claim, a customer's approval of a GDAP request).
+OPEN_ROUTES = frozenset(
+    {
+        "accounts:login",
+        "accounts:logout",
+        "accounts:password-reset",
+        "accounts:password-reset-done",
+        "accounts:password-reset-confirm",
+        "accounts:password-reset-complete",
+        "accounts:invitation-accept",
+        "portal:health",
+        "oauth2_provider:token",
+        "oauth2_provider:revoke-token",
+        "incentives:consent",
+        "security:gdap-invitation",
+    }
 )
-_SECOND_FACTOR_PREFIXES = ("/accounts/mfa/",)
+#: Routes a person who passed only the password may reach as well: the second-factor step, and
+#: the first enrolment of a user without a device (the view refuses when one exists).
+SECOND_FACTOR_ROUTES = frozenset({"accounts:mfa-verify", "accounts:mfa-setup"})
+#: The API authenticates every request itself (a token, or a session that passed the second factor).
+_API_PREFIX = "/api/"
 
 
 def client_ip(request) -> str | None:
@@ -79,26 +86,39 @@ class SlidingSessionMiddleware:
 
 
 class RequireVerifiedSecondFactorMiddleware:
-    """Every page, the admin included, needs a signed-in person with a verified second factor.
+    """Every page, the admin and third-party views included, needs a person who passed the second
+    factor; only the routes named in OPEN_ROUTES and SECOND_FACTOR_ROUTES are reached before.
 
-    Unauthenticated requests go to sign-in; signed-in people without a verified device go to
-    enrolment (no device yet) or verification. The API authenticates on its own (portal.api).
+    The route is decided by its resolved URL name, never by a path prefix, so a view mounted under
+    an open prefix is not open by accident. Unauthenticated requests go to sign-in; signed-in people
+    without a verified device go to verification (which sends them on to enrolment when they have
+    no device yet). The API authenticates on its own (portal.api_policy).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path
-        if path.startswith(_OPEN_PREFIXES) or path.startswith(settings.STATIC_URL):
+        path = request.path_info
+        if path.startswith(_API_PREFIX) or path.startswith(settings.STATIC_URL):
             return self.get_response(request)
         user = request.user
-        if not user.is_authenticated:
-            return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}")
-        if user.is_verified() or path.startswith(_SECOND_FACTOR_PREFIXES):
+        if user.is_authenticated and user.is_verified():
+            return self.get_response(request)
+        route = _route_name(path)
+        if route in OPEN_ROUTES or (user.is_authenticated and route in SECOND_FACTOR_ROUTES):
             return self.get_response(request)
         query = urlencode({"next": request.get_full_path()})
+        if not user.is_authenticated:
+            return redirect(f"{reverse('accounts:login')}?{query}")
         return redirect(f"{reverse('accounts:mfa-verify')}?{query}")
+
+
+def _route_name(path: str) -> str | None:
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return None
 
 
 class RejectNulBytesMiddleware:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -139,6 +140,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = "Partner Portal"
 OTP_TOTP_TOLERANCE = 1
+# Changing a factor (new backup codes, another authenticator app) needs a check this recent.
+MFA_RECENT_CHECK_SECONDS = env_int("MFA_RECENT_CHECK_SECONDS", 300)
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
@@ -226,6 +229,15 @@ SPECTACULAR_SETTINGS = {
     "organization (POST /o/token/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its Swagger UI are for API clients and people who passed the second factor;
+    # Swagger UI's files come with the sidecar package (no CDN) and its script is not inline.
+    "SERVE_AUTHENTICATION": [
+        "portal.api_policy.OrganizationTokenAuthentication",
+        "portal.api_policy.VerifiedSessionAuthentication",
+    ],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets that share a field name ("status", "segment") get a name of their own.
@@ -245,8 +257,6 @@ SPECTACULAR_SETTINGS = {
         "BenefitUnitEnum": "membership.choices.BenefitUnit",
         "MetricUnitEnum": "membership.choices.MetricUnit",
     },
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.add_problem_responses",
@@ -281,7 +291,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # Tokens only for live API clients, only by client credentials, only with granted scopes.
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.ApiClientOAuth2Validator",
 }
+# Token requests per client id (or per address when none is given), per window.
+OAUTH_TOKEN_THROTTLE_RATE = env_str("OAUTH_TOKEN_THROTTLE_RATE", "60/minute")
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"

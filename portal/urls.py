@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from oauth2_provider import urls as oauth2_urls
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import router as accounts_router
+from accounts.oauth import ApiClientRevokeTokenView, ApiClientTokenView
 from commerce.api import router as commerce_router
 from commerce.api_migrations import migration_urlpatterns as commerce_migration_urls
 from earnings.api import router as earnings_router
@@ -23,6 +23,16 @@ portal_patterns = (
         path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
     ],
     "portal",
+)
+
+# Only the token endpoints of django-oauth-toolkit: its application, authorized-token, device,
+# registration and OpenID pages are not mounted (API clients come from the API clients page).
+oauth2_patterns = (
+    [
+        path("token/", ApiClientTokenView.as_view(), name="token"),
+        path("revoke_token/", ApiClientRevokeTokenView.as_view(), name="revoke-token"),
+    ],
+    "oauth2_provider",
 )
 
 # Each workspace registers its API router here: /api/v1/<app>/<resource>/.
@@ -49,9 +59,9 @@ urlpatterns = [
     path("security/", include("security.urls")),
     path("commerce/", include("commerce.urls")),
     path("admin/", admin.site.urls),
-    path("o/", include(oauth2_urls, namespace="oauth2_provider")),
+    path("o/", include(oauth2_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 handler404 = "portal.views.page_not_found"

@@ -65,11 +65,10 @@ def test_it_audits_a_role_change_with_before_and_after(alice):
     assert event.changes == {"roles": [["incentives_user"], ["referrals_admin"]]}
 
 
-def test_only_an_owner_grants_ownership(org_a):
-    admin = UserFactory(organization=org_a, roles=[Role.ACCOUNT_ADMIN])
-    member = UserFactory(organization=org_a)
-    with pytest.raises(ValidationError, match="Only an owner"):
-        services.user_roles_change(actor=admin, user=member, roles=[Role.OWNER])
+def test_ownership_is_never_granted_as_a_role(alice):
+    member = UserFactory(organization=alice.organization)
+    with pytest.raises(ValidationError, match="ownership transfer"):
+        services.user_roles_change(actor=alice, user=member, roles=[Role.OWNER])
 
 
 def test_only_a_global_admin_assigns_the_compliance_admin(org_a):
@@ -79,9 +78,10 @@ def test_only_a_global_admin_assigns_the_compliance_admin(org_a):
         services.user_roles_change(actor=admin, user=member, roles=[Role.COMPLIANCE_ADMIN])
 
 
-def test_an_organization_keeps_one_owner(alice):
-    with pytest.raises(ValidationError, match="at least one owner"):
-        services.user_roles_change(actor=alice, user=alice, roles=[Role.GLOBAL_ADMIN])
+def test_the_owner_keeps_ownership_until_it_is_transferred(alice, org_a):
+    admin = UserFactory(organization=org_a, roles=[Role.GLOBAL_ADMIN])
+    with pytest.raises(ValidationError, match="ownership transfer"):
+        services.user_roles_change(actor=admin, user=alice, roles=[Role.GLOBAL_ADMIN])
 
 
 def test_roles_never_change_across_organizations(alice, charlie):

@@ -21,12 +21,25 @@ from tests.factories import FACTORIES, OrganizationFactory
 _MAX_EXAMPLES = 25
 
 
+def _schema_reader() -> str:
+    """The schema is served to API clients and verified sessions only."""
+    return f"Bearer {token_for(OrganizationFactory(), scopes=('accounts:read',)).token}"
+
+
+def _schema_document(client) -> dict:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=_schema_reader())
+    assert response.status_code == 200
+    return response.json()
+
+
 @pytest.fixture
 def api_schema(db):
     # Like Django's test client: keep the test's connection (and its transaction) across requests.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.from_wsgi("/api/schema/", get_wsgi_application())
+    yield schemathesis.from_wsgi(
+        "/api/schema/", get_wsgi_application(), headers={"Authorization": _schema_reader()}
+    )
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
@@ -68,8 +81,15 @@ def test_every_operation_answers_within_its_schema(case, bearer):
 
 
 @pytest.mark.django_db
+def test_the_schema_and_its_docs_refuse_anonymous_callers(client):
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 401
+    assert client.get("/api/docs/").status_code in (401, 403)
+    assert client.get("/api/docs/?script=").status_code in (401, 403)
+
+
+@pytest.mark.django_db
 def test_every_operation_refuses_anonymous_callers(client):
-    document = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    document = _schema_document(client)
     samples = {"integer": "1", "uuid": str(uuid.uuid4())}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -86,7 +106,7 @@ def test_every_operation_refuses_anonymous_callers(client):
 
 @pytest.mark.django_db
 def test_every_registered_api_route_is_in_the_schema(client):
-    document = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    document = _schema_document(client)
     documented = set(document["paths"])
     for route in all_routes():
         if route.is_api:
