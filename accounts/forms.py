@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.choices import CustomerSegment, Role
+from accounts.models import customer_name_validator
 from portal.uploads import CSV, XLSX
 
 
@@ -51,7 +52,7 @@ class InvitationAcceptForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[customer_name_validator])
     domain = forms.RegexField(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=253)
     country = forms.RegexField(r"^[A-Za-z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE")
     segment = forms.ChoiceField(choices=CustomerSegment.choices)

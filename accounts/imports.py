@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.choices import CustomerSegment
-from accounts.models import Customer, Organization
+from accounts.models import Customer, Organization, customer_name_validator
 from accounts.signals import customers_created
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import RowError, read_table, validate_rows
@@ -30,6 +31,10 @@ def customers_import_validate(*, organization: Organization, upload: UploadedFil
         domain = row["domain"].lower()
         if not row["name"]:
             errors.append(RowError(row_number, "name", "is empty"))
+        try:
+            customer_name_validator(row["name"])
+        except ValidationError as exc:
+            errors.extend(RowError(row_number, "name", message) for message in exc.messages)
         if "." not in domain or " " in domain:
             errors.append(RowError(row_number, "domain", f"{row['domain']!r} is not a domain"))
         elif domain in existing:

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -19,10 +20,21 @@ from accounts.choices import (
     Role,
     Severity,
 )
+from portal.files import FORMULA_TRIGGERS
 from portal.tenancy import TenantManager, TenantModel, TenantQuerySet
 
 partner_id_validator = RegexValidator(r"^\d{7}$", "A partner ID is seven digits.")
 country_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code.")
+_INVISIBLE = {"\t": "a tab", "\r": "a carriage return"}
+
+
+def customer_name_validator(value: str) -> None:
+    """Refuse a name a spreadsheet would run as a formula: names come back in every download."""
+    if value and value[0] in FORMULA_TRIGGERS:
+        first = _INVISIBLE.get(value[0], f'"{value[0]}"')
+        raise ValidationError(
+            f"A name can't start with {first}: spreadsheets would run it as a formula.", code="formula"
+        )
 
 
 class Organization(models.Model):
@@ -187,7 +199,7 @@ class RoleAssignment(TenantModel):
 class Customer(TenantModel):
     """A customer tenant of a partner."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[customer_name_validator])
     domain = models.CharField(max_length=253, help_text="Primary domain, e.g. contoso.onmicrosoft.com")
     tenant_id = models.UUIDField(default=uuid.uuid4, unique=True)
     country = models.CharField(max_length=2, validators=[country_validator])

@@ -30,14 +30,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import CharField, F, Func, QuerySet, Value
-from django.db.models.functions import NullIf
+from django.db.models import CharField, F, Func, QuerySet
 from psycopg import sql
 
 from accounts.audit import audit_record
 from commerce.choices import BillingCycle, PriceListStatus, Segment, TermDuration
 from commerce.models import PriceList, PriceListRow, Product, Sku
-from portal.downloads import Amount, amount_sql, copy_csv
+from portal.files import Amount, amount_sql, cell_sql, copy_csv, empty_as_null, select_columns
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import CSV, RowError, UploadRejected, read_table, sniff
 
@@ -797,13 +796,14 @@ def _iso_sql(column: str) -> str:
 def price_list_diff_csv(*, base: PriceList, other: PriceList, change: str | None = None) -> Iterator[bytes]:
     """The diff as CSV (header first), streamed from PostgreSQL with COPY … TO STDOUT."""
     query = f"""
-        SELECT change, product_title, product_id, sku_id, sku_title, term_duration, billing_plan,
-               segment, pricing_tier_range_min, currency,
+        SELECT change, {cell_sql("product_title")}, {cell_sql("product_id")}, {cell_sql("sku_id")},
+               {cell_sql("sku_title")}, {cell_sql("term_duration")}, {cell_sql("billing_plan")},
+               {cell_sql("segment")}, pricing_tier_range_min, {cell_sql("currency")},
                {amount_sql("old_unit_price")}, {amount_sql("new_unit_price")},
                {_iso_sql("old_effective_start_date")}, {_iso_sql("new_effective_start_date")}
           FROM ({_diff_sql(change)}) AS d
-         ORDER BY change, product_title, product_id, sku_id, term_duration, billing_plan, segment,
-                  pricing_tier_range_min
+         ORDER BY d.change, d.product_title, d.product_id, d.sku_id, d.term_duration, d.billing_plan,
+                  d.segment, d.pricing_tier_range_min
     """
     yield (",".join(DIFF_COLUMNS) + "\n").encode()
     yield from copy_csv(query, {"base": base.pk, "other": other.pk}, header=False)
@@ -816,22 +816,19 @@ class _IsoUtc(Func):
 
 def price_list_rows_csv(*, rows: QuerySet[PriceListRow], end_of_sale: bool = False) -> Iterator[bytes]:
     """Rows in the file's own layout (header first), streamed with COPY … TO STDOUT."""
-    columns = [*PRICE_LIST_COLUMNS, *([END_OF_SALE_COLUMN] if end_of_sale else [])]
-    expressions = {}
-    for position, column in enumerate(columns):
+    columns = {}
+    for column in [*PRICE_LIST_COLUMNS, *([END_OF_SALE_COLUMN] if end_of_sale else [])]:
         name = ALL_COLUMNS[column]
         if name in ("unit_price", "erp_price"):
-            expressions[f"c{position}"] = Amount(F(name))
+            columns[column] = Amount(F(name))
         elif name.endswith("_date"):
-            expressions[f"c{position}"] = _IsoUtc(F(name))
+            columns[column] = _IsoUtc(F(name))
         elif name in _TEXT_FIELDS:
             # COPY writes '' as "" to tell it from NULL; the file leaves empty cells bare.
-            expressions[f"c{position}"] = NullIf(F(name), Value(""), output_field=CharField())
+            columns[column] = empty_as_null(name)
         else:
-            expressions[f"c{position}"] = F(name)
-    query, params = rows.annotate(**expressions).values_list(*expressions).query.sql_with_params()
-    yield (",".join(columns) + "\n").encode()
-    yield from copy_csv(query, params, header=False)
+            columns[column] = F(name)
+    return copy_csv(*select_columns(rows, columns))
 
 
 # --- Looking up a price -------------------------------------------------------------------------------

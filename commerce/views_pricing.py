@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 
 from accounts.capabilities import Capability, can
@@ -19,6 +19,7 @@ from commerce import pricing
 from commerce.choices import PriceListStatus
 from commerce.filters import PriceListFilter, PriceListRowFilter
 from commerce.models import PriceList, PriceListRow
+from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import TenantListView
 
@@ -63,7 +64,7 @@ def price_list_rows_csv(request, pk: int):
     rows = PriceListRow.objects.visible_to(request.user).filter(price_list=price_list)
     filterset = PriceListRowFilter(request.GET, queryset=rows, request=request)
     content = pricing.price_list_rows_csv(rows=filterset.qs, end_of_sale=price_list.is_preview)
-    return _csv_response(content, f"price-list-{price_list.market}-{price_list.effective_month:%Y-%m}.csv")
+    return csv_response(content, f"price-list-{price_list.market}-{price_list.effective_month:%Y-%m}.csv")
 
 
 @tenant_route(PriceList)
@@ -102,7 +103,7 @@ def price_list_diff_csv(request, pk: int):
         f"price-list-diff-{price_list.market}-{base.effective_month:%Y-%m}-{base.pk}"
         f"-to-{price_list.effective_month:%Y-%m}-{price_list.pk}.csv"
     )
-    return _csv_response(content, name)
+    return csv_response(content, name)
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
@@ -136,9 +137,3 @@ def _against(request, price_list: PriceList, comparable: list[PriceList]) -> Pri
         if not other.is_preview and other.effective_month <= price_list.effective_month
     ]
     return earlier[0] if earlier else None
-
-
-def _csv_response(content, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -8,7 +8,6 @@ and their ValidationErrors are shown next to the field they name, or at the top 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +18,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -45,6 +44,7 @@ from cosell.services import insights as insight_services
 from cosell.services import matching as matching_services
 from cosell.services import referrals as referral_services
 from cosell.services import routing as routing_services
+from portal.files import csv_response
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
 from portal.tenancy import get_visible_or_404, tenant_route
@@ -740,7 +740,5 @@ def insights_csv(request):
     _require(request)
     form = InsightFilterForm(request.GET or None, organization=request.user.organization)
     filters = _insight_filters(form)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cosell-insights-{date.today():%Y-%m-%d}.csv"'
-    csv.writer(response).writerows(insight_services.insights_rows(user=request.user, filters=filters))
-    return response
+    content = insight_services.insights_csv(user=request.user, filters=filters)
+    return csv_response(content, f"cosell-insights-{date.today():%Y-%m-%d}.csv")

@@ -2,13 +2,12 @@
 
 Each report is ONE SELECT built from the rows a user may see (`visible_to`), narrowed by the
 same FilterSet and GET parameters as its page, with Partner Center's column names in a fixed
-order. CSV is PostgreSQL's own `COPY … TO STDOUT` output (portal.downloads); XLSX, for modest
-sizes, reads the same SELECT through a server-side cursor.
+order. CSV is PostgreSQL's own `COPY … TO STDOUT` output; XLSX, for modest sizes, reads the same
+SELECT through a server-side cursor. Both are written by the file writer (portal.files).
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +28,15 @@ from django.utils import timezone
 from earnings.choices import PAYMENT_STATUS_DESCRIPTIONS, ExportFormat, ExportStatus, IneligibleReason
 from earnings.filters import EarningsFilterSet, IneligibleFilterSet, PaymentFilterSet, TransactionFilterSet
 from earnings.models import Earning, ExportJob, IneligibleTransaction, Payment, Transaction
-from portal.downloads import Amount, TrimScale, copy_to_file, empty_as_null, named_select, select_columns
+from portal.files import (
+    Amount,
+    TrimScale,
+    copy_to_file,
+    empty_as_null,
+    named_select,
+    select_columns,
+    write_xlsx,
+)
 from portal.jobs import JobRun, job_create, job_fail, job_finish, job_start
 
 TEXT, AMOUNT, RATE, DATE, NUMBER = "text", "amount", "rate", "date", "number"
@@ -349,24 +356,16 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {AMOUNT: Decimal, RATE: Decimal, 
 
 
 def report_xlsx(report: Report, sql: str, params: Any, target=None):
-    """Write the report as XLSX (openpyxl write-only) to `target` (a new temporary file if None)."""
-    from openpyxl import Workbook  # noqa: PLC0415 - only XLSX downloads need openpyxl
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(report.title[:31])
-    sheet.append(report.headers)
+    """Write the report as XLSX to `target` (a new temporary file if None)."""
     converters = [_CONVERTERS.get(column.kind) for column in report.columns]
-    for row in _server_side_rows(sql, params):
-        sheet.append(
-            [
-                value if convert is None or value is None or isinstance(value, date) else convert(value)
-                for value, convert in zip(row, converters, strict=True)
-            ]
-        )
-    target = target if target is not None else tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(target)
-    target.seek(0)
-    return target
+    rows = (
+        [
+            value if convert is None or value is None or isinstance(value, date) else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        ]
+        for row in _server_side_rows(sql, params)
+    )
+    return write_xlsx(report.title, report.headers, rows, target)
 
 
 def _server_side_rows(sql: str, params: Any, size: int = 2000) -> Iterator[tuple]:

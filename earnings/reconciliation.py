@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import CharField, F, Func, Max, Min, QuerySet, Sum
+from django.db.models import F, Max, Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from psycopg import sql
@@ -36,6 +36,7 @@ from earnings.choices import ReconciliationLineKind as Kind
 from earnings.filters import EarningsFilterSet
 from earnings.models import Earning, Reconciliation, ReconciliationLine
 from earnings.periods import format_month
+from portal.files import Amount, copy_csv, select_columns
 from portal.uploads import CSV, XLSX, RowError, UploadRejected, read_table, validate_upload
 
 
@@ -706,37 +707,19 @@ def reconciliation_totals(lines: QuerySet[ReconciliationLine]) -> dict[str, Deci
 # --- The result as CSV ----------------------------------------------------------------------------
 
 
-class _Amount(Func):
-    """An amount as a statement writes it: two decimals unless it needs more (64.80, 0.1234)."""
-
-    template = (
-        "CASE WHEN scale(trim_scale(%(expressions)s)) <= 2 THEN round(%(expressions)s, 2)::text "
-        "ELSE trim_scale(%(expressions)s)::text END"
-    )
-    output_field = CharField()
-
-
 def reconciliation_csv(lines: QuerySet[ReconciliationLine]) -> Iterator[bytes]:
     """The lines (header first), streamed from PostgreSQL with COPY … TO STDOUT."""
-    rows = lines.order_by("kind", "row_number", "id").annotate(
-        c_partner=_Amount(F("partner_amount")),
-        c_portal=_Amount(F("portal_amount")),
-        c_difference=_Amount(F("difference")),
+    expressions = (
+        F("kind"),
+        F("row_number"),
+        F("transaction_id"),
+        F("invoice_number"),
+        F("customer_name"),
+        F("product_id"),
+        Amount(F("partner_amount")),
+        Amount(F("portal_amount")),
+        Amount(F("difference")),
+        F("earning__earning_id"),
     )
-    query, params = rows.values_list(
-        "kind",
-        "row_number",
-        "transaction_id",
-        "invoice_number",
-        "customer_name",
-        "product_id",
-        "c_partner",
-        "c_portal",
-        "c_difference",
-        "earning__earning_id",
-    ).query.sql_with_params()
-    yield (",".join(CSV_COLUMNS) + "\n").encode()
-    statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
-        for block in copy:
-            yield bytes(block)
+    rows = lines.order_by("kind", "row_number", "id")
+    return copy_csv(*select_columns(rows, dict(zip(CSV_COLUMNS, expressions, strict=True))))

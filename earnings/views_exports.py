@@ -29,7 +29,7 @@ from earnings.exports import (
     xlsx_too_large_message,
 )
 from earnings.models import ExportJob
-from portal.downloads import copy_csv, csv_response
+from portal.files import copy_csv, csv_response
 from portal.htmx import htmx_partial
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import TenantListView

@@ -11,7 +11,6 @@ import secrets
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -20,6 +19,7 @@ from earnings import reconciliation as service
 from earnings.choices import ReconciliationLineKind
 from earnings.forms_reconcile import ReconcileMappingForm, ReconcileUploadForm
 from earnings.models import Reconciliation, ReconciliationLine
+from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import TenantDetailView, TenantListView
@@ -98,12 +98,8 @@ def reconcile_csv(request, pk: int):
     reconciliation = get_visible_or_404(Reconciliation, request.user, pk=pk)
     kind = _kind(request)
     lines = _lines(request.user, reconciliation, kind)
-    response = StreamingHttpResponse(
-        service.reconciliation_csv(lines), content_type="text/csv; charset=utf-8"
-    )
     name = f"reconciliation-{reconciliation.pk}{f'-{kind}' if kind else ''}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_response(service.reconciliation_csv(lines), name)
 
 
 def reconcile_new(request):

@@ -16,8 +16,6 @@ are in days, median and p90 by `percentile_cont`.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +29,7 @@ from django.utils import timezone
 from cosell.choices import ReferralStatus, ReferralSubstatus
 from cosell.models import Referral
 from earnings.models import ExchangeRate
+from portal.files import text_rows
 
 __all__ = (
     "Durations",
@@ -275,6 +274,4 @@ def insights_rows(*, user: Any, filters: InsightFilters = InsightFilters()) -> I
 
 
 def insights_csv(*, user: Any, filters: InsightFilters = InsightFilters()) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(insights_rows(user=user, filters=filters))
-    return buffer.getvalue()
+    return "".join(text_rows(insights_rows(user=user, filters=filters)))

@@ -3,7 +3,8 @@ reports, Surface insights and skilling insights, each with a CSV download of its
 
 Views parse input and call `membership.services.insights`; invalid filter values come back as a
 ValidationError and are shown above the table (the page answers 400, an htmx swap 200 so it shows).
-Downloads are streamed by PostgreSQL (`portal.downloads`, COPY) with the report's columns.
+Downloads are streamed by PostgreSQL (COPY, through the file writer `portal.files`) with the
+report's columns.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from accounts.capabilities import Capability
 from membership.choices import CertificationLevel, Designation
 from membership.filters import SurfaceView
 from membership.services import insights
-from portal.downloads import copy_csv, csv_response, select_columns
+from portal.files import copy_csv, csv_response, select_columns
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
 from portal.views import query_without, require_capability

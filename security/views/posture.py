@@ -7,7 +7,6 @@ theirs, and their ValidationErrors are shown to the person as they are.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Cast
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.capabilities import Capability, can
 from accounts.choices import Role
 from accounts.models import User
-from portal.downloads import copy_csv, csv_response, select_columns
+from portal.files import copy_csv, csv_response, select_columns, text_rows
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import form_errors, query_without, show_errors
@@ -173,11 +171,6 @@ def mfa(request):
     return render(request, "security/mfa.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 MFA_CSV_HEADER = (
     "userId",
     "email",
@@ -199,26 +192,23 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
-def _mfa_csv_lines(rows) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(MFA_CSV_HEADER)
+def _mfa_csv_rows(rows) -> Iterator[tuple]:
+    yield MFA_CSV_HEADER
     for row in rows:
-        yield writer.writerow(
-            (
-                row.user_id,
-                row.email,
-                row.display_name,
-                ";".join(row.roles),
-                str(row.is_admin_role).lower(),
-                str(row.mfa_registered).lower(),
-                str(row.mfa_enforced).lower(),
-                row.enforcement_mechanism,
-                ";".join(row.applicable_policies),
-                ";".join(row.methods),
-                _iso(row.last_sign_in_at),
-                _iso(row.last_non_mfa_sign_in_at),
-                _iso(row.checked_at),
-            )
+        yield (
+            row.user_id,
+            row.email,
+            row.display_name,
+            ";".join(row.roles),
+            str(row.is_admin_role).lower(),
+            str(row.mfa_registered).lower(),
+            str(row.mfa_enforced).lower(),
+            row.enforcement_mechanism,
+            ";".join(row.applicable_policies),
+            ";".join(row.methods),
+            _iso(row.last_sign_in_at),
+            _iso(row.last_non_mfa_sign_in_at),
+            _iso(row.checked_at),
         )
 
 
@@ -226,9 +216,7 @@ def mfa_download(request):
     """The MFA dashboard's rows (same filters) as CSV."""
     require(request, C.SECURITY_VIEW)
     rows = mfa_services.mfa_user_rows(request.user.organization, **_mfa_filters(request))
-    response = StreamingHttpResponse(_mfa_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="mfa-users-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    return csv_response(text_rows(_mfa_csv_rows(rows)), f"mfa-users-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 # --- MFA in customer tenants ----------------------------------------------------------------------
