@@ -186,6 +186,12 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# What a ZIP-based upload (XLSX, DOCX, PPTX) may unpack to, and image sizes: a zip or pixel bomb is
+# refused before any reader opens it (portal.uploads.zip_inspect, open_image).
+PORTAL_UPLOAD_MAX_UNPACKED_BYTES = env_int("PORTAL_UPLOAD_MAX_UNPACKED_MB", 200) * 1024 * 1024
+PORTAL_UPLOAD_MAX_COMPRESSION_RATIO = env_int("PORTAL_UPLOAD_MAX_COMPRESSION_RATIO", 100)
+PORTAL_UPLOAD_MAX_ZIP_MEMBERS = 10_000
+PORTAL_UPLOAD_MAX_IMAGE_PIXELS = 89_478_485
 # The vendor's price lists run to ~30 MB per 100,000 rows; only admins upload them.
 PORTAL_PRICE_LIST_MAX_BYTES = env_int("PORTAL_PRICE_LIST_MAX_MB", 200) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_UPLOAD_MAX_BYTES

@@ -205,14 +205,14 @@ def _page_images(page) -> list:
 
 
 def _extract_image(data: bytes, kind: str) -> Extraction:
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
+    # portal.uploads opens every uploaded image: pixel limit first, any Pillow failure a rejection.
+    from portal.uploads import UploadRejected, UploadTooLarge, open_image  # noqa: PLC0415
 
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        image = open_image(data, kind)
+    except UploadTooLarge as exc:
+        raise DocumentUnreadable(exc.message) from exc
+    except UploadRejected as exc:
         raise DocumentUnreadable(
             f"The {kind.upper()} image is damaged and cannot be read; scan the document again and upload it."
         ) from exc
