@@ -12,17 +12,20 @@ PYTHON := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 QUICK ?=
+BACKUP_DIR ?= backups
+ARCHIVE ?=
+FORCE ?=
 
 # Prints `export DATABASE_URL=... REDIS_URL=...`, starting embedded servers when needed.
 SERVICES_ENV = eval "$$($(PYTHON) -m portal.embedded env)"
 
-.PHONY: help run test browser bench lint migrate seed clean-data
+.PHONY: help run test browser bench lint migrate seed backup restore clean-data
 
 help: ## List the targets
 	@echo "Partner Portal make targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
-	@echo "Variables: PORT=$(PORT)  PYTEST_ARGS='...'  QUICK=1 (bench)"
+	@echo "Variables: PORT=$(PORT)  PYTEST_ARGS='...'  QUICK=1 (bench)  BACKUP_DIR=$(BACKUP_DIR)  ARCHIVE=...  FORCE=1 (restore)"
 
 $(VENV)/.installed: pyproject.toml
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]' && touch $(VENV)/.installed
@@ -54,6 +57,21 @@ migrate: $(VENV)/.installed ## Apply database migrations
 
 seed: $(VENV)/.installed ## Load the demo data (prints the demo logins)
 	$(SERVICES_ENV) && $(PYTHON) manage.py seed_demo
+
+# backup/restore need no real secret key; without one they reuse `make run`'s (.data/secret_key).
+BACKUP_SECRET = { [ -n "$${DJANGO_SECRET_KEY:-}$${DJANGO_SECRET_KEY_FILE:-}" ] || [ ! -f .data/secret_key ] || \
+	export DJANGO_SECRET_KEY="$$(cat .data/secret_key)"; }
+
+backup: $(VENV)/.installed ## Archive the database and stored files into BACKUP_DIR (default backups/)
+	@$(SERVICES_ENV) && $(BACKUP_SECRET) && $(PYTHON) manage.py backup --dir "$(BACKUP_DIR)"
+
+restore: $(VENV)/.installed ## Restore ARCHIVE=path (FORCE=1 replaces a non-empty database)
+	@if [ -z "$(ARCHIVE)" ]; then \
+		echo "usage: make restore ARCHIVE=$(BACKUP_DIR)/portal-<time>.tar [FORCE=1] [DATABASE_URL=...]" >&2; \
+		exit 2; \
+	fi
+	@$(SERVICES_ENV) && $(BACKUP_SECRET) && \
+	$(PYTHON) manage.py restore "$(ARCHIVE)" $(if $(filter 1 yes true,$(FORCE)),--force,)
 
 clean-data: ## Stop the embedded servers and delete .data/
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m portal.embedded stop; fi
