@@ -212,7 +212,7 @@ def run_service(organization) -> tuple[float, dict]:
 
 REFERENCE_SQL = """
 WITH current_row AS (
-    -- The price `commerce.pricing.price_for` gives: newest list, then newest start, first tier.
+    -- The price `commerce.pricing.lookup.price_for` gives: newest list, then newest start, first tier.
     SELECT DISTINCT ON (pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment)
            pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
            r.unit_price, r.currency

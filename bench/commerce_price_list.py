@@ -53,7 +53,7 @@ def configure(parser) -> None:
 
 def price_list_csv(rows: int) -> bytes:
     """`rows` rows of a US price list in the file's column layout, deterministic."""
-    from commerce.pricing import PRICE_LIST_COLUMNS  # noqa: PLC0415 - after Django is set up
+    from commerce.pricing.columns import PRICE_LIST_COLUMNS  # noqa: PLC0415 - after Django is set up
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -112,20 +112,20 @@ def run_import(content: bytes, actor) -> dict[str, float]:
     """The import as the admin upload runs it, in this process; returns phase timings."""
     from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: PLC0415
 
-    from commerce import pricing, tasks  # noqa: PLC0415
+    from commerce import tasks  # noqa: PLC0415
     from commerce.models import PriceList  # noqa: PLC0415
+    from commerce.pricing.importing import price_list_import_run, price_list_import_start  # noqa: PLC0415
+    from commerce.pricing.validation import price_list_clean  # noqa: PLC0415
 
     upload = SimpleUploadedFile("price_list_us.csv", content, content_type="text/csv")
     started = time.perf_counter()
-    table = pricing.price_list_clean(upload=upload)
+    table = price_list_clean(upload=upload)
     checked = time.perf_counter()
     # No worker: the job is run right here instead of through the broker.
     with mock.patch.object(tasks.price_list_import_task, "delay"):
-        price_list = pricing.price_list_import_start(
-            actor=actor, upload=upload, is_preview=False, table=table
-        )
+        price_list = price_list_import_start(actor=actor, upload=upload, is_preview=False, table=table)
     staged = time.perf_counter()
-    pricing.price_list_import_run(job_id=price_list.job_id)
+    price_list_import_run(job_id=price_list.job_id)
     finished = time.perf_counter()
     price_list.refresh_from_db()
     if price_list.status != "ready" or price_list.row_count != table.row_count:
@@ -170,7 +170,8 @@ def raw_copy(content: bytes, table: str) -> float:
     """One COPY of the file's bytes into `table`, emptied first; returns seconds."""
     from django.db import connection, transaction  # noqa: PLC0415
 
-    from commerce.pricing import COLUMN_FIELDS, _copy_statement  # noqa: PLC0415
+    from commerce.pricing.columns import COLUMN_FIELDS  # noqa: PLC0415
+    from commerce.pricing.staging import _copy_statement  # noqa: PLC0415
 
     statement = _copy_statement(list(COLUMN_FIELDS.values()), table=table, header=True)
     with connection.cursor() as cursor:

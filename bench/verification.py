@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PATH"] = os.pathsep.join(
         p for p in os.environ.get("PATH", "").split(os.pathsep) if not (Path(p) / "tesseract").exists()
     )
-    from security.verification.assist import assess  # noqa: PLC0415
-    from security.verification.samples import labelled_set  # noqa: PLC0415
+    from security.verification.assist.scoring import assess  # noqa: PLC0415
+    from security.verification.samples.documents import labelled_set  # noqa: PLC0415
 
     start = time.perf_counter()
     documents = labelled_set(args.rows, today=TODAY)

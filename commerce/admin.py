@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from commerce import pricing
 from commerce.choices import MigrationStatus
 from commerce.models import (
     Availability,
@@ -20,11 +19,13 @@ from commerce.models import (
     Product,
     Sku,
 )
+from commerce.pricing.importing import price_list_import_start
+from commerce.pricing.validation import price_list_clean
 from commerce.services import migration_retry
 from portal.uploads import UploadRejected
 
 # Price lists arrive only as the vendor's files: the add form takes the upload and calls
-# commerce.pricing.price_list_import_start (checks every row, then a job imports it). Rows,
+# commerce.pricing.importing.price_list_import_start (checks every row, then a job imports it). Rows,
 # products and SKUs come from those files, so they are read-only here.
 
 
@@ -48,7 +49,7 @@ class PriceListUploadForm(forms.ModelForm):
         upload = cleaned.get("file")
         if upload is not None:
             try:
-                self.table = pricing.price_list_clean(upload=upload)
+                self.table = price_list_clean(upload=upload)
             except UploadRejected as exc:
                 # One line per bad row, under the field, so the whole file can be fixed at once.
                 self.add_error("file", [exc.message, *(str(error) for error in exc.errors)])
@@ -114,7 +115,7 @@ class PriceListAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        created = pricing.price_list_import_start(
+        created = price_list_import_start(
             actor=request.user,
             upload=data["file"],
             is_preview=data["is_preview"],

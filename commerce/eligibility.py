@@ -41,7 +41,7 @@ from commerce.models import (
     NceSubscription,
     Sku,
 )
-from commerce.pricing import price_for, prices_in_force
+from commerce.pricing.lookup import price_for, prices_in_force
 from portal.money import round_money
 
 __all__ = (
@@ -225,7 +225,7 @@ def id_array(ids: Iterable[int], db_type: str = "bigint") -> RawSQL:
 def _prices(
     *, markets: Iterable[str], skus: Iterable[Sku], on: date
 ) -> dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]]:
-    """Every price `commerce.pricing.price_for` would give for these markets and SKUs, in one query
+    """Every price `commerce.pricing.lookup.price_for` would give for these markets and SKUs, in one query
     (the same `prices_in_force` rule; the first row of each key wins)."""
     skus = list(skus)
     rows = (

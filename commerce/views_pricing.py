@@ -15,10 +15,10 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.capabilities import Capability, can
-from commerce import pricing
 from commerce.choices import PriceListStatus
 from commerce.filters import PriceListFilter, PriceListRowFilter
 from commerce.models import PriceList, PriceListRow
+from commerce.pricing import diff, downloads
 from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import TenantListView
@@ -63,7 +63,7 @@ def price_list_rows_csv(request, pk: int):
     price_list = _price_list_or_404(request, pk)
     rows = PriceListRow.objects.visible_to(request.user).filter(price_list=price_list)
     filterset = PriceListRowFilter(request.GET, queryset=rows, request=request)
-    content = pricing.price_list_rows_csv(rows=filterset.qs, end_of_sale=price_list.is_preview)
+    content = downloads.price_list_rows_csv(rows=filterset.qs, end_of_sale=price_list.is_preview)
     return csv_response(content, f"price-list-{price_list.market}-{price_list.effective_month:%Y-%m}.csv")
 
 
@@ -73,17 +73,17 @@ def price_list_diff(request, pk: int):
     price_list = _price_list_or_404(request, pk)
     comparable = _comparable(request.user, price_list)
     base = _against(request, price_list, comparable)
-    change = request.GET.get("change") if request.GET.get("change") in pricing.Change.ALL else None
+    change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
     context = {
         "price_list": price_list,
         "base": base,
         "comparable": comparable,
         "change": change,
-        "changes": pricing.Change.ALL,
+        "changes": diff.Change.ALL,
     }
     if base is not None:
-        context["counts"] = pricing.price_list_diff_counts(base=base, other=price_list)
-        changes = pricing.price_list_diff(base=base, other=price_list, change=change)
+        context["counts"] = diff.price_list_diff_counts(base=base, other=price_list)
+        changes = diff.price_list_diff(base=base, other=price_list, change=change)
         context["page_obj"] = Paginator(changes, DIFF_PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -97,8 +97,8 @@ def price_list_diff_csv(request, pk: int):
     base = _against(request, price_list, _comparable(request.user, price_list))
     if base is None:
         raise Http404("There is no earlier list of this market to compare with; name one with ?against=.")
-    change = request.GET.get("change") if request.GET.get("change") in pricing.Change.ALL else None
-    content = pricing.price_list_diff_csv(base=base, other=price_list, change=change)
+    change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
+    content = downloads.price_list_diff_csv(base=base, other=price_list, change=change)
     name = (
         f"price-list-diff-{price_list.market}-{base.effective_month:%Y-%m}-{base.pk}"
         f"-to-{price_list.effective_month:%Y-%m}-{price_list.pk}.csv"

@@ -33,7 +33,7 @@ from incentives.models import (
     ProofDocument,
 )
 from incentives.opportunity_import import opportunities_import
-from incentives.services.claims import claim_review
+from incentives.services.claims.review import claim_review
 from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form, html_table
 from portal.history import history_for
 from portal.uploads import UploadRejected

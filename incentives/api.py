@@ -31,14 +31,11 @@ from incentives.choices import CustomerIdType, ProofKind
 from incentives.filters import ActivityTypeFilterSet, ClaimFilterSet, OpportunityFilterSet
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, ProofDocument
 from incentives.opportunity_import import opportunity_upsert
-from incentives.services.claims import (
-    ClaimRefused,
-    claim_cancel,
-    claim_create,
-    claim_respond,
-    claim_submit,
-    proof_attach,
-)
+from incentives.services.claims.closing import claim_cancel
+from incentives.services.claims.creation import claim_create
+from incentives.services.claims.proof import proof_attach
+from incentives.services.claims.rules import ClaimRefused
+from incentives.services.claims.submission import claim_respond, claim_submit
 from incentives.services.payouts import PayoutExplanation, potential_payout
 from portal.api import ModelSerializer, TenantViewSet, created
 from portal.history import history_for

@@ -42,17 +42,13 @@ from incentives.choices import (
     ReviewDecision,
 )
 from incentives.models import ActivityRate, ActivityType, Claim, CountryMarketTier, Opportunity
-from incentives.services.claims import (
-    claim_cancel,
-    claim_create,
-    claim_review,
-    claim_review_start,
-    claim_submit,
-    claim_transition,
-    consent_record,
-    consent_request,
-    proof_attach,
-)
+from incentives.services.claims.closing import claim_cancel
+from incentives.services.claims.consent import consent_record, consent_request
+from incentives.services.claims.creation import claim_create
+from incentives.services.claims.proof import proof_attach
+from incentives.services.claims.review import claim_review, claim_review_start
+from incentives.services.claims.submission import claim_submit
+from incentives.services.claims.transitions import claim_transition
 from incentives.services.eligibility import customer_eligibility
 
 __all__ = (

@@ -6,7 +6,8 @@ again, and a reminder already raised is refreshed, not duplicated.
 
 from celery import shared_task
 
-from incentives.services.claims import claims_expire, claims_remind
+from incentives.services.claims.closing import claims_expire
+from incentives.services.claims.reminders import claims_remind
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, expires=60 * 60 * 12, time_limit=60 * 30)

@@ -25,6 +25,7 @@ from accounts.capabilities import Capability, can
 from accounts.models import PartnerLocation
 from earnings.models import Earning, Transaction
 from earnings.periods import add_months, month_start
+from incentives import services as claim_services
 from incentives.choices import OPEN_STAGES, TERMINAL_STATUSES, ClaimStatus, PayPattern, ProofKind
 from incentives.filters import ActivityTypeFilterSet, ClaimFilterSet, OpportunityFilterSet
 from incentives.forms import (
@@ -38,7 +39,6 @@ from incentives.forms import (
     SubmitForm,
 )
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, OutcomeLink, ProofDocument
-from incentives.services import claims as claim_services
 from incentives.services.eligibility import customer_eligibility
 from incentives.services.payouts import potential_payout
 from portal.history import history_for

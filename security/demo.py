@@ -68,8 +68,8 @@ from security.services.requirements import (
     security_snapshot_take,
 )
 from security.services.settings import security_settings_update
-from security.verification.assist import ProfileFacts
-from security.verification.samples import sample_document
+from security.verification.assist.facts import ProfileFacts
+from security.verification.samples.documents import sample_document
 
 __all__ = ("SecuritySeedReport", "security_demo_loaded", "security_demo_seed")
 

@@ -5,29 +5,16 @@ links (`claims`); customer and partner eligibility (`eligibility`); potential an
 payouts and their hand-off to the Earnings ledger (`payouts`).
 """
 
-from incentives.services.claims import (
-    CLAIM_STATUS_CHANGED,
-    PROOF_STATUSES,
-    TRANSITIONS,
-    ClaimRefused,
-    claim_cancel,
-    claim_create,
-    claim_respond,
-    claim_review,
-    claim_review_start,
-    claim_submit,
-    claim_transition,
-    claims_expire,
-    claims_remind,
-    consent_claim,
-    consent_record,
-    consent_request,
-    outcome_link,
-    outcome_unlink,
-    proof_attach,
-    proof_missing_kinds,
-    proof_remove,
-)
+from incentives.services.claims.closing import claim_cancel, claims_expire
+from incentives.services.claims.consent import consent_claim, consent_record, consent_request
+from incentives.services.claims.creation import claim_create
+from incentives.services.claims.outcomes import outcome_link, outcome_unlink
+from incentives.services.claims.proof import proof_attach, proof_remove
+from incentives.services.claims.reminders import claims_remind
+from incentives.services.claims.review import claim_review, claim_review_start
+from incentives.services.claims.rules import PROOF_STATUSES, TRANSITIONS, ClaimRefused, proof_missing_kinds
+from incentives.services.claims.submission import claim_respond, claim_submit
+from incentives.services.claims.transitions import CLAIM_STATUS_CHANGED, claim_transition
 from incentives.services.eligibility import (
     Eligibility,
     EligibilityCode,

@@ -526,6 +526,6 @@ def claims_complete_for_payment(*, payment: Payment, actor: Any) -> int:
 
 def _complete(claim: Claim, *, actor: Any, note: str) -> Claim:
     # Imported here to prevent an import cycle: the claim lifecycle imports this module.
-    from incentives.services.claims import claim_transition  # noqa: PLC0415
+    from incentives.services.claims.transitions import claim_transition  # noqa: PLC0415
 
     return claim_transition(claim=claim, to_status=ClaimStatus.COMPLETED, actor=actor, note=note)

@@ -55,7 +55,7 @@ from security.models import (
     VerificationDocument,
 )
 from security.services import compliance as services
-from security.verification.assist import ALLOWED_TYPES
+from security.verification.assist.policy import ALLOWED_TYPES
 
 C = Capability
 

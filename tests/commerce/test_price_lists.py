@@ -14,9 +14,14 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from accounts.models import AuditEvent
-from commerce import pricing
 from commerce.choices import PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
+from commerce.pricing import importing, staging
+from commerce.pricing.columns import PRICE_LIST_COLUMNS
+from commerce.pricing.diff import DIFF_COLUMNS, price_list_diff, price_list_diff_counts
+from commerce.pricing.importing import price_list_import_run, price_list_import_start
+from commerce.pricing.lookup import price_for
+from commerce.pricing.validation import price_list_clean, price_list_validate
 from portal.choices import JobStatus
 from portal.jobs import job_run_chunks
 from portal.models import JobChunk, JobRun
@@ -50,7 +55,7 @@ def _upload(content: bytes, name: str = "price_list_us.csv") -> SimpleUploadedFi
 
 def _import(actor, content: bytes, *, is_preview=False, name="price_list_us.csv", capture=None) -> PriceList:
     with capture(execute=True):
-        price_list = pricing.price_list_import_start(
+        price_list = price_list_import_start(
             actor=actor, upload=_upload(content, name), is_preview=is_preview
         )
     price_list.refresh_from_db()
@@ -72,7 +77,7 @@ def _file(*rows: str) -> bytes:
 def _row(**changes: str) -> str:
     values = next(csv.reader([GOOD_ROW]))
     for column, value in changes.items():
-        values[pricing.PRICE_LIST_COLUMNS.index(column)] = value
+        values[PRICE_LIST_COLUMNS.index(column)] = value
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(values)
     return buffer.getvalue()
@@ -84,7 +89,7 @@ def _xlsx(content: bytes) -> bytes:
     sheet = workbook.active
     for number, values in enumerate(csv.reader(io.StringIO(content.decode()))):
         if number:
-            columns = pricing.PRICE_LIST_COLUMNS
+            columns = PRICE_LIST_COLUMNS
             values = [_typed(column, value) for column, value in zip(columns, values, strict=True)]
         sheet.append(values)
     buffer = io.BytesIO()
@@ -162,8 +167,8 @@ def test_a_file_written_differently_imports_the_same_rows(imported):
     odd[1] = odd[1].replace("2025-04-01T00:00:00Z", "2025-04-01")
     content = "\r\n".join(odd).encode() + b"\r\n"
     # The sample is copied to PostgreSQL as it is; this one is written out cleaned first.
-    assert pricing.price_list_clean(upload=_upload(CURRENT)).raw_csv == CURRENT
-    assert pricing.price_list_clean(upload=_upload(content)).raw_csv is None
+    assert price_list_clean(upload=_upload(CURRENT)).raw_csv == CURRENT
+    assert price_list_clean(upload=_upload(content)).raw_csv is None
     price_list = imported(content)
     assert price_list.row_count == 9
     fields = (
@@ -180,7 +185,7 @@ def test_a_file_written_differently_imports_the_same_rows(imported):
 
 def test_a_file_with_windows_line_ends_is_copied_as_it_is(imported):
     content = CURRENT.replace(b"\n", b"\r\n")
-    assert pricing.price_list_clean(upload=_upload(content)).raw_csv == content
+    assert price_list_clean(upload=_upload(content)).raw_csv == content
     price_list = imported(content)
     assert price_list.row_count == 9
     assert set(price_list.rows.values_list("segment", flat=True)) == {"Commercial", "Education", "Government"}
@@ -192,9 +197,9 @@ def test_a_failing_import_marks_the_list_and_its_job_failed(
     def broken(**kwargs):
         raise RuntimeError("catalog unavailable")
 
-    monkeypatch.setattr(pricing, "_catalog_upsert", broken)
+    monkeypatch.setattr(importing, "_catalog_upsert", broken)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
-        pricing.price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
+        price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
     price_list = PriceList.objects.get()
     assert price_list.status == PriceListStatus.FAILED
     assert price_list.job.status == JobStatus.FAILED
@@ -202,7 +207,7 @@ def test_a_failing_import_marks_the_list_and_its_job_failed(
 
 
 def test_validate_returns_typed_rows():
-    rows = pricing.price_list_validate(upload=_upload(CURRENT), is_preview=False)
+    rows = price_list_validate(upload=_upload(CURRENT), is_preview=False)
     assert len(rows) == 9
     assert rows[0]["unit_price"] == Decimal("64.80")
     assert rows[0]["effective_end_date"] == datetime(9999, 11, 30, 23, 59, 59, tzinfo=UTC)
@@ -213,7 +218,7 @@ def test_validate_returns_typed_rows():
 
 def _rejection(content: bytes, name="bad.csv") -> UploadRejected:
     with pytest.raises(UploadRejected) as rejected:
-        pricing.price_list_validate(upload=_upload(content, name), is_preview=False)
+        price_list_validate(upload=_upload(content, name), is_preview=False)
     return rejected.value
 
 
@@ -238,7 +243,7 @@ def test_a_bad_file_lists_every_bad_row_and_writes_nothing(vendor_staff, django_
         _row(UnitPrice="-1.00", EffectiveEndDate="2025-02-30T00:00:00Z", SkuId="0009"),
     )
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(UploadRejected) as rejected:
-        pricing.price_list_import_start(actor=vendor_staff, upload=_upload(content), is_preview=False)
+        price_list_import_start(actor=vendor_staff, upload=_upload(content), is_preview=False)
     problems = {(error.row, error.column): error.message for error in rejected.value.errors}
     assert set(problems) == {
         (3, "UnitPrice"),
@@ -327,17 +332,15 @@ def test_the_admin_uploads_a_price_list_and_lists_bad_rows(
 def test_a_replayed_import_chunk_changes_nothing(
     vendor_staff, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(pricing, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(staging, "CHUNK_SIZE", 4)
     with django_capture_on_commit_callbacks(execute=False):
-        price_list = pricing.price_list_import_start(
-            actor=vendor_staff, upload=_upload(CURRENT), is_preview=False
-        )
+        price_list = price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
     job = JobRun.objects.get()
     assert len(job.parameters["chunks"]) == 3
-    chunks = list(pricing._import_chunks(job))
+    chunks = list(importing._import_chunks(job))
     # A worker committed the first chunk and died; the redelivered task runs the whole import.
     assert job_run_chunks(job, chunks[:1]) == 1
-    pricing.price_list_import_run(job_id=job.pk)
+    price_list_import_run(job_id=job.pk)
     job.refresh_from_db()
     price_list.refresh_from_db()
     assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 9, 9)
@@ -366,7 +369,7 @@ def test_a_preview_list_shows_next_months_prices(imported, alice, verified_clien
     assert "Preview of the prices effective from <strong>May 2025</strong>" in html
     assert "USD 250.80" in html and "2025-05-01" in html and "2025-06-30" in html
     # Until May the current list still prices it.
-    assert pricing.price_for(
+    assert price_for(
         market="US", product_id="CFQ7TTC0LCHC", sku_id="0002", term_duration="P1Y",
         billing_plan="Annual", segment="Commercial", on=date(2025, 5, 15),
     ).price_list == current  # fmt: skip
@@ -375,7 +378,7 @@ def test_a_preview_list_shows_next_months_prices(imported, alice, verified_clien
 def test_the_diff_shows_new_removed_and_changed_prices(imported, alice, verified_client):
     current = imported()
     preview = imported(PREVIEW, is_preview=True)
-    changes = pricing.price_list_diff(base=current, other=preview)
+    changes = price_list_diff(base=current, other=preview)
     summary = [
         (c.change, c.product_id, c.sku_id, c.term_duration, c.old_unit_price, c.new_unit_price)
         for c in changes
@@ -386,7 +389,7 @@ def test_the_diff_shows_new_removed_and_changed_prices(imported, alice, verified
         ("Removed", "CFQ7TTC0LCHC", "0002", "P3Y", Decimal("712.80"), None),
     ]
     assert changes[0].difference == Decimal("13.20")
-    assert pricing.price_list_diff_counts(base=current, other=preview) == {
+    assert price_list_diff_counts(base=current, other=preview) == {
         "New": 1,
         "Removed": 1,
         "Changed": 1,
@@ -407,7 +410,7 @@ def test_the_diff_shows_new_removed_and_changed_prices(imported, alice, verified
     assert download["Content-Type"].startswith("text/csv")
     assert "attachment;" in download["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
-    assert lines[0] == pricing.DIFF_COLUMNS
+    assert lines[0] == DIFF_COLUMNS
     premium, a3 = "Microsoft 365 Business Premium", "Microsoft 365 A3 for faculty"
     april, may = "2025-04-01T00:00:00Z", "2025-05-01T00:00:00Z"
     assert lines[1:] == [
@@ -442,14 +445,14 @@ def test_price_for_picks_the_row_by_its_effective_dates(imported):
     )
     gcc = {"market": "US", "product_id": "CFQ7TTC0LFLZ", "sku_id": "0008", "term_duration": "P1Y",
            "billing_plan": "Annual", "segment": "Government"}  # fmt: skip
-    assert pricing.price_for(**gcc, on=date(2025, 3, 31)) is None
-    assert pricing.price_for(**gcc, on=date(2025, 4, 1)).unit_price == Decimal("388.80")
-    assert pricing.price_for(**gcc, on=date(2025, 6, 30)).price_list == current
-    assert pricing.price_for(**gcc, on=date(2025, 7, 1)).unit_price == Decimal("399.00")
-    assert pricing.price_for(**{**gcc, "segment": "Commercial"}, on=date(2025, 5, 1)) is None
+    assert price_for(**gcc, on=date(2025, 3, 31)) is None
+    assert price_for(**gcc, on=date(2025, 4, 1)).unit_price == Decimal("388.80")
+    assert price_for(**gcc, on=date(2025, 6, 30)).price_list == current
+    assert price_for(**gcc, on=date(2025, 7, 1)).unit_price == Decimal("399.00")
+    assert price_for(**{**gcc, "segment": "Commercial"}, on=date(2025, 5, 1)) is None
     # A list that is not ready, or is a preview, never prices anything.
     PriceList.objects.filter(pk=later.pk).update(status=PriceListStatus.IMPORTING)
-    assert pricing.price_for(**gcc, on=date(2025, 7, 1)) is None
+    assert price_for(**gcc, on=date(2025, 7, 1)) is None
 
 
 # --- Pages and API ------------------------------------------------------------------------------------

@@ -11,12 +11,9 @@ from django.core.management import call_command
 from accounts.demo import ORGANIZATIONS, seed_demo_data
 from accounts.models import Organization
 from cosell.choices import DealKind, HistorySource, LossReason, MicrosoftStatus
-from cosell.demo import (
-    DEMO_NOTE,
-    REFERRALS,
-    cosell_demo_loaded,
-    cosell_demo_seed,
-)
+from cosell.demo.referral_data import REFERRALS
+from cosell.demo.referrals import DEMO_NOTE
+from cosell.demo.seed import cosell_demo_loaded, cosell_demo_seed
 from cosell.models import CapabilityProfile, CaseStudy, Referral, ReferralEvent, RoutingRule, Solution
 from cosell.services.referrals import referral_history
 from cosell.services.routing import routing_test

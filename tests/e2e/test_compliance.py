@@ -13,8 +13,8 @@ from accounts.choices import Role
 from security.choices import CheckKind, CheckStatus, DocumentType, Program
 from security.models import VerificationCheck, VerificationDocument
 from security.services.compliance import check_transition, program_enroll
-from security.verification.assist import ProfileFacts
-from security.verification.samples import sample_document
+from security.verification.assist.facts import ProfileFacts
+from security.verification.samples.documents import sample_document
 from tests.conftest import confirm_totp
 from tests.e2e.test_sign_in_and_roles import sign_in
 from tests.factories import UserFactory

@@ -340,7 +340,7 @@ def test_a_terminal_claim_of_another_partner_leaves_the_customer_free(world, org
 
 
 def test_the_database_constraint_is_the_last_line_against_duplicates(world, org_b, monkeypatch):
-    from incentives.services import claims  # noqa: PLC0415 - the module whose import is replaced
+    from incentives.services.claims import creation  # noqa: PLC0415 - the module whose import is replaced
     from incentives.services.eligibility import Eligibility  # noqa: PLC0415
 
     ClaimFactory(
@@ -349,13 +349,13 @@ def test_the_database_constraint_is_the_last_line_against_duplicates(world, org_
         customer_tenant_id=world["customer"].tenant_id,
         status=S.DRAFT,
     )
-    monkeypatch.setattr(claims, "customer_eligibility", lambda **kwargs: Eligibility())
+    monkeypatch.setattr(creation, "customer_eligibility", lambda **kwargs: Eligibility())
 
     with pytest.raises(ClaimRefused) as caught:
         create(world)
 
     assert [failure.code for failure in caught.value.failures] == [EligibilityCode.DUPLICATE_CLAIM]
-    assert caught.value.messages == [claims.DUPLICATE_MESSAGE]
+    assert caught.value.messages == [creation.DUPLICATE_MESSAGE]
     assert Claim.objects.count() == 1
 
 

@@ -21,8 +21,8 @@ from security.models import (
     VerificationDocument,
 )
 from security.services.gdap import gdap_customer_approve
-from security.verification.assist import ProfileFacts
-from security.verification.samples import sample_document
+from security.verification.assist.facts import ProfileFacts
+from security.verification.samples.documents import sample_document
 from tests.factories import (
     CustomerFactory,
     CustomerMfaStatFactory,

@@ -14,14 +14,9 @@ from pypdf import PdfReader, PdfWriter
 
 from accounts.models import Organization
 from security.choices import CheckKind, DocumentType, Likelihood
-from security.verification.assist import (
-    ALLOWED_TYPES,
-    TEXT_LAYER_FIX,
-    ProfileFacts,
-    assess,
-    assess_extraction,
-    band_for,
-)
+from security.verification.assist.facts import ProfileFacts
+from security.verification.assist.policy import ALLOWED_TYPES, TEXT_LAYER_FIX, band_for
+from security.verification.assist.scoring import assess, assess_extraction
 from security.verification.extract import Extraction
 from security.verification.normalize import (
     find_dates,
@@ -30,7 +25,8 @@ from security.verification.normalize import (
     normalize_address,
     normalize_name,
 )
-from security.verification.samples import COUNTRIES, LABELS, labelled_set, sample_document, sample_profile
+from security.verification.samples.documents import LABELS, labelled_set, sample_document
+from security.verification.samples.profiles import COUNTRIES, sample_profile
 
 TODAY = date(2025, 3, 5)
 FABRIKAM = ProfileFacts(

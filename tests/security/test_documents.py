@@ -27,8 +27,10 @@ from security.services.compliance import (
     document_review,
     document_upload,
 )
-from security.verification.assist import ProfileFacts, assess
-from security.verification.samples import sample_document, sample_profile
+from security.verification.assist.facts import ProfileFacts
+from security.verification.assist.scoring import assess
+from security.verification.samples.documents import sample_document
+from security.verification.samples.profiles import sample_profile
 from tests.factories import (
     OrganizationFactory,
     UserFactory,

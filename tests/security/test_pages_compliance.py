@@ -21,8 +21,9 @@ from security.choices import CheckKind, CheckStatus, DocumentType, Program, Trai
 from security.forms_compliance import LegalProfileForm
 from security.models import TrainingAssignment, TrainingCourse, VerificationCheck, VerificationDocument
 from security.services.compliance import check_transition, program_enroll, training_assign
-from security.verification.assist import ALLOWED_TYPES, ProfileFacts
-from security.verification.samples import sample_document
+from security.verification.assist.facts import ProfileFacts
+from security.verification.assist.policy import ALLOWED_TYPES
+from security.verification.samples.documents import sample_document
 from tests.factories import TrainingAssignmentFactory, UserFactory, VerificationDocumentFactory
 
 pytestmark = pytest.mark.django_db

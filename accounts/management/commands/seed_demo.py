@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_data
 from accounts.models import Organization
 from commerce.demo import commerce_demo_loaded, commerce_demo_seed
-from cosell.demo import cosell_demo_loaded, cosell_demo_seed
+from cosell.demo.seed import cosell_demo_loaded, cosell_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
 from incentives.demo import incentives_demo_loaded, incentives_demo_seed
 from membership.demo import membership_demo_loaded, membership_demo_seed

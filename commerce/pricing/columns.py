@@ -1,0 +1,64 @@
+"""The price list file's layout (spec/commerce.md §4.1): its columns in order, the
+`PriceListRow` field each fills, the optional preview column (§4.2), the columns that identify one
+price, and how COPY reads empty cells."""
+
+from __future__ import annotations
+
+__all__ = ("PRICE_LIST_COLUMNS",)
+
+# The file's columns in order (§4.1) and the PriceListRow field each one fills.
+COLUMN_FIELDS = {
+    "ProductTitle": "product_title",
+    "ProductId": "product_id",
+    "SkuId": "sku_id",
+    "SkuTitle": "sku_title",
+    "Publisher": "publisher",
+    "SkuDescription": "sku_description",
+    "UnitOfMeasure": "unit_of_measure",
+    "TermDuration": "term_duration",
+    "BillingPlan": "billing_plan",
+    "Market": "market",
+    "Currency": "currency",
+    "UnitPrice": "unit_price",
+    "PricingTierRangeMin": "pricing_tier_range_min",
+    "PricingTierRangeMax": "pricing_tier_range_max",
+    "EffectiveStartDate": "effective_start_date",
+    "EffectiveEndDate": "effective_end_date",
+    "Tags": "tags",
+    "ERP Price": "erp_price",
+    "Segment": "segment",
+}
+PRICE_LIST_COLUMNS = list(COLUMN_FIELDS)
+#: The preview file's extra column (§4.2); optional in any file.
+END_OF_SALE_COLUMN = "EndofSaleDate"
+ALL_COLUMNS = {**COLUMN_FIELDS, END_OF_SALE_COLUMN: "end_of_sale_date"}
+
+# Which row fields identify one price: the file may not repeat them (the table's unique key).
+UNIQUE_COLUMNS = [
+    "ProductId",
+    "SkuId",
+    "TermDuration",
+    "BillingPlan",
+    "Segment",
+    "EffectiveStartDate",
+    "PricingTierRangeMin",
+]
+# Fields that COPY must read as '' (text) and as NULL (optional values) when empty.
+_TEXT_FIELDS = {
+    "product_title",
+    "product_id",
+    "sku_id",
+    "sku_title",
+    "publisher",
+    "sku_description",
+    "unit_of_measure",
+    "term_duration",
+    "billing_plan",
+    "market",
+    "currency",
+    "tags",
+    "segment",
+}
+_NULLABLE_FIELDS = {"pricing_tier_range_min", "pricing_tier_range_max", "erp_price", "end_of_sale_date"}
+# Placeholder years of the file: 1753-01-01 (an open start) and 9999-… (an open end).
+_OPEN_START_YEAR, _OPEN_END_YEAR = 1753, 9999
