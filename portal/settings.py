@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their long cache and carry no page policy.
+    "csp.middleware.CSPMiddleware",
+    "portal.security_headers.NoStoreMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "portal.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,6 +165,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy and caching of signed-in pages ---
+# Scripts and styles come from this site only: the vendored htmx and Chart.js and static/js/portal.js,
+# which templates drive with data-* attributes (no inline script, event handler or style attribute;
+# tests/portal/test_security_headers.py scans the templates). img-src allows data: URLs for images
+# that libraries draw as data URIs (Swagger UI's icons, Chart.js exports); the TOTP QR code is inline
+# SVG markup, which needs no source. Every response Django serves is `no-store` (portal/security_headers.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 X_FRAME_OPTIONS = "DENY"
 
 # --- Internationalisation, static, media ---------------------------------------------------------
