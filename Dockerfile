@@ -29,4 +29,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-secret \
 USER portal
 
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+CMD ["gunicorn", "portal.wsgi", "--config=python:portal.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

@@ -13,7 +13,7 @@ from pghistory.middleware import HistoryMiddleware
 
 from portal import context
 
-#: Routes (URL names) anybody may reach: signing in and out, password reset, invitations, health,
+#: Routes (URL names) anybody may reach: signing in and out, password reset, invitations, probes,
 #: the OAuth token endpoints (the client authenticates itself), and the signed links sent to people
 #: who have no account (a customer's consent to a claim, a customer's approval of a GDAP request).
 OPEN_ROUTES = frozenset(
@@ -26,6 +26,9 @@ OPEN_ROUTES = frozenset(
         "accounts:password-reset-complete",
         "accounts:invitation-accept",
         "portal:health",
+        "portal:ready",
+        # Prometheus scrapes with its bearer token; the view refuses everyone else (portal.metrics).
+        "portal:metrics",
         "oauth2_provider:token",
         "oauth2_provider:revoke-token",
         "incentives:consent",

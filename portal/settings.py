@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request count, latency and queries per route; after WhiteNoise, so static files are not counted.
+    "portal.metrics.RequestMetricsMiddleware",
     # After WhiteNoise, so static files keep their long cache and carry no page policy.
     "csp.middleware.CSPMiddleware",
     "portal.security_headers.NoStoreMiddleware",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: log lines carry the request's organization (portal/logs.py).
+    "portal.logs.OrganizationContextMiddleware",
     "portal.middleware.HistoryContextMiddleware",
     "portal.middleware.RequireVerifiedSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -478,3 +482,27 @@ CELERY_BEAT_SCHEDULE["membership-rewards-anniversaries"] = {
     "schedule": crontab(hour=6, minute=30),
     "options": {"expires": 60 * 60 * 12},
 }
+
+# --- Logging and metrics ---
+# Logs go to stdout: one JSON object per line (portal.logs.JsonFormatter: timestamp, level, logger,
+# message, request_id, organization_id, task_id in a Celery worker, exception) with LOG_FORMAT=json,
+# the default with DEBUG off; LOG_FORMAT=text gives plain lines. Celery workers configure logging
+# from this same LOGGING (portal/celery.py), and gunicorn's own log from portal/gunicorn_conf.py.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "portal.logs.JsonFormatter"}
+LOGGING["handlers"]["console"]["stream"] = "ext://sys.stdout"
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+
+# Prometheus metrics at /metrics (portal/metrics.py): scraped with `Authorization: Bearer
+# <METRICS_TOKEN>` (or METRICS_TOKEN_FILE), or viewed by vendor staff who passed the second factor.
+# Unset, only staff can see them. With several gunicorn workers, set PROMETHEUS_MULTIPROC_DIR
+# (an environment variable, read by prometheus_client itself) and start gunicorn with
+# `-c python:portal.gunicorn_conf`.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (e.g. `openssl rand -hex 32`).")
+# Scrapers and probes inside the private network speak plain HTTP to gunicorn: answer them rather
+# than redirect to HTTPS (a token already sent in clear is not protected by a redirect).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^status/ready/$"]

@@ -8,7 +8,7 @@ from commerce.api import router as commerce_router
 from commerce.api_migrations import migration_urlpatterns as commerce_migration_urls
 from earnings.api import router as earnings_router
 from incentives.api import router as incentives_router
-from portal import views
+from portal import metrics, status, views
 from portal.admin_site import protect_admin_with_otp
 from portal.api_views import router as portal_router
 
@@ -18,6 +18,10 @@ portal_patterns = (
     [
         path("status/", views.status_page, name="status"),
         path("status/health/", views.status_health, name="health"),
+        # Readiness (database, Redis, a live Celery worker) and Prometheus metrics: both open routes
+        # (middleware OPEN_ROUTES); /metrics checks its bearer token or a verified staff session itself.
+        path("status/ready/", status.ready, name="ready"),
+        path("metrics", metrics.metrics, name="metrics"),
         path("jobs/", views.JobListView.as_view(), name="job-list"),
         path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
         path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),

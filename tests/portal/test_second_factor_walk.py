@@ -22,7 +22,8 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-#: Anybody: sign-in, sign-out, password reset, invitation acceptance, health, the OAuth token
+#: Anybody: sign-in, sign-out, password reset, invitation acceptance, the probes, metrics (the view
+#: checks its bearer token or a verified staff session itself), the OAuth token
 #: endpoints (the client authenticates itself) and the signed links for people without an account.
 ALLOWED_ANONYMOUS = {
     "accounts:login",
@@ -33,6 +34,8 @@ ALLOWED_ANONYMOUS = {
     "accounts:password-reset-complete",
     "accounts:invitation-accept",
     "portal:health",
+    "portal:ready",
+    "portal:metrics",
     "oauth2_provider:token",
     "oauth2_provider:revoke-token",
     "incentives:consent",
