@@ -38,9 +38,7 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("users/invite/", views.user_invite, name="user-invite"),
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user-detail"),
-    path(
-        "users/<int:pk>/transfer-ownership/", views.user_transfer_ownership, name="user-transfer-ownership"
-    ),
+    path("users/<int:pk>/transfer-ownership/", views.user_transfer_ownership, name="user-transfer-ownership"),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
     path("customers/new/", views.customer_create, name="customer-create"),
     path("customers/import/", views.customer_import, name="customer-import"),
