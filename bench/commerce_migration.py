@@ -10,12 +10,13 @@
    run in this process by `migration_batch_run` on its JobRun — no worker. Per chunk it locks the
    rows, validates them with a fixed number of queries, bulk-creates the new-commerce
    subscriptions, migrations and history events, and cancels the legacy rows in one UPDATE.
-3. The data is reset (migrations, new-commerce subscriptions, history and jobs deleted; legacy
-   rows active again; VACUUM ANALYZE), then the reference, timed: one transaction of hand-written
-   SQL doing the same writes for the same rows — INSERT … SELECT into the new-commerce
-   subscriptions (catalog item, availability and current price joined in), INSERT … SELECT of
-   the Completed migrations and their two history events each (the same notes), UPDATE of the
-   legacy rows.
+3. The data is reset (migrations, new-commerce subscriptions and jobs deleted; legacy rows active
+   again; VACUUM ANALYZE; history is append-only and stays), then the reference, timed: one
+   transaction of hand-written SQL doing the same writes for the same rows — INSERT … SELECT into
+   the new-commerce subscriptions (catalog item, availability and current price joined in),
+   INSERT … SELECT of the Completed migrations, UPDATE of the legacy rows, and their two history
+   events each (the same notes) selected in SQL and appended to the organization's hash chain by
+   `portal.history.history_record_many`, as every history writer must.
    Both results are compared (per-subscription fingerprint of catalog item, price, term, seats).
 
 Prints `BENCH commerce_migration value=<service>s reference=<sql>s ratio=<service/sql> target=<=2`.
@@ -141,19 +142,13 @@ def vacuum() -> None:
 
 def reset(organization) -> None:
     """Undo every migration of the organization: the legacy rows are active again."""
-    from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415
     from django.db import connection, transaction  # noqa: PLC0415
 
-    from commerce.models import Migration, MigrationBatch  # noqa: PLC0415
+    from commerce.models import MigrationBatch  # noqa: PLC0415
     from portal.models import JobRun  # noqa: PLC0415
 
     t = _tables()
-    content_type = ContentType.objects.get_for_model(Migration).pk
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {t['history']} WHERE organization_id = %s AND content_type_id = %s",
-            [organization.pk, content_type],
-        )
         cursor.execute(f"DELETE FROM {t['migration']} WHERE organization_id = %s", [organization.pk])
         cursor.execute(f"DELETE FROM {t['nce']} WHERE organization_id = %s", [organization.pk])
         MigrationBatch.objects.filter(organization=organization).delete()
@@ -261,25 +256,22 @@ SELECT n.organization_id, gen_random_uuid(), n.customer_id, n.migrated_from_id, 
        n.id, n.order_id, n.term_end, %(now)s, %(now)s, '', '', 'PARTNER'
   FROM {nce} n WHERE n.organization_id = %(org)s AND n.created_at = %(now)s;
 
-INSERT INTO {history}
-    (organization_id, content_type_id, object_id, actor_id, actor_label, from_status, to_status,
-     note, at)
-SELECT m.organization_id, %(content_type)s, m.id::text, NULL, 'system', step.from_status,
-       step.to_status,
+UPDATE {legacy} l SET status = 'cancelled'
+  FROM {nce} n
+ WHERE n.migrated_from_id = l.id AND n.organization_id = %(org)s AND n.created_at = %(now)s;
+"""
+
+REFERENCE_HISTORY_SQL = """
+SELECT m.id, step.from_status, step.to_status,
        CASE step.n WHEN 1 THEN 'Eligible; the legacy subscription is suspended while ordering.'
        ELSE 'New commerce subscription ' || n.subscription_id || ' (order ' || n.order_id
-            || '); the legacy subscription is cancelled.' END,
-       %(now)s
+            || '); the legacy subscription is cancelled.' END
   FROM {migration} m
   JOIN {nce} n ON n.id = m.new_commerce_subscription_id
  CROSS JOIN (VALUES (1, 'Validating', 'Processing'), (2, 'Processing', 'Completed'))
        AS step (n, from_status, to_status)
  WHERE m.organization_id = %(org)s AND m.external_reference_id = %(reference)s
- ORDER BY m.id, step.n;
-
-UPDATE {legacy} l SET status = 'cancelled'
-  FROM {nce} n
- WHERE n.migrated_from_id = l.id AND n.organization_id = %(org)s AND n.created_at = %(now)s;
+ ORDER BY m.id, step.n
 """
 
 
@@ -291,6 +283,7 @@ def run_reference(organization) -> float:
     from django.utils import timezone  # noqa: PLC0415
 
     from commerce.models import Migration  # noqa: PLC0415
+    from portal.history import Entry, history_record_many  # noqa: PLC0415
 
     on = timezone.localdate()
     params = {
@@ -298,14 +291,30 @@ def run_reference(organization) -> float:
         "on": on,
         "now": timezone.now(),
         "moment": dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC),
-        "content_type": ContentType.objects.get_for_model(Migration).pk,
         "reference": f"bench-{uuid.uuid4()}",
     }
     statements = [s for s in REFERENCE_SQL.format(**_tables()).split(";\n") if s.strip()]
+    content_type = ContentType.objects.get_for_model(Migration)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, params)
+        cursor.execute(REFERENCE_HISTORY_SQL.format(**_tables()), params)
+        history_record_many(
+            [
+                Entry(
+                    organization_id=organization.pk,
+                    content_type=content_type,
+                    object_id=str(pk),
+                    from_status=before,
+                    to_status=after,
+                    note=note,
+                )
+                for pk, before, after, note in cursor.fetchall()
+            ],
+            actor=None,
+            at=params["now"],
+        )
     return time.perf_counter() - started
 
 

@@ -3,14 +3,12 @@ profiles, case studies, solutions, and "Find partners" — a seller's customer n
 `match_partners`, every score explained factor by factor.
 
 Referrals are written by cosell.services.referrals; here vendor staff change only the vendor's own
-fields (Microsoft status, assignment, lead temperature). Such an edit runs under a pghistory
-context that names the admin as its source, and the database triggers record it like any other
-write, so it shows in the referral's history.
+fields (Microsoft status, assignment, lead temperature). Such an edit is recorded like any other
+write (`referral_recorded`, source "admin"), so it shows in the referral's history.
 """
 
 from __future__ import annotations
 
-import pghistory
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -21,8 +19,8 @@ from django.utils import timezone
 
 from cosell.choices import CustomerSize, HistorySource
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
+from cosell.services.activity import referral_history, referral_recorded
 from cosell.services.matching import CustomerNeed, match_partners
-from cosell.services.referrals import referral_history
 from earnings.choices import SolutionArea
 from portal.admin_base import html_table
 
@@ -117,7 +115,7 @@ class ReferralAdmin(admin.ModelAdmin):
         """Record who changed the vendor fields, from the admin, and bump the ETag's version."""
         obj.version += 1
         obj.updated_at = timezone.now()
-        with pghistory.context(actor=request.user.email, actor_type="user", source=HistorySource.ADMIN):
+        with referral_recorded(obj, actor=request.user, source=HistorySource.ADMIN):
             obj.save(update_fields=[*form.changed_data, "version", "updated_at"])
 
     @admin.display(description="Changes")

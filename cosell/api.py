@@ -34,11 +34,11 @@ from cosell.choices import (
 )
 from cosell.models import Referral, RoutingRule
 from cosell.odata import FILTERS, MAX_TOP, ORDERINGS, ODataError, parse_query
+from cosell.services.activity import referral_history
 from cosell.services.referrals import (
     IllegalTransition,
     StaleReferral,
     referral_create,
-    referral_history,
     referral_update,
 )
 from cosell.services.routing import routing_test

@@ -2,15 +2,14 @@
 
 A referral keeps the API's nested objects (customer profile, details, consent, team, targets,
 invite context) as JSON in their documented shape, and copies what filters, routing and insights
-read into plain columns. Its history is recorded by database triggers (django-pghistory), so no
-write path — page, API, admin, job or raw SQL — can skip it.
+read into plain columns. Its history (the activity feed) is written by the services that change
+it, into the one history of portal.history (cosell.services.activity).
 """
 
 from __future__ import annotations
 
 import uuid
 
-import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -83,12 +82,6 @@ class ReferralQuerySet(TenantQuerySet):
         return self.exclude(target__contains=[{"id": VENDOR_ID}])
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    fields=list(TRACKED_FIELDS),
-    model_name="ReferralEvent",
-)
 class Referral(TenantModel):
     """One party's record of a lead or co-sell deal (spec §2). `organization` owns it."""
 

@@ -44,6 +44,7 @@ from cosell.services import insights as insight_services
 from cosell.services import matching as matching_services
 from cosell.services import referrals as referral_services
 from cosell.services import routing as routing_services
+from cosell.services.activity import referral_history
 from portal.files import csv_response
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
@@ -176,9 +177,7 @@ class FeedGroup:
 
 def activity_feed(referral: Referral, *, viewer: Any = None) -> list[FeedGroup]:
     # Newest write first; the changes of one write keep the service's order.
-    changes = sorted(
-        referral_services.referral_history(referral, viewer=viewer), key=lambda c: c.when, reverse=True
-    )
+    changes = sorted(referral_history(referral, viewer=viewer), key=lambda c: c.when, reverse=True)
     groups = []
     for (second, who, source), rows in groupby(
         changes, key=lambda change: (change.when.replace(microsecond=0), change.who, change.source)

@@ -37,9 +37,7 @@ from membership.models import (
     BenefitTemplate,
     Certification,
     DesignationEnrollment,
-    DesignationEnrollmentEvent,
     IsvSuccessApplication,
-    IsvSuccessApplicationEvent,
     MarketplaceBilledSale,
     MarketplaceLicense,
     MarketplaceRewardTier,
@@ -59,7 +57,7 @@ from portal.admin_base import (
     ReadOnlyInline,
     ServiceOwnedAdmin,
     action_with_form,
-    event_history,
+    history_table,
     html_table,
 )
 from portal.uploads import UploadRejected
@@ -238,11 +236,10 @@ class DesignationEnrollmentAdmin(ServiceOwnedAdmin):
 
     @admin.display(description="History")
     def history(self, obj: DesignationEnrollment):
-        return event_history(
-            DesignationEnrollmentEvent,
+        return history_table(
             obj,
-            ("Event", "Status", "Renews on"),
-            lambda e: (e.pgh_label, e.status, e.renews_on or "—"),
+            ("From", "To", "Note", "Renews on"),
+            lambda e: (e.from_status or "—", e.to_status, e.note, e.data.get("renews_on") or "—"),
             table_id="enrollment-history",
         )
 
@@ -402,11 +399,10 @@ class IsvSuccessApplicationAdmin(DecidedByActionsAdmin):
 
     @admin.display(description="History")
     def history(self, obj: IsvSuccessApplication):
-        return event_history(
-            IsvSuccessApplicationEvent,
+        return history_table(
             obj,
-            ("Status", "Note"),
-            lambda e: (e.status, e.review_note or "—"),
+            ("From", "To", "Note"),
+            lambda e: (e.from_status or "—", e.to_status, e.note or "—"),
             table_id="isv-history",
         )
 

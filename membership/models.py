@@ -9,7 +9,6 @@ history of every refresh stays readable.
 
 from __future__ import annotations
 
-import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -202,12 +201,6 @@ class ScoreSnapshot(TenantModel):
         return f"{self.designation} {self.track} {self.taken_on}: {self.total}"
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    fields=["status", "renews_on"],
-    model_name="DesignationEnrollmentEvent",
-)
 class DesignationEnrollment(TenantModel):
     """Whether the partner holds a designation (spec §2.5, §7)."""
 
@@ -278,12 +271,6 @@ class TrainingDelivery(TenantModel):
 # --- ISV Success -----------------------------------------------------------------------------------
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    fields=["status", "review_note"],
-    model_name="IsvSuccessApplicationEvent",
-)
 class IsvSuccessApplication(TenantModel):
     """An ISV's sign-up for ISV Success (spec §3)."""
 

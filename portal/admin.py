@@ -18,10 +18,31 @@ class JobRunAdmin(admin.ModelAdmin):
 
 @admin.register(HistoryEvent)
 class HistoryEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "content_type", "object_id", "from_status", "to_status", "actor_label"]
+    """The one history, read-only: rows are appended by services and the database refuses the rest."""
+
+    list_display = [
+        "at",
+        "organization",
+        "seq",
+        "content_type",
+        "object_id",
+        "from_status",
+        "to_status",
+        "actor_label",
+    ]
     list_filter = ["content_type", "to_status"]
-    search_fields = ["object_id", "actor_label", "note"]
+    list_select_related = ["organization", "content_type"]
+    search_fields = ["object_id", "actor_label", "note", "hash"]
     readonly_fields = [f.name for f in HistoryEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(WebhookEndpoint)

@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from portal.history import history_for
+
 
 def html_table(headers: tuple[str, ...], rows: Iterable[tuple], *, table_id: str = "") -> str:
     """A read-only admin field as a small table; every cell is escaped."""
@@ -21,16 +23,14 @@ def html_table(headers: tuple[str, ...], rows: Iterable[tuple], *, table_id: str
     return format_html("{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>", table, head, body)
 
 
-def event_history(
-    event_model, obj, columns: tuple[str, ...], values: Callable[[Any], tuple], *, table_id: str
-) -> str:
-    """The pghistory events of `obj`, oldest first, as a table: when, then `values(event)`."""
-    events = event_model.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id")
+def history_table(obj, columns: tuple[str, ...], values: Callable[[Any], tuple], *, table_id: str) -> str:
+    """`obj`'s history (portal.history), oldest first, as a table: when, who, then `values(event)`."""
+    events = list(history_for(obj))
     if not events:
         return "No change recorded."
     return html_table(
-        ("When", *columns),
-        ((f"{event.pgh_created_at:%Y-%m-%d %H:%M}", *values(event)) for event in events),
+        ("When", "Who", *columns),
+        ((f"{event.at:%Y-%m-%d %H:%M}", event.actor_label, *values(event)) for event in events),
         table_id=table_id,
     )
 

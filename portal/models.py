@@ -68,23 +68,41 @@ class JobChunk(models.Model):
 
 
 class HistoryEvent(TenantModel):
-    """A status change of any object: who, when, from, to, note (design §3, "History is kept")."""
+    """A status change of any object: who, when, from, to, note (design §3, "History is kept").
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    Rows are only ever appended, through `portal.history`, as links of the organization's hash
+    chain (`portal.chain`): the trigger `history_append_only` (migration portal 0003) refuses
+    UPDATE and DELETE, and `manage.py history_verify` finds a row changed behind that guard. The
+    foreign keys protect rather than cascade or null, so deleting a person, an organization or a
+    model type can't rewrite its history.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
     actor = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=254)
     from_status = models.CharField(max_length=60, blank=True)
     to_status = models.CharField(max_length=60)
     note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="Structured detail the hash covers.")
     at = models.DateTimeField(default=timezone.now)
+    seq = models.PositiveBigIntegerField(help_text="Position in the organization's chain: 1, 2, 3, …")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "seq"], name="unique_history_seq"),
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="history_seq_from_one"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"

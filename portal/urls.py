@@ -56,6 +56,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),
     path("", include(portal_patterns)),
+    path("history/", include("portal.history_urls")),
     path("incentives/", include("incentives.urls")),
     path("earnings/", include("earnings.urls")),
     path("membership/", include("membership.urls")),

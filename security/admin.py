@@ -3,7 +3,7 @@
 - Vendor data edited here: the Entra role catalogue and the compliance training courses.
 - Security alerts are raised through `alert_raise` (the add form), so the partner's Action Center
   item comes with them; the partner answers them.
-- GDAP relationships (with their roles, access assignments and pghistory trail) and legacy DAP
+- GDAP relationships (with their roles, access assignments and history) and legacy DAP
   links are read-only: GDAP changes through the partner's pages and API, and nothing creates a DAP
   (no add here; `dap_legacy_import` is the only writer).
 - Verification: checks move along spec/accounts.md §4.1 with the "Move check to…" action
@@ -23,7 +23,7 @@ from portal.admin_base import (
     ReadOnlyInline,
     ServiceOwnedAdmin,
     action_with_form,
-    event_history,
+    history_table,
     html_table,
 )
 from security.choices import CheckStatus
@@ -34,7 +34,6 @@ from security.models import (
     EntraRole,
     GdapAccessAssignment,
     GdapRelationship,
-    GdapRelationshipEvent,
     ProgramEnrollment,
     SecurityAlert,
     SecurityScoreSnapshot,
@@ -42,7 +41,6 @@ from security.models import (
     TrainingAssignment,
     TrainingCourse,
     VerificationCheck,
-    VerificationCheckEvent,
     VerificationDocument,
 )
 from security.services.alerts import alert_raise
@@ -218,15 +216,15 @@ class GdapRelationshipAdmin(ServiceOwnedAdmin):
 
     @admin.display(description="History")
     def history(self, obj: GdapRelationship):
-        return event_history(
-            GdapRelationshipEvent,
+        return history_table(
             obj,
-            ("Event", "Status", "Ends", "Auto-extend"),
+            ("From", "To", "Note", "Ends", "Auto-extend"),
             lambda e: (
-                e.pgh_label,
-                e.status,
-                f"{e.end_at:%Y-%m-%d %H:%M}" if e.end_at else "—",
-                e.auto_extend_duration,
+                e.from_status or "—",
+                e.to_status,
+                e.note or "—",
+                e.data.get("end_at") or "—",
+                e.data.get("auto_extend_duration", "—"),
             ),
             table_id="gdap-history",
         )
@@ -341,11 +339,10 @@ class VerificationCheckAdmin(DecidedByActionsAdmin):
 
     @admin.display(description="History")
     def history(self, obj: VerificationCheck):
-        return event_history(
-            VerificationCheckEvent,
+        return history_table(
             obj,
-            ("Status", "Reason", "Appeals"),
-            lambda e: (e.status, e.reason, e.appeals_used),
+            ("From", "To", "Reason", "Appeals"),
+            lambda e: (e.from_status or "—", e.to_status, e.note, e.data.get("appeals_used", 0)),
             table_id="check-history",
         )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -245,12 +244,6 @@ class DapRelationship(TenantModel):
         return f"DAP with {self.customer_id}"
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    fields=["status", "end_at", "auto_extend_duration"],
-    model_name="GdapRelationshipEvent",
-)
 class GdapRelationship(TenantModel):
     """Graph `delegatedAdminRelationship` (spec §3.1) with one customer."""
 
@@ -378,12 +371,6 @@ class ProgramEnrollment(TenantModel):
         return self.get_program_display()
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    fields=["status", "reason", "appeals_used"],
-    model_name="VerificationCheckEvent",
-)
 class VerificationCheck(TenantModel):
     """One check of one program's verification (spec/accounts.md §4.1)."""
 

@@ -114,6 +114,7 @@ from membership.models import (
     TrainingDelivery,
     VmImageUsage,
 )
+from portal.history import Entry, history_record_many
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
 from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
 from security.choices import Program as VerifiedProgram
@@ -254,14 +255,19 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
 
 
 class HistoryEventFactory(factory.django.DjangoModelFactory):
+    """An event appended through the chain writer, the only way history is written."""
+
     class Meta:
         model = HistoryEvent
 
     organization = factory.SubFactory(OrganizationFactory)
     content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Organization))
     object_id = "1"
-    actor_label = "system"
     to_status = "done"
+
+    @classmethod
+    def _create(cls, model_class, *, organization, actor=None, at=None, **entry):
+        return history_record_many([Entry(organization_id=organization.pk, **entry)], actor=actor, at=at)[0]
 
 
 def api_client_factory(organization: Organization) -> ApiClient:

@@ -36,9 +36,8 @@ from commerce.eligibility import (
     migration_subscriptions_prepare,
 )
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
-from portal.history import actor_label
+from portal.history import Entry, history_record_many
 from portal.jobs import JobRun
-from portal.models import HistoryEvent
 
 logger = logging.getLogger(__name__)
 
@@ -358,23 +357,21 @@ def record_migrations(
 
 def history_append(events: Sequence[tuple[int, int, str, str, str]], run: Run) -> None:
     """Append status changes (organization id, migration id, from, to, note) to migrations' history."""
-    if not events:
-        return
-    insert_rows(
-        HistoryEvent,
-        columns_of(
-            ("organization_id", "object_id", "from_status", "to_status", "note"),
-            [
-                (organization_id, str(pk), before, after, note)
-                for organization_id, pk, before, after, note in events
-            ],
-        ),
-        constants={
-            "content_type_id": ContentType.objects.get_for_model(Migration).pk,
-            "actor_id": run.user_id,
-            "actor_label": actor_label(run.actor),
-            "at": run.now,
-        },
+    content_type = ContentType.objects.get_for_model(Migration)
+    history_record_many(
+        [
+            Entry(
+                organization_id=organization_id,
+                content_type=content_type,
+                object_id=str(pk),
+                from_status=before,
+                to_status=after,
+                note=note,
+            )
+            for organization_id, pk, before, after, note in events
+        ],
+        actor=run.actor,
+        at=run.now,
     )
 
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import pghistory
 from django.utils import timezone
 
 from accounts.capabilities import Capability, can
@@ -35,6 +34,7 @@ from cosell.demo.referral_data import (
     DemoReferral,
 )
 from cosell.models import Referral
+from cosell.services.activity import referral_recorded
 from cosell.services.referrals import (
     deal_draft_save,
     referral_accept,
@@ -152,7 +152,7 @@ def _backdate_for_expiry(referral: Referral) -> None:
     referral's history under the system actor with a note saying it is demo data.
     """
     created = timezone.now() - timedelta(days=EXPIRED_DAYS_AGO)
-    with pghistory.context(actor="system", actor_type="system", source=HistorySource.SYSTEM, note=DEMO_NOTE):
+    with referral_recorded(referral, actor="system", source=HistorySource.SYSTEM, note=DEMO_NOTE):
         Referral.objects.filter(pk=referral.pk).update(
             created_at=created,
             updated_at=created,

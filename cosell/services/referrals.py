@@ -1,30 +1,24 @@
 """Referrals and deals (spec/cosell.md §2–§4, §10): the only writers of `Referral`.
 
-Each write runs inside its own history context (`_history_context`), bumps `version` (the eTag)
-and `updated_at`, and emits a webhook once the transaction commits. The activity feed itself is
-written by the database triggers of django-pghistory, so writes that skip these services (admin
-saves, raw updates) are recorded too, only without our actor and source.
+Each write runs inside `referral_recorded`, bumps `version` (the eTag) and `updated_at`, and emits
+a webhook once the transaction commits. `referral_recorded` appends the write to the referral's
+history (portal.history) in the same transaction: one event listing every changed JSON path
+with its old and new value, the actor, its kind, the source and the request's id (spec §4).
+A write outside it (a raw UPDATE) leaves no event, so the admin and the demo use it too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from pghistory import runtime as pghistory_runtime
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.capabilities import Capability
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem
 from cosell.choices import (
@@ -38,7 +32,8 @@ from cosell.choices import (
     ReferralSubstatus,
     ReferralType,
 )
-from cosell.models import TRACKED_FIELDS, Referral, ReferralEvent, Solution
+from cosell.models import Referral, Solution
+from cosell.services.activity import referral_recorded
 from cosell.validation import (
     VENDOR_ID,
     json_value,
@@ -53,7 +48,6 @@ __all__ = (
     "REFERRAL_STATUS_CHANGED",
     "REFERRAL_UPDATED",
     "WON_HOLD",
-    "Change",
     "IllegalTransition",
     "StaleReferral",
     "deal_draft_save",
@@ -62,7 +56,6 @@ __all__ = (
     "referral_close",
     "referral_create",
     "referral_decline",
-    "referral_history",
     "referral_update",
     "referrals_expire",
     "referrals_remind",
@@ -102,45 +95,6 @@ class IllegalTransition(ValidationError):
 
     def __init__(self, message: str):
         super().__init__({"status": ValidationError(message, code=self.code_name)})
-
-
-# --- Actors and history context -------------------------------------------------------------------
-
-
-def _actor_meta(actor: Any, source: str) -> dict[str, str]:
-    """Who did it, as the history context records it: e-mail and kind of actor."""
-    if actor is None or actor == "system":
-        return {"actor": "system", "actor_type": "system"}
-    if actor == VENDOR_ID or actor == "microsoft":
-        return {"actor": "microsoft", "actor_type": "microsoft"}
-    email = getattr(actor, "email", None) or str(actor)
-    is_api = source == HistorySource.API or getattr(actor, "is_service_account", False)
-    return {"actor": email, "actor_type": "api" if is_api else "user"}
-
-
-@contextlib.contextmanager
-def _history_context(*, actor: Any, source: str, request_id: str = "") -> Iterator[None]:
-    """Run one write under its own pghistory context.
-
-    `pghistory.context` nested in another (the request middleware opens one per request) merges
-    into the outer context, so two writes of one request (creating a referral, then routing it)
-    would share one context row and one source. Here a nested write gets a fresh context id that
-    keeps the outer metadata (user, url) and adds ours; the outer one is restored afterwards.
-    """
-    metadata = {**_actor_meta(actor, source), "source": str(source)}
-    if request_id:
-        metadata["request_id"] = request_id
-    tracker = pghistory_runtime._tracker  # noqa: SLF001 - see the docstring
-    outer = getattr(tracker, "value", None)
-    if outer is None:
-        with pghistory.context(**metadata):
-            yield
-        return
-    tracker.value = pghistory_runtime.Context(id=uuid.uuid4(), metadata={**outer.metadata, **metadata})
-    try:
-        yield
-    finally:
-        tracker.value = outer
 
 
 def _save(referral: Referral, fields: list[str] | tuple[str, ...] | set[str]) -> None:
@@ -223,7 +177,7 @@ def _vendor_referral_create(*, referral: Referral, actor: Any, source: str) -> R
         invite_context=referral.invite_context,
         created_by_id=referral.created_by_id,
     )
-    with _history_context(actor=actor, source=source):
+    with referral_recorded(vendor_side, actor=actor, source=source):
         vendor_side.full_clean(exclude=["organization", "routing_rule", "assigned_user", "created_by"])
         vendor_side.save()
     return vendor_side
@@ -233,7 +187,7 @@ def _submit(*, referral: Referral, actor: Any, source: str) -> Referral:
     """Turn a validated, saved partner deal into a live one: New/Pending, then auto-accepted
     (the owner's own deal, spec §12's worked history), and for co-sell the vendor-side referral."""
     co_sell = referral.deal_kind == DealKind.CO_SELL and referral.type == ReferralType.SHARED
-    with _history_context(actor="system", source=HistorySource.SYSTEM):
+    with referral_recorded(referral, actor="system", source=HistorySource.SYSTEM):
         referral.status = ReferralStatus.ACTIVE
         referral.substatus = ReferralSubstatus.ACCEPTED
         referral.accepted_at = referral.created_at
@@ -280,7 +234,7 @@ def referral_create(*, organization, actor: Any, data: dict, source: str) -> Ref
         referral.deal_kind = _deal_kind(fields)
         if _targets_vendor(fields):
             referral.microsoft_status = MicrosoftStatus.PENDING
-    with _history_context(actor=actor, source=source):
+    with referral_recorded(referral, actor=actor, source=source):
         referral.full_clean(exclude=["organization", "routing_rule", "assigned_user", "created_by"])
         referral.save()
     if inbound:
@@ -308,27 +262,26 @@ def deal_draft_save(*, organization, actor: Any, data: dict, referral: Referral 
         fields = referral_from_json(data, partial=True)
     for key in ("status", "substatus"):
         fields.pop(key, None)
-    with _history_context(actor=actor, source=HistorySource.UI):
-        if referral is None:
-            now = timezone.now()
-            referral = Referral(
-                organization=organization,
-                is_draft=True,
-                created_at=now,
-                updated_at=now,
-                created_by=actor if getattr(actor, "pk", None) else None,
-                status=ReferralStatus.NEW,
-                substatus=ReferralSubstatus.PENDING,
-                **{"type": ReferralType.INDEPENDENT, **fields},
-            )
-            referral.name = referral.name or "Untitled deal"
-            referral.save()
-        else:
-            for name, value in fields.items():
-                setattr(referral, name, value)
-            referral.version += 1
-            referral.updated_at = timezone.now()
-            referral.save()
+    if referral is None:
+        now = timezone.now()
+        referral = Referral(
+            organization=organization,
+            is_draft=True,
+            created_at=now,
+            updated_at=now,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            status=ReferralStatus.NEW,
+            substatus=ReferralSubstatus.PENDING,
+            **{"type": ReferralType.INDEPENDENT, **fields},
+        )
+        referral.name = referral.name or "Untitled deal"
+    else:
+        for name, value in fields.items():
+            setattr(referral, name, value)
+        referral.version += 1
+        referral.updated_at = timezone.now()
+    with referral_recorded(referral, actor=actor, source=HistorySource.UI):
+        referral.save()
     return referral
 
 
@@ -345,7 +298,7 @@ def deal_submit(*, referral: Referral, actor: Any) -> Referral:
     fields.pop("substatus", None)
     fields["deal_kind"] = _deal_kind(fields)
     now = timezone.now()
-    with _history_context(actor=actor, source=HistorySource.UI):
+    with referral_recorded(referral, actor=actor, source=HistorySource.UI):
         for name, value in fields.items():
             setattr(referral, name, value)
         referral.is_draft = False
@@ -468,7 +421,7 @@ def referral_update(
         changed += _apply_move(referral, *new_status, now)
     if not changed:
         return referral
-    with _history_context(actor=actor, source=source):
+    with referral_recorded(referral, actor=actor, source=source):
         _save(referral, changed)
     if new_status != old_status:
         _reminders_settle(referral)
@@ -486,7 +439,7 @@ def _move(
     fields = _apply_move(referral, status, substatus, now)
     for name, value in values.items():
         setattr(referral, name, value)
-    with _history_context(actor=actor, source=source):
+    with referral_recorded(referral, actor=actor, source=source):
         _save(referral, [*fields, *values])
     _reminders_settle(referral)
     _status_changed(referral, old)
@@ -587,7 +540,7 @@ def referrals_expire(*, now: datetime | None = None) -> int:
                 continue
             old = (referral.status, referral.substatus)
             referral.status, referral.substatus = ReferralStatus.CLOSED, ReferralSubstatus.EXPIRED
-            with _history_context(actor="system", source=HistorySource.EXPIRY_JOB):
+            with referral_recorded(referral, actor="system", source=HistorySource.EXPIRY_JOB):
                 _save(referral, ["status", "substatus"])
             _reminders_settle(referral)
             _status_changed(referral, old)
@@ -697,166 +650,3 @@ def _remind(referral: Referral, *, dedupe_key: str, severity: str) -> None:
         # The Action Center addresses roles, not people: the assignee works as a Referrals user.
         audience_roles=[Role.REFERRALS_USER] if assignee else [Role.REFERRALS_ADMIN],
     )
-
-
-# --- History (spec §4) ----------------------------------------------------------------------------
-
-#: Where each tracked column lives in the referral JSON (a JSON pointer). The nested objects are
-#: diffed key by key below them; the copied columns point into the object they were copied from.
-FIELD_PATHS: dict[str, str] = {
-    "name": "/name",
-    "external_reference_id": "/externalReferenceId",
-    "status": "/status",
-    "substatus": "/substatus",
-    "status_reason": "/statusReason",
-    "loss_reason": "/lossReason",
-    "type": "/type",
-    "qualification": "/qualification",
-    "deal_kind": "/dealKind",
-    "is_draft": "/isDraft",
-    "microsoft_status": "/microsoftStatus",
-    "lead_temperature": "/leadTemperature",
-    "customer_name": "/customerProfile/name",
-    "customer_country": "/customerProfile/address/country",
-    "customer_size": "/customerProfile/size",
-    "customer_profile": "/customerProfile",
-    "consent": "/consent",
-    "notes": "/details/notes",
-    "deal_value": "/details/dealValue",
-    "currency": "/details/currency",
-    "closing_at": "/details/closingDateTime",
-    "requirements": "/details/requirements",
-    "team": "/team",
-    "target": "/target",
-    "invite_context": "/inviteContext",
-    "customer_marketplace_intent": "/customerMarketplaceIntent",
-    "expiration_at": "/expirationDateTime",
-    "accepted_at": "/acceptedDateTime",
-    "routing_rule": "/routingRule",
-    "assigned_team": "/assignedTeam",
-    "assigned_user": "/assignedUser",
-    "partner_role": "/partnerRole",
-    "solution_area": "/solutionArea",
-    "solution_play": "/solutionPlay",
-}
-_MASKED_PREFIX = "/customerProfile/team"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One changed field of one write, for the activity feed and the API's /history."""
-
-    when: datetime
-    who: str
-    actor_type: str
-    source: str
-    field: str
-    old: Any
-    new: Any
-    request_id: str = ""
-
-
-def _diff(path: str, old: Any, new: Any) -> Iterator[tuple[str, Any, Any]]:
-    if isinstance(old, dict) or isinstance(new, dict):
-        old = old if isinstance(old, dict) else {}
-        new = new if isinstance(new, dict) else {}
-        for key in sorted(set(old) | set(new), key=str):
-            yield from _diff(f"{path}/{key}", old.get(key), new.get(key))
-    elif old != new:
-        yield path, json_value(old), json_value(new)
-
-
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_mask(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            k: (_mask_email(v) if k == "email" and isinstance(v, str) else _mask(v)) for k, v in value.items()
-        }
-    if isinstance(value, str) and "@" in value:
-        return _mask_email(value)
-    return value
-
-
-def _who(metadata: dict[str, Any]) -> tuple[str, str, str]:
-    """(who, actor_type, source) of an event's context; writes outside the services say so."""
-    source = metadata.get("source")
-    url = metadata.get("url") or ""
-    if not source:
-        source = (
-            HistorySource.ADMIN
-            if url.startswith("/admin")
-            else HistorySource.UI
-            if url
-            else HistorySource.SYSTEM
-        )
-    who = metadata.get("actor")
-    if not who:
-        user_id = metadata.get("user")
-        who = _user_email(user_id) if user_id else "database (outside the portal's services)"
-    actor_type = metadata.get("actor_type") or ("user" if metadata.get("user") else "system")
-    return str(who), str(actor_type), str(source)
-
-
-def _user_email(user_id: Any) -> str:
-    # Imported here: accounts.models is heavy and only needed for writes made outside the services.
-    from accounts.models import User
-
-    user = User.objects.filter(pk=user_id).only("email").first()
-    return user.email if user else f"user #{user_id}"
-
-
-def referral_history(referral: Referral, *, viewer: Any = None) -> list[Change]:
-    """Every change of the referral, oldest first: one row per changed JSON path (spec §4).
-
-    Built from the trigger-written snapshots, so it includes writes made outside the services.
-    E-mail addresses of the customer's team are masked unless `viewer` may manage all referrals.
-    """
-    events = list(
-        ReferralEvent.objects.filter(pgh_obj_id=referral.pk).select_related("pgh_context").order_by("pgh_id")
-    )
-    reveal = viewer is not None and Capability.REFERRALS_MANAGE_ALL in getattr(viewer, "capabilities", ())
-    changes: list[Change] = []
-    previous: dict[str, Any] | None = None
-    for event in events:
-        snapshot = {name: getattr(event, _attname(name)) for name in TRACKED_FIELDS}
-        context = event.pgh_context
-        who, actor_type, source = _who(context.metadata if context else {})
-        request_id = str((context.metadata if context else {}).get("request_id", ""))
-        if previous is None:
-            rows = [
-                ("/status", None, snapshot["status"]),
-                ("/substatus", None, snapshot["substatus"]),
-            ]
-        else:
-            seen: dict[str, tuple[Any, Any]] = {}
-            for name in TRACKED_FIELDS:
-                for path, old, new in _diff(FIELD_PATHS[name], previous[name], snapshot[name]):
-                    seen.setdefault(path, (old, new))
-            rows = [(path, old, new) for path, (old, new) in seen.items()]
-        for path, old, new in rows:
-            if not reveal and path.startswith(_MASKED_PREFIX):
-                old, new = _mask(old), _mask(new)
-            changes.append(
-                Change(
-                    when=event.pgh_created_at,
-                    who=who,
-                    actor_type=actor_type,
-                    source=source,
-                    field=path,
-                    old=old,
-                    new=new,
-                    request_id=request_id,
-                )
-            )
-        previous = snapshot
-    return changes
-
-
-def _attname(name: str) -> str:
-    return f"{name}_id" if name in ("routing_rule", "assigned_user") else name

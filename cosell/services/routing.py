@@ -19,6 +19,7 @@ from accounts.capabilities import ROLE_CAPABILITIES, Capability
 from accounts.models import User
 from cosell.choices import HistorySource
 from cosell.models import Referral, RoutingRule
+from cosell.services.activity import referral_recorded
 
 __all__ = (
     "ALL_ADMINS_TEAM",
@@ -187,13 +188,13 @@ def routing_test(
 def route(*, referral: Referral) -> RoutingDecision:
     """Route an incoming referral and store the decision (rule, team, user) on it."""
     # Imported here to prevent an import cycle: the referral services call routing on arrival.
-    from cosell.services.referrals import REFERRAL_UPDATED, _emit, _history_context, _save
+    from cosell.services.referrals import REFERRAL_UPDATED, _emit, _save
 
     decision = routing_decide(organization_id=referral.organization_id, given=RoutingInput.of(referral))
     referral.routing_rule = decision.rule
     referral.assigned_team = decision.team
     referral.assigned_user = decision.user
-    with _history_context(actor="system", source=HistorySource.ROUTING):
+    with referral_recorded(referral, actor="system", source=HistorySource.ROUTING):
         _save(referral, ["routing_rule", "assigned_team", "assigned_user"])
     _emit(referral, REFERRAL_UPDATED, fields=["assigned_team", "assigned_user", "routing_rule"])
     return decision

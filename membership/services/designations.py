@@ -23,7 +23,9 @@ import calendar
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -48,6 +50,7 @@ from membership.choices import (
 )
 from membership.models import DesignationEnrollment, ScoreSnapshot
 from membership.services.benefits import package_grant
+from portal.history import Entry, history_record, history_record_many
 
 #: Who reads designation items: the people who may enroll (MEMBERSHIP_MANAGE).
 AUDIENCE = [Role.PARTNER_ADMIN.value, Role.GLOBAL_ADMIN.value]
@@ -154,6 +157,18 @@ def _raise_lapsed(enrollment: DesignationEnrollment) -> None:
     )
 
 
+def _record(enrollment: DesignationEnrollment, *, actor: Any, from_status: str, note: str) -> None:
+    """Append a saved change of the enrollment to its history, with the renewal date it has now."""
+    history_record(
+        subject=enrollment,
+        actor=actor,
+        from_status=from_status,
+        to_status=enrollment.status,
+        note=note,
+        data={"renews_on": enrollment.renews_on},
+    )
+
+
 @dataclass
 class SyncResult:
     """What one `designations_sync` changed."""
@@ -198,7 +213,7 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
     new_rows = list(
         best_today.filter(qualified=True).exclude(Exists(held)).values_list("organization_id", "designation")
     )
-    DesignationEnrollment.objects.bulk_create(
+    created = DesignationEnrollment.objects.bulk_create(
         [
             DesignationEnrollment(
                 organization_id=organization_id,
@@ -208,6 +223,25 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             )
             for organization_id, designation in new_rows
         ]
+    )
+    content_type = ContentType.objects.get_for_model(DesignationEnrollment)
+    history_record_many(
+        [
+            Entry(
+                organization_id=organization_id,
+                content_type=content_type,
+                object_id=str(pk),
+                from_status=EnrollmentStatus.LAPSED,
+                to_status=EnrollmentStatus.ELIGIBLE,
+                note=f"Qualified again on {day:%d %b %Y}.",
+            )
+            for pk, organization_id, _ in lapsed_again
+        ]
+        + [
+            Entry.of(enrollment, to_status=enrollment.status, note=f"Qualified on {day:%d %b %Y}.")
+            for enrollment in created
+        ],
+        actor=None,
     )
     action_items_raise(
         [
@@ -262,6 +296,7 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             period_start = enrollment.renews_on
             enrollment.renews_on = one_year_after(period_start)
             enrollment.save(update_fields=["renews_on", "updated_at"])
+            _record(enrollment, actor=None, from_status=enrollment.status, note="Renewed.")
             package_grant(
                 organization=enrollment.organization,
                 code=designation_package_code(enrollment.designation),
@@ -276,6 +311,7 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             enrollment.status = EnrollmentStatus.LAPSED
             enrollment.lapsed_on = day
             enrollment.save(update_fields=["status", "lapsed_on", "updated_at"])
+            _record(enrollment, actor=None, from_status=EnrollmentStatus.ENROLLED, note="Not renewed.")
             _raise_lapsed(enrollment)
             result.lapsed += 1
         else:
@@ -341,6 +377,7 @@ def designation_enroll(*, actor, organization, designation: str) -> DesignationE
     enrollment.renews_on = one_year_after(today)
     enrollment.lapsed_on = None
     enrollment.save()
+    _record(enrollment, actor=actor, from_status=before, note="Enrolled.")
     package = package_grant(
         organization=organization,
         code=designation_package_code(designation),

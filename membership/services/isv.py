@@ -7,8 +7,8 @@ review it: submitted → in review → approved | rejected (`choices.ISV_TRANSIT
 the `isv_success` benefit package; a rejection says why, and the partner may reopen it as a draft.
 One live (not rejected) application per organization, enforced by the database.
 
-Each status change is audited, kept in the application's history (pghistory) and sent as the
-`membership.isv_application.status_changed` webhook event.
+Each status change is audited, appended to the application's history (portal.history, the review
+note as its note) and sent as the `membership.isv_application.status_changed` webhook event.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import pghistory
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -32,7 +31,7 @@ from accounts.models import Organization
 from membership.choices import ISV_TRANSITIONS, Designation, IsvStatus, MembershipStatus, PackageSource
 from membership.models import IsvSuccessApplication, Membership
 from membership.services.benefits import package_grant, require_manager
-from portal.history import actor_label
+from portal.history import history_record
 from portal.webhooks import register_event, webhook_emit
 from security.choices import CheckStatus, Program
 from security.models import ProgramEnrollment
@@ -298,6 +297,7 @@ def isv_application_save(
         except IntegrityError as exc:
             # Another request created one a moment ago.
             raise _conflict_error(live_application(organization)) from exc
+        history_record(subject=application, actor=actor, to_status=application.status)
         audit_record(
             actor=actor,
             action="membership.isv.created",
@@ -379,8 +379,8 @@ def _move(
     application.status = to_status
     for name, value in fields.items():
         setattr(application, name, value)
-    with pghistory.context(actor=actor_label(actor)):
-        application.save(update_fields=["status", *fields, "updated_at"])
+    application.save(update_fields=["status", *fields, "updated_at"])
+    history_record(subject=application, actor=actor, from_status=from_status, to_status=to_status, note=note)
     changes: dict[str, Any] = {"status": [from_status, to_status]}
     if note:
         changes["note"] = note

@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 from accounts.capabilities import Capability, can
 from membership.choices import IsvStatus
 from membership.forms_isv import IsvApplicationForm, IsvSubmitForm
-from membership.models import IsvSuccessApplication, IsvSuccessApplicationEvent
+from membership.models import IsvSuccessApplication
 from membership.services import benefits as benefit_services
 from membership.services import isv as services
 from membership.views import require
-from portal.history import tracked_event_actors
+from portal.history import history_for
 from portal.views import form_errors, require_capability, show_errors
 
 C = Capability
@@ -106,30 +106,17 @@ _STEP_ORDER = {
 
 
 def application_history(application: IsvSuccessApplication) -> list[HistoryRow]:
-    """Every recorded status change (and review note) of the application, oldest first, from the
-    trigger-written events, so changes made in the admin show too."""
-    events = list(
-        IsvSuccessApplicationEvent.objects.filter(pgh_obj_id=application.pk)
-        .select_related("pgh_context")
-        .order_by("pgh_id")
-    )
-    rows = []
-    previous = None
-    for event, who in zip(events, tracked_event_actors(events), strict=True):
-        status_changed = previous is None or event.status != previous.status
-        note_changed = event.review_note and (previous is None or event.review_note != previous.review_note)
-        if status_changed or note_changed:
-            rows.append(
-                HistoryRow(
-                    at=event.pgh_created_at,
-                    who=who,
-                    from_status=IsvStatus(previous.status).label if previous is not None else "",
-                    to_status=IsvStatus(event.status).label,
-                    note=event.review_note if note_changed else "",
-                )
-            )
-        previous = event
-    return rows
+    """Every status change of the application (with the review note), oldest first."""
+    return [
+        HistoryRow(
+            at=event.at,
+            who=event.actor_label,
+            from_status=IsvStatus(event.from_status).label if event.from_status else "",
+            to_status=IsvStatus(event.to_status).label,
+            note=event.note,
+        )
+        for event in history_for(application)
+    ]
 
 
 def timeline(application: IsvSuccessApplication, history: list[HistoryRow]) -> list[TimelineStep]:

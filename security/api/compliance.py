@@ -12,7 +12,6 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from portal.api import TenantViewSet, created
-from portal.history import tracked_event_actors
 from portal.uploads import UploadRejected
 from security.api.common import (
     C,
@@ -38,12 +37,12 @@ from security.filters import (
     EnrollmentFilterSet,
     TrainingFilterSet,
 )
+from security.history import check_events
 from security.models import (
     ProgramEnrollment,
     TrainingAssignment,
     TrainingCourse,
     VerificationCheck,
-    VerificationCheckEvent,
     VerificationDocument,
 )
 from security.services import compliance as compliance_services
@@ -155,21 +154,15 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         """Every recorded status of the check, oldest first."""
-        check = self.get_object()
-        events = list(
-            VerificationCheckEvent.objects.filter(pgh_obj_id=check.pk)
-            .select_related("pgh_context")
-            .order_by("pgh_id")
-        )
         rows = [
             {
-                "occurredDateTime": event.pgh_created_at,
-                "status": event.status,
+                "occurredDateTime": event.at,
+                "status": event.to_status,
                 "reason": event.reason,
                 "appealsUsed": event.appeals_used,
-                "who": who,
+                "who": event.who,
             }
-            for event, who in zip(events, tracked_event_actors(events), strict=True)
+            for event in check_events(self.get_object())
         ]
         return Response(CheckHistorySerializer({"value": rows}).data)
 

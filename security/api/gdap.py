@@ -13,7 +13,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api import TenantViewSet
-from portal.history import tracked_event_actors
 from security.api.common import (
     AccessDetailsInputSerializer,
     AccessDetailsSerializer,
@@ -40,11 +39,11 @@ from security.filters import (
     DapFilterSet,
     GdapRelationshipFilterSet,
 )
+from security.history import gdap_events
 from security.models import (
     DapRelationship,
     GdapAccessAssignment,
     GdapRelationship,
-    GdapRelationshipEvent,
 )
 from security.services import gdap as gdap_services
 
@@ -238,22 +237,16 @@ class GdapRelationshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["get"])
     def history(self, request, id=None):  # noqa: A002
         """Every recorded change of status, end date and auto-extension, oldest first."""
-        relationship = self.get_object()
-        events = list(
-            GdapRelationshipEvent.objects.filter(pgh_obj_id=relationship.pk)
-            .select_related("pgh_context")
-            .order_by("pgh_id")
-        )
         rows = [
             {
-                "occurredDateTime": event.pgh_created_at,
-                "event": event.pgh_label,
-                "status": event.status,
+                "occurredDateTime": event.at,
+                "event": "update" if event.from_status else "insert",
+                "status": event.to_status,
                 "endDateTime": event.end_at,
                 "autoExtendDuration": format_iso_duration(event.auto_extend_duration),
-                "who": who,
+                "who": event.who,
             }
-            for event, who in zip(events, tracked_event_actors(events), strict=True)
+            for event in gdap_events(self.get_object())
         ]
         return Response(GdapHistorySerializer({"value": rows}).data)
 

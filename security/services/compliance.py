@@ -2,9 +2,8 @@
 verification documents with the assisted assessment, the legal business profile, compliance training.
 
 Every status change of a check goes through `_move`, which checks `CHECK_TRANSITIONS`, writes the
-audit row and raises or resolves the Action Center item. The check's history (status, reason,
-appeals) is written by the database triggers of django-pghistory (`VerificationCheckEvent`); each
-move runs under a pghistory context naming the actor, so the page can say who did it.
+audit row, appends the move to the check's history (portal.history: who, from, to, the reason as
+its note, the appeals used) and raises or resolves the Action Center item.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pghistory
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -32,7 +30,7 @@ from accounts.capabilities import Capability, can, is_vendor_staff
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, Organization, User
 from portal import uploads
-from portal.history import actor_label
+from portal.history import Entry, history_record, history_record_many
 from security.choices import (
     CHECK_TRANSITIONS,
     CHECK_UPLOAD_STATUSES,
@@ -220,20 +218,24 @@ def program_enroll(*, actor: Any, organization: Organization, program: str) -> P
         raise _refuse(
             f"{organization.legal_name} is already enrolled in {label}.", field="program", code="unique"
         ) from exc
-    with pghistory.context(actor=actor_label(actor)):
-        VerificationCheck.objects.bulk_create(
-            [
-                VerificationCheck(
-                    organization=organization,
-                    enrollment=enrollment,
-                    kind=kind,
-                    status=CS.PENDING,
-                    reason="Verification started with the enrollment.",
-                    updated_at=now,
-                )
-                for kind in PROGRAM_CHECKS[program]
-            ]
-        )
+    checks = VerificationCheck.objects.bulk_create(
+        [
+            VerificationCheck(
+                organization=organization,
+                enrollment=enrollment,
+                kind=kind,
+                status=CS.PENDING,
+                reason="Verification started with the enrollment.",
+                updated_at=now,
+            )
+            for kind in PROGRAM_CHECKS[program]
+        ]
+    )
+    history_record_many(
+        [Entry.of(c, to_status=c.status, note=c.reason, data={"appeals_used": 0}) for c in checks],
+        actor=actor,
+        at=now,
+    )
     audit_record(
         actor=actor,
         action="security.program.enrolled",
@@ -309,8 +311,15 @@ def _move(check: VerificationCheck, *, to_status: str, actor: Any, reason: str) 
     check.status = to_status
     check.reason = reason.strip()
     check.updated_at = timezone.now()
-    with pghistory.context(actor=actor_label(actor)):
-        check.save(update_fields=fields)
+    check.save(update_fields=fields)
+    history_record(
+        subject=check,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        note=check.reason,
+        data={"appeals_used": check.appeals_used},
+    )
     audit_record(
         actor=actor,
         action="security.check.status_changed",

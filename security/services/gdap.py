@@ -5,8 +5,9 @@ at most 50 characters and set only while `created`; the duration is P1D..P2Y; th
 is PT0S or P180D, may change while `created` or live, and is refused with Global Administrator,
 which may only be removed while the relationship is live. Every status change goes through
 `gdap_transition` (the table `GDAP_TRANSITIONS`): it writes the audit row and emits
-"security.gdap.status_changed"; the database triggers of django-pghistory keep the history the
-relationship's page shows (`GdapRelationshipEvent`).
+"security.gdap.status_changed". `_record` appends each status move, and each change of the end
+date or the auto-extension, to the relationship's history (portal.history) in the same
+transaction: that is what the relationship's page, API and admin show.
 
 "Expiring" is the last stretch of "active" (the partner still holds the roles), so what Graph
 allows while active is allowed while expiring too; turning the auto-extension on moves an
@@ -24,7 +25,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,7 +38,7 @@ from accounts.audit import audit_record, audit_record_each
 from accounts.capabilities import Capability, can
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, Customer, Organization
-from portal.history import actor_label
+from portal.history import Entry, history_record, history_record_many
 from portal.webhooks import register_event, webhook_emit
 from security.choices import (
     DAP_CREATION_ENDED,
@@ -176,6 +176,14 @@ def gdap_default_grant(*, organization_id: int, customer_ids: Iterable[int], act
             [[relationship.pk for relationship in relationships]],
         )
         role_count = cursor.rowcount // len(relationships)
+    history_record_many(
+        [
+            Entry.of(relationship, to_status=relationship.status, note="Created", data=_tracked(relationship))
+            for relationship in relationships
+        ],
+        actor=actor,
+        at=now,
+    )
     audit_record_each(
         actor=actor,
         action="gdap.default_granted",
@@ -293,9 +301,29 @@ def _check_auto_extend(auto_extend_duration: Any, role_ids: Iterable[str]) -> ti
     return auto_extend_duration
 
 
-def _history(actor: Any):
-    """The pghistory context of one write: who did it (nested in the request's own context)."""
-    return pghistory.context(actor=actor_label(actor))
+def _tracked(relationship: GdapRelationship) -> dict[str, Any]:
+    """What each history event keeps besides the status: the end date and the auto-extension."""
+    return {"end_at": relationship.end_at, "auto_extend_duration": _iso(relationship.auto_extend_duration)}
+
+
+def _record(relationship: GdapRelationship, *, actor: Any, from_status: str, changed: Iterable[str]) -> None:
+    """Append a saved write to the relationship's history if it moved the status, the end date or
+    the auto-extension; the note says which of the latter two changed, and to what."""
+    notes = []
+    if "end_at" in changed and relationship.end_at:
+        notes.append(f"End date {relationship.end_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    if "auto_extend_duration" in changed:
+        notes.append("Auto-extend on" if relationship.auto_extend_duration else "Auto-extend off")
+    if from_status == relationship.status and not notes:
+        return
+    history_record(
+        subject=relationship,
+        actor=actor,
+        from_status=from_status,
+        to_status=relationship.status,
+        note="; ".join(notes) or ("Created" if not from_status else ""),
+        data=_tracked(relationship),
+    )
 
 
 def _expiring_key(relationship: GdapRelationship) -> str:
@@ -315,6 +343,7 @@ def _resolve_expiring(relationship: GdapRelationship, actor: Any = None) -> int:
 def _touch(relationship: GdapRelationship, changes: dict[str, list[Any]], *, actor: Any, action: str) -> None:
     relationship.last_modified_at = timezone.now()
     relationship.save()
+    _record(relationship, actor=actor, from_status=relationship.status, changed=changes)
     audit_record(
         actor=actor,
         action=action,
@@ -347,8 +376,9 @@ def gdap_transition(
         setattr(relationship, name, value)
     relationship.status = to_status
     relationship.last_modified_at = now
-    with transaction.atomic(savepoint=False), _history(actor):
+    with transaction.atomic(savepoint=False):
         relationship.save(update_fields=["status", "last_modified_at", *(fields or {})])
+        _record(relationship, actor=actor, from_status=from_status, changed=changes)
         audit_record(
             actor=actor,
             action="gdap.status_changed",
@@ -402,18 +432,18 @@ def gdap_relationship_create(
     roles = _roles(role_ids)
     _check_auto_extend(auto_extend_duration, [str(role.pk) for role in roles])
     now = timezone.now()
-    with _history(actor):
-        relationship = GdapRelationship.objects.create(
-            organization=organization,
-            customer=customer,
-            display_name=name,
-            duration=duration,
-            auto_extend_duration=auto_extend_duration,
-            status=S.CREATED,
-            created_at=now,
-            last_modified_at=now,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
+    relationship = GdapRelationship.objects.create(
+        organization=organization,
+        customer=customer,
+        display_name=name,
+        duration=duration,
+        auto_extend_duration=auto_extend_duration,
+        status=S.CREATED,
+        created_at=now,
+        last_modified_at=now,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _record(relationship, actor=actor, from_status="", changed=())
     relationship.roles.set(roles)
     audit_record(
         actor=actor,
@@ -505,8 +535,7 @@ def gdap_relationship_update(
     if not changes:
         return relationship
 
-    with _history(actor):
-        _touch(relationship, changes, actor=actor, action="gdap.updated")
+    _touch(relationship, changes, actor=actor, action="gdap.updated")
     if new_roles is not None:
         relationship.roles.set(new_roles)
     if relationship.status == S.EXPIRING and relationship.auto_extends:
@@ -659,16 +688,15 @@ def gdap_global_admin_remove(*, actor: Any, relationship: GdapRelationship) -> G
             assignment.last_modified_at = timezone.now()
             assignment.save(update_fields=["status", "last_modified_at"])
             emptied.append(assignment.assignment_id)
-    with _history(actor):
-        _touch(
-            relationship,
-            {
-                "roles": [sorted(roles), sorted(roles - {GLOBAL_ADMINISTRATOR_ROLE_ID})],
-                "assignments_deleted": emptied,
-            },
-            actor=actor,
-            action="gdap.global_admin_removed",
-        )
+    _touch(
+        relationship,
+        {
+            "roles": [sorted(roles), sorted(roles - {GLOBAL_ADMINISTRATOR_ROLE_ID})],
+            "assignments_deleted": emptied,
+        },
+        actor=actor,
+        action="gdap.global_admin_removed",
+    )
     return relationship
 
 
@@ -962,13 +990,12 @@ def _daily_relationship(
                 before = relationship.end_at
                 while relationship.end_at <= now + LAST_DAY:
                     relationship.end_at += relationship.auto_extend_duration
-                with _history(None):
-                    _touch(
-                        relationship,
-                        {"end_at": [_iso(before), _iso(relationship.end_at)]},
-                        actor=None,
-                        action="gdap.auto_extended",
-                    )
+                _touch(
+                    relationship,
+                    {"end_at": [_iso(before), _iso(relationship.end_at)]},
+                    actor=None,
+                    action="gdap.auto_extended",
+                )
                 counts["extended"] = 1
             if relationship.status == S.EXPIRING:
                 gdap_transition(actor=None, relationship=relationship, to_status=S.ACTIVE)

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_POST
 from accounts.capabilities import Capability, can
 from accounts.choices import Role
 from accounts.models import Organization, User
-from portal.history import tracked_event_actors
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import form_errors, show_errors
@@ -46,12 +45,12 @@ from security.forms_compliance import (
     TrainingAssignForm,
     people_of,
 )
+from security.history import check_events
 from security.models import (
     ProgramEnrollment,
     TrainingAssignment,
     TrainingCourse,
     VerificationCheck,
-    VerificationCheckEvent,
     VerificationDocument,
 )
 from security.services import compliance as services
@@ -246,30 +245,21 @@ class CheckHistoryRow:
 
 
 def check_history(check: VerificationCheck) -> list[CheckHistoryRow]:
-    """Every recorded change of the check's status, reason or appeals, oldest first.
-
-    Built from the trigger-written VerificationCheckEvent rows, so it includes changes made outside
-    the services (the admin, a data fix).
-    """
-    events = list(
-        VerificationCheckEvent.objects.filter(pgh_obj_id=check.pk)
-        .select_related("pgh_context")
-        .order_by("pgh_id")
-    )
+    """Every status move of the check, oldest first; a reason is shown where it changed."""
     rows = []
-    previous = None
-    for event, who in zip(events, tracked_event_actors(events), strict=True):
+    previous_reason = None
+    for event in check_events(check):
         rows.append(
             CheckHistoryRow(
-                at=event.pgh_created_at,
-                who=who,
-                from_status=CheckStatus(previous.status).label if previous is not None else "",
-                to_status=CheckStatus(event.status).label,
-                reason=event.reason if previous is None or event.reason != previous.reason else "",
+                at=event.at,
+                who=event.who,
+                from_status=CheckStatus(event.from_status).label if event.from_status else "",
+                to_status=CheckStatus(event.to_status).label,
+                reason=event.reason if event.reason != previous_reason else "",
                 appeals_used=event.appeals_used,
             )
         )
-        previous = event
+        previous_reason = event.reason
     return rows
 
 

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.capabilities import Capability, can
 from accounts.models import Customer
-from portal.history import tracked_event_actors
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import form_errors, query_without, show_errors
 from security.choices import (
@@ -32,12 +31,12 @@ from security.choices import (
     GdapStatus,
 )
 from security.forms import AssignmentForm, GdapCreateForm, InvitationApproveForm
+from security.history import gdap_events
 from security.models import (
     DapRelationship,
     EntraRole,
     GdapAccessAssignment,
     GdapRelationship,
-    GdapRelationshipEvent,
 )
 from security.services import gdap as gdap_services
 
@@ -179,35 +178,19 @@ class HistoryRow:
 
 
 def gdap_history(relationship: GdapRelationship) -> list[HistoryRow]:
-    """Status, end date and auto-extend changes, newest first, from the pghistory snapshots."""
-    events = list(
-        GdapRelationshipEvent.objects.filter(pgh_obj_id=relationship.pk)
-        .select_related("pgh_context")
-        .order_by("pgh_id")
-    )
-    rows: list[HistoryRow] = []
-    previous = None
-    for event, who in zip(events, tracked_event_actors(events), strict=True):
-        notes = []
-        if previous is not None:
-            if previous.end_at != event.end_at and event.end_at:
-                notes.append(f"End date {event.end_at:%Y-%m-%d %H:%M} UTC")
-            if previous.auto_extend_duration != event.auto_extend_duration:
-                notes.append("Auto-extend on" if event.auto_extend_duration else "Auto-extend off")
-        rows.append(
-            HistoryRow(
-                when=event.pgh_created_at,
-                who=who,
-                status=STATUS_LABELS.get(event.status, event.status),
-                previous_status=STATUS_LABELS.get(previous.status, previous.status) if previous else "",
-                end_at=event.end_at,
-                auto_extend_days=_days(event.auto_extend_duration),
-                note="; ".join(notes) if notes else ("Created" if previous is None else ""),
-            )
+    """Status, end date and auto-extend changes, newest first."""
+    return [
+        HistoryRow(
+            when=event.at,
+            who=event.who,
+            status=STATUS_LABELS.get(event.to_status, event.to_status),
+            previous_status=STATUS_LABELS.get(event.from_status, event.from_status),
+            end_at=event.end_at,
+            auto_extend_days=_days(event.auto_extend_duration),
+            note=event.note,
         )
-        previous = event
-    rows.reverse()
-    return rows
+        for event in reversed(gdap_events(relationship))
+    ]
 
 
 @tenant_route(GdapRelationship)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
 from accounts.demo import ORGANIZATIONS, seed_demo_data
@@ -14,10 +15,12 @@ from cosell.choices import DealKind, HistorySource, LossReason, MicrosoftStatus
 from cosell.demo.referral_data import REFERRALS
 from cosell.demo.referrals import DEMO_NOTE
 from cosell.demo.seed import cosell_demo_loaded, cosell_demo_seed
-from cosell.models import CapabilityProfile, CaseStudy, Referral, ReferralEvent, RoutingRule, Solution
-from cosell.services.referrals import referral_history
+from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
+from cosell.services.activity import referral_history
 from cosell.services.routing import routing_test
 from cosell.validation import VENDOR_ID
+from portal.history import history_for
+from portal.models import HistoryEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,10 @@ def fabrikam(seeded):
     return Organization.objects.get(partner_global_id="4812345")
 
 
+def _referral_events() -> int:
+    return HistoryEvent.objects.filter(content_type=ContentType.objects.get_for_model(Referral)).count()
+
+
 def state() -> dict:
     return {
         "profiles": sorted(CapabilityProfile.objects.values_list("organization_id", "products")),
@@ -53,7 +60,7 @@ def state() -> dict:
         "referrals": sorted(
             Referral.objects.values_list("referral_id", "status", "substatus", "version", "assigned_team")
         ),
-        "events": ReferralEvent.objects.count(),
+        "events": _referral_events(),
     }
 
 
@@ -140,8 +147,7 @@ def test_inbound_referrals_were_routed_on_arrival_and_have_their_history(fabrika
     changes = referral_history(expired)
     assert changes[-1].source == HistorySource.EXPIRY_JOB
     assert any(change.field == "/expirationDateTime" and change.who == "system" for change in changes)
-    events = ReferralEvent.objects.filter(pgh_obj_id=expired.pk)
-    assert any(event.pgh_context and event.pgh_context.metadata.get("note") == DEMO_NOTE for event in events)
+    assert DEMO_NOTE in [event.note for event in history_for(expired)]
 
 
 def test_a_second_seed_adds_nothing_and_if_empty_skips_it(seeded):

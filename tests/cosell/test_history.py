@@ -1,15 +1,17 @@
-"""The activity feed (spec §4): one row per changed JSON path with who, when and how, for every write
-path, because the database triggers record it; e-mails of the customer's team masked for non-admins."""
+"""The activity feed (spec §4): one row per changed JSON path with who, when and how, written by the
+services into the one history; e-mails of the customer's team masked for non-admins."""
 
 from __future__ import annotations
 
-import pghistory
 import pytest
 
 from accounts.choices import Role
 from cosell.choices import HistorySource
 from cosell.models import Referral
-from cosell.services.referrals import referral_create, referral_history, referral_update
+from cosell.services.activity import referral_history, referral_recorded
+from cosell.services.referrals import referral_create, referral_update
+from portal import context
+from portal.history import history_for
 from tests.cosell.test_referrals import inbound
 from tests.factories import ReferralFactory, UserFactory
 
@@ -71,37 +73,34 @@ def test_a_copied_column_and_its_json_give_one_row(org_a, dana):
     assert fields.count("/customerProfile/address/country") == 1
 
 
-def test_a_direct_queryset_update_is_still_recorded(org_a):
-    referral = ReferralFactory(organization=org_a)
-    Referral.objects.filter(pk=referral.pk).update(deal_value=65000, name="Changed behind our back")
-    changed = {row[0]: row for row in _rows(referral)[2:]}
-    assert set(changed) == {"/name", "/details/dealValue"}
-    assert changed["/name"][1:3] == (referral.name, "Changed behind our back")
-    assert changed["/details/dealValue"][1:3] == (180000, 65000)
-    assert changed["/details/dealValue"][3:] == (
-        "database (outside the portal's services)",
-        "system",
-        "system",
+def test_the_feed_is_written_by_the_services_not_inferred_from_rows(org_a, dana):
+    """A raw UPDATE leaves no event; the next service write records only what it changed."""
+    referral = referral_create(organization=org_a, actor=dana, data=inbound(), source=HistorySource.API)
+    events = history_for(referral).count()
+    Referral.objects.filter(pk=referral.pk).update(name="Changed behind our back")
+    assert history_for(referral).count() == events
+    referral_update(
+        referral=referral,
+        actor=dana,
+        data={"details": {"dealValue": 65000}},
+        if_match=None,
+        partial=True,
+        source=HistorySource.UI,
     )
+    event = history_for(referral).last()
+    assert event.data["changes"] == [["/details/dealValue", 180000, 65000]]
+    assert (event.actor, event.from_status, event.to_status) == (dana, "New", "New")
 
 
-def test_an_admin_style_save_is_recorded_with_the_request_user(org_a, dana):
+def test_a_write_outside_the_lifecycle_is_recorded_with_its_actor_source_and_note(org_a, dana):
     referral = ReferralFactory(organization=org_a)
-    # What pghistory's request middleware does around an admin request.
-    with pghistory.context(user=dana.pk, url="/admin/cosell/referral/1/change/"):
+    with referral_recorded(referral, actor=dana, source=HistorySource.ADMIN, note="Data fix"):
         referral.status_reason = "Edited in the admin"
         referral.save()
     last = referral_history(referral)[-1]
     assert (last.field, last.old, last.new) == ("/statusReason", "", "Edited in the admin")
     assert (last.who, last.actor_type, last.source) == ("dana@alpha.example", "user", "admin")
-
-
-def test_a_plain_save_outside_any_request_is_recorded(org_a):
-    referral = ReferralFactory(organization=org_a)
-    referral.lead_temperature = "hot"
-    referral.save()
-    last = referral_history(referral)[-1]
-    assert (last.field, last.old, last.new, last.source) == ("/leadTemperature", "", "hot", "system")
+    assert history_for(referral).last().note == "Data fix"
 
 
 def test_customer_team_emails_are_masked_for_users_who_do_not_manage_all(org_a, dana, seller):
@@ -125,10 +124,15 @@ def test_customer_team_emails_are_masked_for_users_who_do_not_manage_all(org_a, 
     assert referral_history(referral)[-1].new[0]["email"] == "s***@contoso.example"
 
 
-def test_writes_inside_a_request_context_keep_their_own_source(org_a, dana):
-    """The middleware opens one context per request; creating and routing in it stay two sources."""
-    with pghistory.context(user=dana.pk, url="/api/v1/cosell/engagements/referrals"):
+def test_writes_of_one_request_keep_their_own_source_and_the_requests_id(org_a, dana):
+    """Creating and routing in one request stay two sources; both carry the request's id."""
+    token = context.activate(context.RequestContext(request_id="req-42", via="api"))
+    try:
         referral = referral_create(organization=org_a, actor=dana, data=inbound(), source=HistorySource.API)
-    sources = {change.field: change.source for change in referral_history(referral)}
+    finally:
+        context.reset(token)
+    changes = referral_history(referral)
+    sources = {change.field: change.source for change in changes}
     assert sources["/status"] == "api"
     assert sources["/assignedTeam"] == "routing"
+    assert {change.request_id for change in changes} == {"req-42"}

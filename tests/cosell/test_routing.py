@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.choices import Role
-from cosell.services.referrals import referral_history
+from cosell.services.activity import referral_history
 from cosell.services.routing import ALL_ADMINS_TEAM, route, routing_problems, routing_test
 from tests.factories import ReferralFactory, RoutingRuleFactory, UserFactory
 

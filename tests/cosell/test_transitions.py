@@ -18,12 +18,12 @@ from cosell.choices import (
     ReferralSubstatus,
 )
 from cosell.models import Referral
+from cosell.services.activity import referral_history
 from cosell.services.referrals import (
     IllegalTransition,
     referral_accept,
     referral_close,
     referral_decline,
-    referral_history,
     referral_update,
     referrals_expire,
 )

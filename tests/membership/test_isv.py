@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from membership.services.isv import (
     isv_application_submit,
     isv_eligibility,
 )
+from portal.history import history_for
 from portal.models import WebhookDelivery
 from security.choices import CheckStatus
 from tests.factories import (
@@ -347,10 +347,7 @@ def test_review_to_approval_grants_the_isv_success_package(eligible, alice, revi
         "membership.isv.in_review",
         "membership.isv.approved",
     ]
-    history = apps.get_model("membership", "IsvSuccessApplicationEvent").objects.filter(
-        pgh_obj_id=application.pk
-    )
-    assert list(history.order_by("pgh_id").values_list("status", flat=True)) == [
+    assert [event.to_status for event in history_for(application)] == [
         "draft",
         "submitted",
         "in_review",

@@ -8,8 +8,9 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
 
 from accounts.models import ActionItem
-from security.choices import AlertType, CheckStatus, ReviewerDecision
+from security.choices import AlertType, CheckStatus, GdapStatus, ReviewerDecision
 from security.models import DapRelationship, EntraRole, SecurityAlert, TrainingCourse
+from security.services.gdap import gdap_transition
 from tests.factories import (
     CustomerFactory,
     CustomerMfaStatFactory,
@@ -79,8 +80,10 @@ def test_every_security_admin_page_loads(client, org_a):
         assert client.get(changelist(name), {"q": "x"}).status_code == 200, name
         page = client.get(reverse(f"admin:security_{name}_change", args=[obj.pk]))
         assert page.status_code == 200, name
+    gdap_transition(actor=None, relationship=relationship, to_status=GdapStatus.EXPIRING)
     gdap_page = client.get(reverse("admin:security_gdaprelationship_change", args=[relationship.pk])).text
     assert 'id="gdap-history"' in gdap_page and assignment.security_group_name in gdap_page
+    assert "<td>active</td><td>expiring</td>" in gdap_page
     document_page = client.get(reverse("admin:security_verificationdocument_change", args=[document.pk])).text
     assert "NAME_PARTIAL" in document_page and "Match it." in document_page
 

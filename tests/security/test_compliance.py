@@ -4,11 +4,11 @@ program's status, transitions, appeals, the reviewer's decision, history and the
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, AuditEvent
+from portal.history import history_for
 from security.choices import MAX_APPEALS, CheckKind, CheckStatus, Program, ReviewerDecision
 from security.models import ProgramEnrollment, VerificationCheck
 from security.services.compliance import (
@@ -49,10 +49,7 @@ def _item(check):
 
 
 def _events(check):
-    event_model = apps.get_model("security", "VerificationCheckEvent")
-    return list(
-        event_model.objects.filter(pgh_obj_id=check.pk).order_by("pgh_id").select_related("pgh_context")
-    )
+    return list(history_for(check))
 
 
 # --- Enrollment -----------------------------------------------------------------------------------
@@ -66,10 +63,10 @@ def test_enrolling_creates_the_programs_checks_pending_and_audits(org_a, manager
     assert all(c.organization_id == org_a.pk for c in checks)
     audit = AuditEvent.objects.get(action="security.program.enrolled")
     assert audit.organization_id == org_a.pk and audit.changes["program"] == Program.CSP_INDIRECT_RESELLER
-    # The history starts with the checks: one insert event each, naming who enrolled.
+    # The history starts with the checks: one event each, naming who enrolled.
     events = _events(checks[0])
-    assert [e.status for e in events] == [CS.PENDING]
-    assert events[0].pgh_context.metadata["actor"] == "cora@alpha.example"
+    assert [(e.from_status, e.to_status) for e in events] == [("", CS.PENDING)]
+    assert events[0].actor_label == "cora@alpha.example"
 
 
 def test_every_program_has_checks_and_all_start_with_email_and_business():
@@ -216,12 +213,12 @@ def test_the_history_records_every_move_with_its_reason_and_actor(org_a, reviewe
     check_transition(actor=reviewer, check=check, to_status=CS.ACTION_REQUIRED, reason="Upload an extract.")
     check_transition(actor=None, check=check, to_status=CS.PENDING, reason="Profile fixed.")
     events = _events(check)
-    assert [(e.status, e.reason) for e in events[1:]] == [
+    assert [(e.to_status, e.note) for e in events[-2:]] == [
         (CS.ACTION_REQUIRED, "Upload an extract."),
         (CS.PENDING, "Profile fixed."),
     ]
-    assert events[1].pgh_context.metadata["actor"] == "reviewer@vendor.example"
-    assert events[2].pgh_context.metadata["actor"] == "system"
+    assert [e.actor_label for e in events[-2:]] == ["reviewer@vendor.example", "system"]
+    assert events[-2].actor == reviewer
 
 
 # --- Appeals --------------------------------------------------------------------------------------
@@ -300,7 +297,7 @@ def test_the_review_moves_the_check_through_in_review(
     assert check.status == check_status
     assert document.reviewer_decision == document_decision
     assert document.reviewer == reviewer and document.reviewed_at is not None
-    assert [e.status for e in _events(check)][-2:] == [CS.IN_REVIEW, check_status]
+    assert [e.to_status for e in _events(check)][-2:] == [CS.IN_REVIEW, check_status]
     assert AuditEvent.objects.filter(action="security.document.reviewed", target_id=str(check.pk)).exists()
     item = _item(check)
     if check_status == CS.VERIFIED:

@@ -9,7 +9,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import ActionItem, AuditEvent
+from portal.history import history_for
 from portal.uploads import UploadRejected
 from security.choices import CheckKind, CheckStatus, DocumentType, Likelihood, ReviewerDecision
 from security.models import VerificationDocument
@@ -128,8 +128,7 @@ def test_a_document_is_stored_with_its_hash_and_assessment_and_the_check_moves_o
     assert "HR extract.pdf" in check.reason
     audit = AuditEvent.objects.get(action="security.document.uploaded")
     assert audit.changes["sha256"] == document.sha256 and audit.changes["assist_score"] == expected.score
-    events = apps.get_model("security", "VerificationCheckEvent").objects.filter(pgh_obj_id=check.pk)
-    assert list(events.order_by("pgh_id").values_list("status", flat=True))[-1] == CS.DOCUMENTS_SUBMITTED
+    assert history_for(check).last().to_status == CS.DOCUMENTS_SUBMITTED
 
 
 def test_a_weak_document_is_still_stored_with_findings_that_say_what_to_fix(org, manager, check):

@@ -17,6 +17,7 @@ from freezegun import freeze_time
 
 from accounts.choices import Role
 from accounts.models import AuditEvent
+from portal.history import history_for
 from portal.models import WebhookDelivery
 from portal.webhooks import EVENTS
 from security.choices import (
@@ -26,7 +27,7 @@ from security.choices import (
     AccessAssignmentStatus,
     GdapStatus,
 )
-from security.models import GdapAccessAssignment, GdapRelationship, GdapRelationshipEvent
+from security.models import GdapAccessAssignment, GdapRelationship
 from security.services.gdap import (
     GDAP_STATUS_CHANGED,
     GDAP_TRANSITIONS,
@@ -165,11 +166,7 @@ def test_a_legal_move_is_saved_with_audit_history_and_webhook(org_a, from_status
     assert relationship.status == to_status
     audit = AuditEvent.objects.get(action="gdap.status_changed")
     assert audit.changes["status"] == [from_status, to_status]
-    assert list(
-        GdapRelationshipEvent.objects.filter(pgh_obj=relationship)
-        .order_by("pgh_id")
-        .values_list("status", flat=True)
-    ) == [from_status, to_status]
+    assert [(e.from_status, e.to_status) for e in history_for(relationship)] == [(from_status, to_status)]
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "security.gdap.status_changed"
     assert delivery.payload["data"]["id"] == relationship.relationship_id
@@ -481,11 +478,7 @@ def test_the_customer_approval_activates_through_each_status(agent, customer):
     relationship.refresh_from_db()
     assert relationship.status == S.ACTIVE
     assert relationship.end_at == relationship.activated_at + P730D
-    history = list(
-        GdapRelationshipEvent.objects.filter(pgh_obj=relationship)
-        .order_by("pgh_id")
-        .values_list("status", flat=True)
-    )
+    history = [event.to_status for event in history_for(relationship)]
     assert history == [S.CREATED, S.APPROVAL_PENDING, S.APPROVED, S.ACTIVATING, S.ACTIVE]
     assert [d.payload["data"]["status"] for d in WebhookDelivery.objects.order_by("pk")] == [
         S.APPROVAL_PENDING,
@@ -637,11 +630,11 @@ def test_termination_runs_its_three_steps_and_deletes_assignments(org_a, agent, 
     relationship.refresh_from_db()
     assert relationship.status == S.TERMINATED
     assert relationship.end_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
-    assert list(
-        GdapRelationshipEvent.objects.filter(pgh_obj=relationship)
-        .order_by("pgh_id")
-        .values_list("status", flat=True)
-    )[1:] == [S.TERMINATION_REQUESTED, S.TERMINATING, S.TERMINATED]
+    assert [event.to_status for event in history_for(relationship)][-3:] == [
+        S.TERMINATION_REQUESTED,
+        S.TERMINATING,
+        S.TERMINATED,
+    ]
     assignment.refresh_from_db()
     assert assignment.status == AccessAssignmentStatus.DELETED
 

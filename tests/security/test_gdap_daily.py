@@ -14,9 +14,11 @@ from freezegun import freeze_time
 from accounts.action_center import action_item_dismiss
 from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
 from accounts.models import ActionItem, AuditEvent
-from portal.models import WebhookDelivery
+from portal.history import history_for
+from portal.models import HistoryEvent, WebhookDelivery
 from security.choices import GLOBAL_ADMINISTRATOR_ROLE_ID, AccessAssignmentStatus, GdapStatus
-from security.models import GdapRelationship, GdapRelationshipEvent
+from security.history import gdap_events
+from security.models import GdapRelationship
 from security.services.gdap import (
     GDAP_STATUS_CHANGED,
     dap_legacy_import,
@@ -96,11 +98,7 @@ def _item(relationship) -> ActionItem:
 
 
 def _statuses(relationship) -> list[str]:
-    return list(
-        GdapRelationshipEvent.objects.filter(pgh_obj=relationship)
-        .order_by("pgh_id")
-        .values_list("status", flat=True)
-    )
+    return [event.to_status for event in history_for(relationship)]
 
 
 # --- Auto-extension: the spec's worked example ----------------------------------------------------
@@ -124,11 +122,9 @@ def test_the_worked_example_extends_on_the_last_day_to_2027_07_11(agent, custome
     assert relationship.status == S.ACTIVE
     audit = AuditEvent.objects.get(action="gdap.auto_extended")
     assert audit.changes["end_at"] == ["2027-01-12T09:30:00+00:00", "2027-07-11T09:30:00+00:00"]
-    # pghistory keeps the new end date too.
-    assert (
-        GdapRelationshipEvent.objects.filter(pgh_obj=relationship).latest("pgh_id").end_at
-        == relationship.end_at
-    )
+    # The history keeps the new end date too.
+    assert gdap_events(relationship)[-1].end_at == relationship.end_at
+    assert gdap_events(relationship)[-1].note == "End date 2027-07-11 09:30 UTC"
 
     # Running again the same day changes nothing.
     assert _daily("2027-01-12T02:00:00Z") == ZERO
@@ -215,13 +211,13 @@ def test_the_expiring_item_is_deduplicated_and_a_rerun_changes_nothing(agent, cu
     assert item.due_at == relationship.end_at
     assert "Contoso-Default-2025" in item.title and "2025-04-12" in item.title
     assert item.organization_id == org_a.pk
-    events = GdapRelationshipEvent.objects.count()
+    events = HistoryEvent.objects.count()
     audits = AuditEvent.objects.count()
 
     assert _daily("2025-03-20T02:00:00Z") == ZERO
     assert _daily("2025-03-21T02:00:00Z") == ZERO
     assert ActionItem.objects.filter(code=ActionItemCode.GDAP_EXPIRING).count() == 1
-    assert (GdapRelationshipEvent.objects.count(), AuditEvent.objects.count()) == (events, audits)
+    assert (HistoryEvent.objects.count(), AuditEvent.objects.count()) == (events, audits)
 
     # Seven days before the end it becomes high, once.
     assert _daily("2025-04-06T02:00:00Z") == _counts(warnings_raised=1)

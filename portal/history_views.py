@@ -1,0 +1,71 @@
+"""An object's history as a CSV file that carries its hash chain, so it can be checked outside
+the portal (the recipe is in `portal.chain`).
+
+The columns are the canonical fields in the order they are hashed, then `hash` and `canonical`,
+the exact text whose SHA-256 is `hash`. Field cells pass through the file writer's formula
+guard like every portal file; `canonical` starts with "[" and so is never altered.
+
+Who may download it is whoever may see the object: the route names the object's type by
+content type id and resolves the model through ContentType (portal imports no app), then asks
+that model's own `visible_to(user)`; another organization's object, or a type that is not
+partner-owned, is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.views.decorators.http import require_GET
+
+from portal.chain import canonical_json
+from portal.files import csv_response, text_rows
+from portal.history import content_type_label, history_for, link_of
+from portal.models import HistoryEvent
+from portal.tenancy import get_visible_or_404
+
+HEADER = (
+    "organization_id",
+    "seq",
+    "prev_hash",
+    "content_type",
+    "object_id",
+    "actor_id",
+    "actor_label",
+    "from_status",
+    "to_status",
+    "note",
+    "at",
+    "data",
+    "hash",
+    "canonical",
+)
+
+
+@require_GET
+def history_download(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponseBase:
+    subject = _visible_subject(request.user, content_type_id, object_id)
+    label = content_type_label(ContentType.objects.get_for_id(content_type_id))
+    rows = chain([HEADER], _rows(history_for(subject), label))
+    return csv_response(text_rows(rows), f"history-{label}-{subject.pk}.csv")
+
+
+def _visible_subject(user: Any, content_type_id: int, object_id: str) -> Any:
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist as exc:
+        raise Http404("No such object.") from exc
+    rows = model._default_manager.all() if model is not None else None
+    if not hasattr(rows, "visible_to"):
+        raise Http404("No such object.")
+    return get_visible_or_404(rows, user, pk=object_id)
+
+
+def _rows(events: Iterable[HistoryEvent], label: str) -> Iterator[tuple[Any, ...]]:
+    """Each event's canonical values (its data as canonical JSON), its hash, its canonical text."""
+    for event in events:
+        values = link_of(event, label).values()
+        yield (*values[:-1], canonical_json(values[-1]), event.hash, canonical_json(values))
