@@ -105,58 +105,9 @@ def ensure_organization(partner_global_id: str, legal_name: str):
 
 def ensure_customers(organization, rows: int) -> int:
     """Exactly `rows` customers for the organization, set-based; returns rows written or deleted."""
-    from django.db import connection  # noqa: PLC0415
+    from accounts.scale.customers import customers_ensure  # noqa: PLC0415 - after Django is set up
 
-    from accounts.choices import CustomerSegment  # noqa: PLC0415
-    from accounts.models import Customer  # noqa: PLC0415
-
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    existing = Customer.objects.filter(organization=organization).count()
-    if existing == rows:
-        return 0
-    segments = [CustomerSegment.COMMERCIAL.value] * 6 + [
-        CustomerSegment.EDUCATION.value,
-        CustomerSegment.GOVERNMENT.value,
-        CustomerSegment.CHARITY.value,
-    ]
-    countries = ["DE", "GB", "US", "FR", "NL", "SE", "ES", "IT", "JP", "AU", "CA", "BR", "IN"]
-    with connection.cursor() as cursor:
-        if existing > rows:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
-                "WHERE organization_id = %s ORDER BY id DESC LIMIT %s)",
-                [organization.pk, existing - rows],
-            )
-        else:
-            # Whole-second created_at values, so both endpoints print identical timestamps.
-            cursor.execute(
-                f"""
-                INSERT INTO {table}
-                    (organization_id, name, domain, tenant_id, country, segment, employee_count,
-                     created_at, location_id)
-                SELECT %(org)s,
-                       'Bench Customer ' || n,
-                       'customer' || n || '.bench.example',
-                       gen_random_uuid(),
-                       (%(countries)s::text[])[1 + n %% cardinality(%(countries)s::text[])],
-                       (%(segments)s::text[])[1 + n %% cardinality(%(segments)s::text[])],
-                       CASE WHEN n %% 7 = 0 THEN NULL ELSE (n * 37) %% 5000 END,
-                       timestamptz '2024-01-01 00:00:00+00' + n * interval '1 minute',
-                       NULL
-                FROM generate_series(%(start)s, %(stop)s) AS n
-                ON CONFLICT (organization_id, domain) DO NOTHING
-                """,
-                {
-                    "org": organization.pk,
-                    "countries": countries,
-                    "segments": segments,
-                    "start": existing + 1,
-                    "stop": rows,
-                },
-            )
-        changed = cursor.rowcount
-        cursor.execute(f"ANALYZE {table}")
-    return changed
+    return customers_ensure(organization, rows)
 
 
 def ensure_earnings_fixtures(organization):
@@ -303,21 +254,10 @@ def ensure_earnings(organization, rows: int) -> int:
 
 
 def vacuum_earnings() -> None:
-    """VACUUM ANALYZE the tables the earnings list query joins.
+    """VACUUM ANALYZE the tables the earnings list query joins (see accounts.scale.earnings)."""
+    from accounts.scale.earnings import earnings_vacuum  # noqa: PLC0415 - after Django is set up
 
-    Autovacuum may be off, and other benches rewrite millions of rows of these tables in the same
-    database. PostgreSQL's planner probes the ends of the join columns' indexes for the actual
-    minimum and maximum, stepping over every dead entry there: with a million dead rows it spent
-    ~13 ms planning the 1 ms list query, and both endpoints measured the planner. A VACUUM of a
-    clean table only reads its visibility map.
-    """
-    from django.db import connection  # noqa: PLC0415
-
-    from earnings.models import Earning, Engagement, Enrollment, Lever, Payment, Program, Transaction  # noqa: PLC0415
-
-    with connection.cursor() as cursor:
-        for model in (Earning, Transaction, Enrollment, Program, Engagement, Lever, Payment):
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+    earnings_vacuum()
 
 
 def ensure_person(organization):
