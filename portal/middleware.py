@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
-from pghistory.middleware import HistoryMiddleware
 
 from portal import context
 
@@ -170,11 +168,3 @@ class RejectNulBytesMiddleware:
         return request.content_type == "application/x-www-form-urlencoded" and any(
             "\x00" in key + "".join(values) for key, values in request.POST.lists()
         )
-
-
-class HistoryContextMiddleware(HistoryMiddleware):
-    """pghistory's request context (user, url) plus the request ID, so an audited change can be
-    traced to the request that made it (the `correlationId` of a referral's history)."""
-
-    def get_context(self, request) -> dict[str, Any]:
-        return {**super().get_context(request), "request_id": getattr(request, "id", "")[:64]}

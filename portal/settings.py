@@ -68,7 +68,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # After authentication: log lines carry the request's organization (portal/logs.py).
     "portal.logs.OrganizationContextMiddleware",
-    "portal.middleware.HistoryContextMiddleware",
     "portal.middleware.RequireVerifiedSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
