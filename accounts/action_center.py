@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from accounts.choices import ActionItemStatus, Severity
 from accounts.models import ActionItem
+from portal.audit import audit_record
 
 SNOOZE_DAYS = 7
 

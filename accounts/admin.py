@@ -11,11 +11,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, services
-from accounts.choices import Role
 from accounts.models import (
     ActionItem,
     ApiClient,
-    AuditEvent,
     Customer,
     Invitation,
     Organization,
@@ -24,6 +22,8 @@ from accounts.models import (
     User,
 )
 from portal.admin_base import action_with_form
+from portal.models import AuditEvent
+from portal.roles import Role
 
 
 class RolesActionForm(forms.Form):

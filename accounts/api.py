@@ -9,19 +9,13 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts import action_center, services
-from accounts.capabilities import ROLE_CAPABILITIES, Capability
-from accounts.choices import CustomerSegment, Role
+from accounts.choices import CustomerSegment
 from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
-from accounts.models import (
-    ActionItem,
-    AuditEvent,
-    Customer,
-    Invitation,
-    Organization,
-    PartnerLocation,
-    User,
-)
+from accounts.models import ActionItem, Customer, Invitation, Organization, PartnerLocation, User
 from portal.api import ModelSerializer, TenantViewSet, created
+from portal.capabilities import ROLE_CAPABILITIES, Capability
+from portal.models import AuditEvent
+from portal.roles import Role
 
 C = Capability
 
@@ -273,3 +267,5 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("roles", RoleViewSet, basename="role")
+
+urlpatterns = router.urls

@@ -19,8 +19,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.action_center import action_item_raise
-from accounts.choices import ActionItemCode, CustomerSegment, PartnerType, Role, Severity
+from accounts.choices import ActionItemCode, CustomerSegment, PartnerType, Severity
 from accounts.models import Customer, Organization, PartnerLocation, User
+from portal.roles import Role
 
 DEMO_PASSWORD = "Demo-Partner-2026!"
 COUNTRIES = ["DE", "GB", "US", "FR", "NL", "SE", "ES", "IT", "JP", "AU", "CA", "BR", "IN", "PL", "IE"]

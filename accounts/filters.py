@@ -2,9 +2,11 @@
 
 import django_filters
 
-from accounts.choices import ActionItemStatus, CustomerSegment, Role, Severity
-from accounts.models import ActionItem, AuditEvent, Customer, User
+from accounts.choices import ActionItemStatus, CustomerSegment, Severity
+from accounts.models import ActionItem, Customer, User
 from portal.filters import IsoDateTimeFilter, SearchFilterSet
+from portal.models import AuditEvent
+from portal.roles import Role
 
 
 class UserFilter(SearchFilterSet):

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.choices import CustomerSegment, Role
+from accounts.choices import CustomerSegment
 from accounts.models import customer_name_validator
+from portal.roles import Role
 from portal.uploads import CSV, XLSX
 
 

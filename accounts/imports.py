@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from accounts.audit import audit_record
 from accounts.choices import CustomerSegment
 from accounts.models import Customer, Organization, customer_name_validator
 from accounts.signals import customers_created
+from portal.audit import audit_record
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import RowError, read_table, validate_rows
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.audit import audit_record
 from accounts.models import User
+from portal.audit import audit_record
 
 BACKUP_CODE_COUNT = 10
 BACKUP_DEVICE_NAME = "backup"

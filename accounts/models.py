@@ -11,16 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.capabilities import capabilities_of_roles
-from accounts.choices import (
-    ActionItemCode,
-    ActionItemStatus,
-    CustomerSegment,
-    PartnerType,
-    Role,
-    Severity,
-)
+from accounts.choices import ActionItemCode, ActionItemStatus, CustomerSegment, PartnerType, Severity
+from portal.capabilities import capabilities_of_roles
 from portal.files import FORMULA_TRIGGERS
+from portal.roles import Role
 from portal.tenancy import TenantManager, TenantModel, TenantQuerySet
 
 partner_id_validator = RegexValidator(r"^\d{7}$", "A partner ID is seven digits.")
@@ -250,32 +244,6 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return self.email
-
-
-class AuditEvent(TenantModel):
-    """Who did what, when, and from where. Written by services, never edited."""
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    actor_label = models.CharField(max_length=254, help_text="Kept when the user is deleted.")
-    action = models.CharField(max_length=80, db_index=True)
-    target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    target_label = models.CharField(max_length=254, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["organization", "-at"])]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
 
 class ActionItem(TenantModel):

@@ -1,6 +1,6 @@
 """The OAuth2 token endpoint: tokens only for the portal's API clients, with their granted scopes.
 
-Only django-oauth-toolkit's token and revocation endpoints are mounted (portal/urls.py); API
+Only django-oauth-toolkit's token and revocation endpoints are mounted (home/urls.py); API
 clients are created on the API clients page or through the API, never by registering an
 application. The validator below refuses any application that has no live `ApiClient`, any grant
 but client credentials, and any scope the client was not granted.

@@ -19,12 +19,13 @@ from django.utils import timezone
 from oauth2_provider.models import Application
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import audit_record
-from accounts.capabilities import Capability, can, is_vendor_staff
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
 from accounts.signals import customers_created
 from accounts.tokens import tokens_forget
+from portal.audit import audit_record
+from portal.capabilities import Capability, can, is_vendor_staff
+from portal.roles import Role
 
 INVITATION_DAYS = 14
 COMPLIANCE_ADMIN_KEY = "compliance-admin-missing"

@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import Signal, receiver
 
-from accounts.audit import audit_record
+from portal.audit import audit_record
 from portal.history import actor_label
 
 #: Sent inside the transaction that creates customers (one form, one API call, or one chunk of an

@@ -6,7 +6,6 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path(
         "action-items/<int:pk>/<str:transition>/", views.action_item_transition, name="action-item-transition"
     ),
@@ -16,7 +15,6 @@ urlpatterns = [
     path("accounts/mfa/setup/", views.mfa_setup, name="mfa-setup"),
     path("accounts/mfa/confirm/", views.mfa_confirm, name="mfa-confirm"),
     path("accounts/mfa/backup-codes/", views.mfa_backup_codes_regenerate, name="mfa-backup-codes"),
-    path("accounts/profile/", views.profile, name="profile"),
     path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "accounts/password-reset/sent/",

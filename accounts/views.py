@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -18,9 +17,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import action_center, imports, mfa, services
-from accounts.capabilities import Capability, can
-from accounts.choices import ActionItemStatus, Role
-from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
+from accounts.filters import AuditEventFilter, CustomerFilter, UserFilter
 from accounts.forms import (
     ApiClientForm,
     CustomerForm,
@@ -31,24 +28,14 @@ from accounts.forms import (
     RolesForm,
     TokenForm,
 )
-from accounts.models import (
-    ActionItem,
-    ApiClient,
-    AuditEvent,
-    Customer,
-    Invitation,
-    Organization,
-    PartnerLocation,
-    User,
-)
+from accounts.models import ActionItem, ApiClient, Customer, Invitation, Organization, PartnerLocation, User
+from portal.capabilities import Capability, can
 from portal.htmx import htmx_partial
+from portal.models import AuditEvent
+from portal.roles import Role
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import TenantDetailView, TenantListView, form_errors
-from security.choices import CheckStatus
-from security.models import ProgramEnrollment, TrainingAssignment
-from security.services.compliance import verification_status
-from security.services.requirements import security_score
 
 C = Capability
 #: Session key: when this session last passed a second-factor check (epoch seconds).
@@ -95,7 +82,7 @@ def second_factor_recheck(request):
     if time.time() - checked_at <= settings.MFA_RECENT_CHECK_SECONDS:
         return None
     back = request.get_full_path() if request.method == "GET" else _safe_next(request, "")
-    back = back or reverse("accounts:profile")
+    back = back or reverse("home:profile")
     return redirect(f"{reverse('accounts:mfa-confirm')}?{urlencode({'next': back})}")
 
 
@@ -108,16 +95,16 @@ class LoginView(auth_views.LoginView):
 def mfa_verify(request):
     """Second step of sign-in: a code from the authenticator app or a backup code."""
     if request.user.is_verified():
-        return redirect(_safe_next(request, reverse("accounts:home")))
+        return redirect(_safe_next(request, reverse("home:index")))
     if not mfa.has_confirmed_device(request.user):
-        query = urlencode({"next": _safe_next(request, reverse("accounts:home"))})
+        query = urlencode({"next": _safe_next(request, reverse("home:index"))})
         return redirect(f"{reverse('accounts:mfa-setup')}?{query}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
             _pass_second_factor(request, device)
-            return redirect(_safe_next(request, reverse("accounts:home")))
+            return redirect(_safe_next(request, reverse("home:index")))
         form.add_error("token", _WRONG_CODE)
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
 
@@ -129,7 +116,7 @@ def mfa_confirm(request):
         device = mfa.second_factor_match(user=request.user, token=form.cleaned_data["token"])
         if device is not None:
             request.session[SECOND_FACTOR_CHECKED_AT] = int(time.time())
-            return redirect(_safe_next(request, reverse("accounts:profile")))
+            return redirect(_safe_next(request, reverse("home:profile")))
         form.add_error("token", _WRONG_CODE)
     return render(request, "accounts/mfa_confirm.html", {"form": form, "next": _safe_next(request, "")})
 
@@ -167,7 +154,7 @@ def _mfa_enrol(request):
             return render(
                 request,
                 "accounts/mfa_backup_codes.html",
-                {"codes": codes, "next": _safe_next(request, reverse("accounts:home"))},
+                {"codes": codes, "next": _safe_next(request, reverse("home:index"))},
             )
         form.add_error(
             "token", "That code doesn't match. Check the time on your phone and try the next code."
@@ -187,55 +174,11 @@ def _mfa_enrol(request):
 def mfa_backup_codes_regenerate(request):
     codes = mfa.backup_codes_regenerate(user=request.user)
     return render(
-        request, "accounts/mfa_backup_codes.html", {"codes": codes, "next": reverse("accounts:profile")}
+        request, "accounts/mfa_backup_codes.html", {"codes": codes, "next": reverse("home:profile")}
     )
 
 
-def profile(request):
-    trainings = TrainingAssignment.objects.visible_to(request.user).filter(
-        user=request.user, completed_at__isnull=True, canceled_at__isnull=True
-    )
-    return render(
-        request,
-        "accounts/profile.html",
-        {"roles": sorted(request.user.role_codes), "trainings": trainings.select_related("course")},
-    )
-
-
-# --- Home: the Action Center ----------------------------------------------------------------------
-
-_SEVERITY_ORDER = Case(
-    When(severity="high", then=Value(0)),
-    When(severity="medium", then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
-
-
-def home(request):
-    queryset = ActionItem.objects.visible_to(request.user)
-    params = request.GET.copy()
-    if not params.get("status"):
-        params.setlist("status", [ActionItemStatus.OPEN])
-    item_filter = ActionItemFilter(params, queryset=queryset, request=request)
-    items = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at")[:200]
-    template = "accounts/_action_items.html" if htmx_partial(request) else "accounts/home.html"
-    counts = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
-    context = {"items": items, "filter": item_filter, "counts": counts}
-    if template == "accounts/home.html":
-        context.update(_posture(request.user))
-    return render(request, template, context)
-
-
-def _posture(user) -> dict:
-    """The security score and each program's verification status, for the people who may see them."""
-    posture = {}
-    if can(user, C.SECURITY_VIEW):
-        posture["security_score"] = security_score(user.organization)
-    if can(user, C.ACCOUNT_VIEW) or can(user, C.COMPLIANCE_MANAGE):
-        enrollments = ProgramEnrollment.objects.visible_to(user).prefetch_related("checks")
-        posture["verifications"] = [(e, CheckStatus(verification_status(e))) for e in enrollments]
-    return posture
+# --- The Action Center (listed on the Home page, home.views) -------------------------------------
 
 
 @tenant_route(ActionItem, transition="done")
@@ -258,7 +201,7 @@ def action_item_transition(request, pk: int, transition: str):
         return render(request, "accounts/_action_item.html", {"item": item, "error": error})
     if error:
         messages.error(request, error)
-    return redirect("accounts:home")
+    return redirect("home:index")
 
 
 # --- Organization, users and roles ----------------------------------------------------------------

@@ -167,8 +167,8 @@ def ensure_referrals(organization, rows: int) -> int:
 
 def ensure_token(organization) -> str:
     """The organization's bench API client (scope cosell:read, role Referrals admin), a fresh token."""
-    from accounts.choices import Role  # noqa: PLC0415
     from bench.api_list import ensure_token as api_client_token  # noqa: PLC0415
+    from portal.roles import Role
 
     return api_client_token(
         organization, name="bench-cosell", scopes=["cosell:read"], roles=[Role.REFERRALS_ADMIN]

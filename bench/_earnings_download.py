@@ -226,8 +226,8 @@ def ensure_person(organization):
     from django.db import transaction  # noqa: PLC0415
     from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
 
-    from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import RoleAssignment, User  # noqa: PLC0415
+    from portal.roles import Role
 
     email = f"bench-earnings-{organization.partner_global_id}@bench.example"
     with transaction.atomic():

@@ -93,9 +93,9 @@ def _organization(key: tuple[str, str], program):
 
     from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
 
-    from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import Organization, PartnerLocation, RoleAssignment, User  # noqa: PLC0415
     from earnings.models import Enrollment  # noqa: PLC0415
+    from portal.roles import Role
 
     organization, _ = Organization.objects.get_or_create(
         partner_global_id=key[0],

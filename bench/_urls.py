@@ -10,7 +10,7 @@ authentication, permissions, throttling, filtering, pagination and serialization
 from django.urls import path
 
 from bench import _bare_views
-from portal.urls import urlpatterns as portal_urlpatterns
+from home.urls import urlpatterns as portal_urlpatterns
 
 BARE_CUSTOMERS_PATH = "/api/bench/bare/customers/"
 BARE_EARNINGS_PATH = "/api/bench/bare/earnings/"

@@ -105,7 +105,7 @@ def ensure_organization(partner_global_id: str, legal_name: str):
 
 def ensure_customers(organization, rows: int) -> int:
     """Exactly `rows` customers for the organization, set-based; returns rows written or deleted."""
-    from accounts.scale.customers import customers_ensure  # noqa: PLC0415 - after Django is set up
+    from home.scale.customers import customers_ensure  # noqa: PLC0415 - after Django is set up
 
     return customers_ensure(organization, rows)
 
@@ -254,8 +254,8 @@ def ensure_earnings(organization, rows: int) -> int:
 
 
 def vacuum_earnings() -> None:
-    """VACUUM ANALYZE the tables the earnings list query joins (see accounts.scale.earnings)."""
-    from accounts.scale.earnings import earnings_vacuum  # noqa: PLC0415 - after Django is set up
+    """VACUUM ANALYZE the tables the earnings list query joins (see home.scale.earnings)."""
+    from home.scale.earnings import earnings_vacuum  # noqa: PLC0415 - after Django is set up
 
     earnings_vacuum()
 
@@ -265,8 +265,8 @@ def ensure_person(organization):
     from django.db import transaction  # noqa: PLC0415
     from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
 
-    from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import RoleAssignment, User  # noqa: PLC0415
+    from portal.roles import Role
 
     email = f"bench-person-{organization.partner_global_id}@bench.example"
     with transaction.atomic():
@@ -292,8 +292,8 @@ def ensure_token(organization, *, name: str = "bench", scopes=None, roles=None) 
     from django.utils import timezone  # noqa: PLC0415
     from oauth2_provider.models import AccessToken, Application  # noqa: PLC0415
 
-    from accounts.choices import Role  # noqa: PLC0415
     from accounts.models import ApiClient, RoleAssignment, User  # noqa: PLC0415
+    from portal.roles import Role
 
     scopes = list(scopes or ["accounts:read", "earnings:read"])
     roles = list(roles or [Role.ACCOUNT_ADMIN, Role.INCENTIVES_ADMIN])

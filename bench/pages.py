@@ -44,7 +44,7 @@ DEMO_OWNER = "owner@fabrikam.example"
 TARGET = 1.5
 QUICK_SCALE = 0.01
 QUICK_PAGES = [
-    "accounts:home",
+    "home:index",
     "accounts:customer-list",
     "earnings:index",
     "commerce:subscription-list",
@@ -112,7 +112,7 @@ def ensure_data(scale: float) -> tuple[dict[str, object], object]:
     from django.core.management import call_command  # noqa: PLC0415
 
     from accounts.models import Organization, User  # noqa: PLC0415
-    from accounts.scale import seed_scale  # noqa: PLC0415
+    from home.scale import seed_scale  # noqa: PLC0415
 
     if not Organization.objects.filter(partner_global_id=DEMO_PARTNER).exists():
         started = time.perf_counter()

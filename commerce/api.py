@@ -9,3 +9,7 @@ from commerce.api_pricing import PriceListViewSet  # noqa: E402
 
 router.register("price-lists", PriceListViewSet, basename="price-list")
 # --- End of price lists --------------------------------------------------------------------------
+
+from commerce.api_migrations import migration_urlpatterns  # noqa: E402
+
+urlpatterns = [*router.urls, *migration_urlpatterns]

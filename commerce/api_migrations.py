@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
-from accounts.capabilities import Capability
 from accounts.models import Customer
 from commerce import services
 from commerce.choices import BillingCycle, TermDuration
@@ -20,6 +19,7 @@ from commerce.eligibility import migration_validate
 from commerce.filters import LegacySubscriptionFilter, NceSubscriptionFilter
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
 from portal.api import TenantViewSet
+from portal.capabilities import Capability
 
 C = Capability
 

@@ -12,11 +12,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from accounts.capabilities import Capability
 from commerce.choices import Segment
 from commerce.filters import PriceListFilter, PriceListRowFilter
 from commerce.models import PriceList, PriceListRow
 from portal.api import ModelSerializer, TenantViewSet
+from portal.capabilities import Capability
 from portal.tenancy import get_visible_or_404
 
 C = Capability

@@ -11,7 +11,6 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from accounts.models import Customer
 from commerce import services
 from commerce.choices import MigrationStatus, SubscriptionStatus
@@ -19,6 +18,7 @@ from commerce.eligibility import eligibility_for, migration_validate
 from commerce.filters import LegacySubscriptionFilter, MigrationFilter, NceSubscriptionFilter
 from commerce.forms import BatchUploadForm, MigrationForm
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
+from portal.capabilities import Capability, can
 from portal.history import history_for
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected

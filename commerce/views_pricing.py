@@ -14,11 +14,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.capabilities import Capability, can
 from commerce.choices import PriceListStatus
 from commerce.filters import PriceListFilter, PriceListRowFilter
 from commerce.models import PriceList, PriceListRow
 from commerce.pricing import diff, downloads
+from portal.capabilities import Capability, can
 from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import TenantListView

@@ -24,7 +24,6 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from accounts.capabilities import Capability
 from cosell.choices import (
     HistorySource,
     ReferralQualification,
@@ -44,6 +43,7 @@ from cosell.services.referrals import (
 from cosell.services.routing import routing_test
 from cosell.validation import referral_to_json
 from portal.api import PROBLEM_CONTENT_TYPE, ModelSerializer, PortalAutoSchema, TenantViewSet, created
+from portal.capabilities import Capability
 
 C = Capability
 

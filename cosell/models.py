@@ -16,7 +16,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.capabilities import Capability
 from cosell.choices import (
     CustomerSize,
     DealKind,
@@ -29,6 +28,7 @@ from cosell.choices import (
     ReferralSubstatus,
     ReferralType,
 )
+from portal.capabilities import Capability
 from portal.money import AmountField, CurrencyField
 from portal.tenancy import TenantManager, TenantModel, TenantQuerySet
 

@@ -23,7 +23,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from cosell.choices import DealKind, HistorySource, ReferralStatus, ReferralSubstatus
 from cosell.filters import ReferralFilterSet
 from cosell.forms import (
@@ -45,6 +44,7 @@ from cosell.services import matching as matching_services
 from cosell.services import referrals as referral_services
 from cosell.services import routing as routing_services
 from cosell.services.activity import referral_history
+from portal.capabilities import Capability, can
 from portal.files import csv_response
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page

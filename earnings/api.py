@@ -18,13 +18,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.capabilities import Capability
 from earnings.choices import ExportFormat, ExportStatus, IneligibleReason
 from earnings.exports import REPORTS, export_create, export_delete, export_is_expired, export_path
 from earnings.filters import EarningsFilterSet, IneligibleFilterSet, PaymentFilterSet, TransactionFilterSet
 from earnings.models import Earning, ExportJob, IneligibleTransaction, Payment, Transaction
 from earnings.views_exports import visible_exports
 from portal.api import ModelSerializer, TenantViewSet
+from portal.capabilities import Capability
 
 C = Capability
 
@@ -468,3 +468,5 @@ router.register("transactions", TransactionViewSet, basename="earnings-transacti
 router.register("payments", PaymentViewSet, basename="earnings-payment")
 router.register("ineligible", IneligibleViewSet, basename="earnings-ineligible")
 router.register("exports", ExportViewSet, basename="earnings-export")
+
+urlpatterns = router.urls

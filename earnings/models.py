@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.capabilities import Capability, locations_granting
 from accounts.choices import CustomerSegment
 from earnings.choices import (
     AdjustmentReason,
@@ -31,6 +30,7 @@ from earnings.choices import (
     TransactionSource,
     TransactionType,
 )
+from portal.capabilities import Capability, locations_granting
 from portal.money import AmountField, CurrencyField
 from portal.tenancy import TenantManager, TenantModel, VendorDataManager
 

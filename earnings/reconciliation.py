@@ -31,11 +31,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from psycopg import sql
 
-from accounts.audit import audit_record
 from earnings.choices import ReconciliationLineKind as Kind
 from earnings.filters import EarningsFilterSet
 from earnings.models import Earning, Reconciliation, ReconciliationLine
 from earnings.periods import format_month
+from portal.audit import audit_record
 from portal.files import Amount, copy_csv, select_columns
 from portal.uploads import CSV, XLSX, RowError, UploadRejected, read_table, validate_upload
 

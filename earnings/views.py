@@ -11,11 +11,11 @@ from django.db.models import F
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from earnings import queries
 from earnings.filters import IneligibleFilterSet, PaymentFilterSet, TransactionFilterSet
 from earnings.models import Earning, Enrollment, IneligibleTransaction, Payment, Transaction
 from earnings.services.payments import hold_set
+from portal.capabilities import Capability, can
 from portal.history import history_for
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page

@@ -13,7 +13,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.capabilities import Capability, can, locations_granting
 from earnings.choices import ExportFormat, ExportStatus
 from earnings.exports import (
     REPORTS,
@@ -29,6 +28,7 @@ from earnings.exports import (
     xlsx_too_large_message,
 )
 from earnings.models import ExportJob
+from portal.capabilities import Capability, can, locations_granting
 from portal.files import copy_csv, csv_response
 from portal.htmx import htmx_partial
 from portal.tenancy import get_visible_or_404, tenant_route

@@ -14,11 +14,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from accounts.capabilities import Capability, can
 from earnings import reconciliation as service
 from earnings.choices import ReconciliationLineKind
 from earnings.forms_reconcile import ReconcileMappingForm, ReconcileUploadForm
 from earnings.models import Reconciliation, ReconciliationLine
+from portal.capabilities import Capability, can
 from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected

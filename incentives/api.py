@@ -25,7 +25,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.capabilities import Capability, can
 from accounts.models import Customer, PartnerLocation
 from incentives.choices import CustomerIdType, ProofKind
 from incentives.filters import ActivityTypeFilterSet, ClaimFilterSet, OpportunityFilterSet
@@ -38,6 +37,7 @@ from incentives.services.claims.rules import ClaimRefused
 from incentives.services.claims.submission import claim_respond, claim_submit
 from incentives.services.payouts import PayoutExplanation, potential_payout
 from portal.api import ModelSerializer, TenantViewSet, created
+from portal.capabilities import Capability, can
 from portal.history import history_for
 
 C = Capability
@@ -581,3 +581,5 @@ router = SimpleRouter()
 router.register("activities", ActivityTypeViewSet, basename="incentives-activity")
 router.register("opportunities", OpportunityViewSet, basename="incentives-opportunity")
 router.register("claims", ClaimViewSet, basename="incentives-claim")
+
+urlpatterns = router.urls

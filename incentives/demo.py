@@ -25,7 +25,6 @@ from django.db import transaction
 from django.urls import resolve
 from django.utils import timezone
 
-from accounts.capabilities import Capability, can
 from accounts.choices import CustomerSegment
 from accounts.demo import ORGANIZATIONS, STAFF_EMAIL
 from accounts.models import Customer, Organization, PartnerLocation, User
@@ -50,6 +49,7 @@ from incentives.services.claims.review import claim_review, claim_review_start
 from incentives.services.claims.submission import claim_submit
 from incentives.services.claims.transitions import claim_transition
 from incentives.services.eligibility import customer_eligibility
+from portal.capabilities import Capability, can
 
 __all__ = (
     "IncentivesSeedReport",

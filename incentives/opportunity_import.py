@@ -21,11 +21,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from accounts.models import Customer, Organization
 from earnings.choices import SolutionArea
 from incentives.choices import OpportunityStage
 from incentives.models import Opportunity
+from portal.audit import audit_record
 from portal.uploads import RowError, read_table, validate_rows
 
 __all__ = (

@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from accounts.models import PartnerLocation
 from earnings.models import Earning, Transaction
 from earnings.periods import add_months, month_start
@@ -41,6 +40,7 @@ from incentives.forms import (
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, OutcomeLink, ProofDocument
 from incentives.services.eligibility import customer_eligibility
 from incentives.services.payouts import potential_payout
+from portal.capabilities import Capability, can
 from portal.history import history_for
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page

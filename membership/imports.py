@@ -27,7 +27,6 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from accounts.audit import audit_record
 from accounts.models import Organization, PartnerLocation
 from earnings import periods
 from membership.models import (
@@ -38,6 +37,7 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
+from portal.audit import audit_record
 from portal.uploads import RowError, read_table, validate_rows
 
 __all__ = (

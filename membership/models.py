@@ -15,7 +15,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.capabilities import Capability, locations_granting
 from membership.choices import (
     ActivationStatus,
     AssessmentStatus,
@@ -33,6 +32,7 @@ from membership.choices import (
     PackageSource,
     Track,
 )
+from portal.capabilities import Capability, locations_granting
 from portal.money import AmountField
 from portal.tenancy import TenantModel, VendorDataManager
 

@@ -12,40 +12,14 @@ from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 from oauth2_provider.models import AccessToken
 from rest_framework import exceptions, pagination, permissions
-from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from accounts.capabilities import can
-from accounts.tokens import token_principal
 from portal.cache import redis_client
+from portal.capabilities import can
 
 # --- Authentication ---------------------------------------------------------------------------
-
-
-class OrganizationTokenAuthentication(BaseAuthentication):
-    """A client-credentials token acts as its API client's service identity (one organization).
-
-    Tokens come only in the Authorization header (RFC 6750 section 2.1, never the query string).
-    """
-
-    def authenticate(self, request):
-        header = get_authorization_header(request).split()
-        if not header or header[0].lower() != b"bearer":
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Send the token as `Authorization: Bearer <token>`.")
-        try:
-            raw_token = header[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("The bearer token is not valid.") from exc
-        principal = token_principal(raw_token)
-        if principal is None:
-            raise exceptions.AuthenticationFailed("The token is unknown, expired or its client is revoked.")
-        return principal.user, principal.token
-
-    def authenticate_header(self, request):
-        return 'Bearer realm="api"'
 
 
 class VerifiedSessionAuthentication(SessionAuthentication):

@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class OrganizationTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "portal.api_policy.OrganizationTokenAuthentication"
+    target_class = "accounts.api_auth.OrganizationTokenAuthentication"
     name = "oauth2"
 
     def get_security_definition(self, auto_schema):

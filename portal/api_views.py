@@ -6,8 +6,8 @@ from rest_framework import mixins, serializers
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.capabilities import Capability
 from portal.api import ModelSerializer, TenantViewSet, created
+from portal.capabilities import Capability
 from portal.models import JobRun, WebhookDelivery, WebhookEndpoint
 from portal.services import (
     webhook_endpoint_create,
@@ -152,3 +152,5 @@ router.register("jobs", JobRunViewSet, basename="job")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
+
+urlpatterns = router.urls

@@ -1,8 +1,8 @@
-from accounts.capabilities import Capability
+from portal.capabilities import Capability
 
 # (app, landing URL name, label): the navigation of the seven workspaces.
 WORKSPACES = (
-    ("accounts", "accounts:home", "Home"),
+    ("accounts", "home:index", "Home"),
     ("incentives", "incentives:index", "Incentives"),
     ("earnings", "earnings:index", "Earnings"),
     ("membership", "membership:index", "Membership"),

@@ -1,4 +1,4 @@
-"""The history routes, included by portal.urls under "history/" (namespace "history")."""
+"""The history routes, included by home.urls under "history/" (namespace "history")."""
 
 from django.urls import path
 

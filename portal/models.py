@@ -1,7 +1,8 @@
-"""Tables shared by every workspace: jobs, history events, webhooks, idempotency keys."""
+"""Tables shared by every workspace: jobs, history events, the audit log, webhooks, idempotency keys."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
@@ -168,3 +169,33 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"
+
+
+class AuditEvent(TenantModel):
+    """Who did what, when, and from where. Written by services, never edited."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text="Kept when the user is deleted.")
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=254, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        # The table keeps the name it had when the model lived in accounts.
+        db_table = "accounts_auditevent"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"], name="accounts_au_organiz_ead0c7_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

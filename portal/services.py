@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.audit import apply_changes, audit_record
+from portal.audit import apply_changes, audit_record
 from portal.models import WebhookEndpoint
 
 

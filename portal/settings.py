@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "cosell",
     "security",
     "commerce",
+    "home",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +76,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = env_str("DJANGO_ROOT_URLCONF", "portal.urls")
+ROOT_URLCONF = env_str("DJANGO_ROOT_URLCONF", "home.urls")
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            "builtins": ["portal.templatetags.capabilities"],
         },
     },
 ]
@@ -122,7 +124,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "home:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -238,7 +240,7 @@ EMAIL_BACKEND = (
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.api_policy.OrganizationTokenAuthentication",
+        "accounts.api_auth.OrganizationTokenAuthentication",
         "portal.api_policy.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api_policy.IsOrganizationMember"],
@@ -265,7 +267,7 @@ SPECTACULAR_SETTINGS = {
     # The schema and its Swagger UI are for API clients and people who passed the second factor;
     # Swagger UI's files come with the sidecar package (no CDN) and its script is not inline.
     "SERVE_AUTHENTICATION": [
-        "portal.api_policy.OrganizationTokenAuthentication",
+        "accounts.api_auth.OrganizationTokenAuthentication",
         "portal.api_policy.VerifiedSessionAuthentication",
     ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
@@ -275,7 +277,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets that share a field name ("status", "segment") get a name of their own.
     "ENUM_NAME_OVERRIDES": {
-        "RoleEnum": "accounts.choices.Role",
+        "RoleEnum": "portal.roles.Role",
         "ActionItemStatusEnum": "accounts.choices.ActionItemStatus",
         "CustomerSegmentEnum": "accounts.choices.CustomerSegment",
         "JobStatusEnum": "portal.choices.JobStatus",

@@ -2,36 +2,84 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.generic import DetailView, ListView
 
-from accounts.capabilities import Capability, can
+from portal.capabilities import Capability, can
 from portal.htmx import htmx_partial
 from portal.models import JobRun
 from portal.status import run_checks
 from portal.tenancy import get_visible_or_404
 
+T = TypeVar("T")
+DENIED = "Your roles don't allow this page."
 
-def require_capability(request, capability: str, message: str = "Your roles don't allow this page.") -> None:
-    """Refuses (403) a person whose roles lack `capability`; the same table the API uses."""
-    if not can(request.user, capability):
+
+def require_capability(request, *capabilities: str, message: str = DENIED) -> None:
+    """The one page check: 403 unless the person's roles grant one of `capabilities`.
+
+    The same table the API's policy reads (`portal.capabilities`). Views that decide on the row
+    (e.g. a referral the person owns) call it with the capability the row needs.
+    """
+    if not any(can(request.user, capability) for capability in capabilities):
         raise PermissionDenied(message)
 
 
+def capability_required(*capabilities: str, message: str = DENIED) -> Callable:
+    """Function-view decorator: `require_capability(request, *capabilities)` before the view.
+
+    The view carries `required_capabilities`, which the route walk reads to prove every page
+    names what it needs (tests/portal/test_page_capabilities.py).
+    """
+    if not capabilities:
+        raise ValueError("Name at least one capability; use @member_page for a page open to every member.")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def checked(request, *args: Any, **kwargs: Any):
+            require_capability(request, *capabilities, message=message)
+            return view(request, *args, **kwargs)
+
+        checked.required_capabilities = capabilities
+        return checked
+
+    return decorator
+
+
+def member_page(view: Callable) -> Callable:
+    """Marks a page open to every signed-in member who passed the second factor (e.g. their profile)."""
+    view.required_capabilities = ()
+    return view
+
+
 class CapabilityRequiredMixin:
-    """Refuses (403) people whose roles lack `capability`; the same table the API uses."""
+    """Class views: `capability` (or `capabilities`, any of them) checked by `require_capability`.
+
+    `capabilities = ()` on a class marks a page open to every member, as `@member_page` does.
+    """
 
     capability: str | None = None
+    capabilities: tuple[str, ...] | None = None
+    denied_message: str = DENIED
+
+    @classmethod
+    def required(cls) -> tuple[str, ...] | None:
+        if cls.capabilities is not None:
+            return tuple(cls.capabilities)
+        return (cls.capability,) if cls.capability else None
 
     def dispatch(self, request, *args, **kwargs):
-        if self.capability:
-            require_capability(request, self.capability)
+        required = self.required()
+        if required:
+            require_capability(request, *required, message=self.denied_message)
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -144,6 +192,27 @@ def show_errors(request, exc) -> None:
     """A service's ValidationError as messages on the next page."""
     for message in exc.messages:
         messages.error(request, message)
+
+
+def post_action(
+    request,
+    action: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    back: str | Callable[[T | None], str],
+) -> HttpResponse:
+    """The shape of a POST action on a page: call the service, show its ValidationError or the
+    success message, and redirect (POST/redirect/GET) to `back`.
+
+    `success` and `back` may be callables of the service's result (`back` gets None on an error).
+    """
+    try:
+        result = action()
+    except ValidationError as exc:
+        show_errors(request, exc)
+        return redirect(back(None) if callable(back) else back)
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(back(result) if callable(back) else back)
 
 
 def form_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:

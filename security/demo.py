@@ -27,10 +27,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS
 from accounts.models import Customer, Organization, User
 from accounts.services import user_create
+from portal.roles import Role
 from security.choices import AlertStatus, AlertType, CheckKind, CheckStatus, Program
 from security.models import (
     DapRelationship,

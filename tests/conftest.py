@@ -16,11 +16,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
-from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.tokens import tokens_forget_local
 from membership.vendor_data import seed_vendor_data as seed_membership_vendor_data
 from portal.celery import app as celery_app
+from portal.roles import Role
 from security.vendor_data import seed_vendor_data
 from tests.factories import OrganizationFactory, UserFactory
 

@@ -16,11 +16,10 @@ from django.utils import timezone
 from fpdf import FPDF
 from oauth2_provider.models import Application
 
-from accounts.choices import ActionItemCode, CustomerSegment, Role, Severity
+from accounts.choices import ActionItemCode, CustomerSegment, Severity
 from accounts.models import (
     ActionItem,
     ApiClient,
-    AuditEvent,
     Customer,
     Invitation,
     Organization,
@@ -115,7 +114,8 @@ from membership.models import (
     VmImageUsage,
 )
 from portal.history import Entry, history_record_many
-from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+from portal.models import AuditEvent, HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+from portal.roles import Role
 from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
 from security.choices import Program as VerifiedProgram
 from security.models import (

@@ -14,11 +14,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from psycopg import sql
 
-from accounts.audit import audit_record
 from commerce.choices import BillingCycle, PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
 from commerce.pricing.staging import _copy_statement, _stage
 from commerce.pricing.validation import PriceListTable, price_list_clean
+from portal.audit import audit_record
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 
 __all__ = ("price_list_import_run", "price_list_import_start")

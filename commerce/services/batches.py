@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from accounts.models import Customer, Organization
 from commerce.choices import BillingCycle, MigrationInitiator, MigrationStatus, TermDuration
 from commerce.eligibility import (
@@ -28,6 +27,7 @@ from commerce.eligibility import (
 )
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Run, job_chunks, migrate_chunk
+from portal.audit import audit_record
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
 

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from commerce.choices import MigrationInitiator, MigrationStatus
 from commerce.eligibility import MigrationRequest, migration_validate_assessment
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Plan, Run, eligibility_error, execute_plans, lock_subscriptions
+from portal.audit import audit_record
 
 
 @transaction.atomic

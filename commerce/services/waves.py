@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
 from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
@@ -26,6 +26,7 @@ from commerce.models import LegacySubscription, Migration
 from commerce.services.engine import Run, job_chunks, migrate_chunk
 from portal.choices import JobStatus
 from portal.jobs import JobRun, job_create, job_fail, job_finish, job_run_chunks, job_start
+from portal.roles import Role
 
 JOB_KIND_WAVE = "commerce.migration_wave"
 

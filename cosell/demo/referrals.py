@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from accounts.capabilities import Capability, can
-from accounts.choices import Role
 from accounts.models import Organization, User
 from cosell.choices import DealKind, HistorySource, LeadTemperature, ReferralType
 from cosell.demo.referral_data import (
@@ -45,6 +43,8 @@ from cosell.services.referrals import (
     referrals_expire,
 )
 from cosell.validation import VENDOR_ID
+from portal.capabilities import Capability, can
+from portal.roles import Role
 
 if TYPE_CHECKING:
     from cosell.demo.seed import CosellSeedReport

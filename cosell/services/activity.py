@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accounts.capabilities import Capability
 from cosell.choices import HistorySource
 from cosell.models import TRACKED_FIELDS, Referral
 from cosell.validation import VENDOR_ID, json_value
 from portal import context
+from portal.capabilities import Capability
 from portal.history import history_for, history_record
 
 __all__ = ("FIELD_PATHS", "Change", "referral_changes", "referral_history", "referral_recorded")

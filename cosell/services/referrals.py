@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
 from cosell.choices import (
     STATUS_MOVES,
@@ -41,6 +41,7 @@ from cosell.validation import (
     referral_from_json,
     referral_to_json,
 )
+from portal.roles import Role
 from portal.webhooks import register_event, webhook_emit
 
 __all__ = (

@@ -15,11 +15,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import QuerySet
 
-from accounts.capabilities import ROLE_CAPABILITIES, Capability
 from accounts.models import User
 from cosell.choices import HistorySource
 from cosell.models import Referral, RoutingRule
 from cosell.services.activity import referral_recorded
+from portal.capabilities import ROLE_CAPABILITIES, Capability
 
 __all__ = (
     "ALL_ADMINS_TEAM",

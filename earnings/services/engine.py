@@ -8,7 +8,8 @@ A run for period P (spec/earnings.md §3–§5, §8) is a `JobRun` in chunks, ea
    `IneligibleTransaction`, and for each (transaction, lever) the ledger is brought to what the
    rules give now: a first earning row, or ONE adjustment or reversal row for the difference;
 2. one chunk "claims": approved Incentives claims of P or before become earnings, or ONE
-   adjustment per earning type when their payout changed (`incentives.services.payouts`);
+   adjustment per earning type when their payout changed (the workspaces answering
+   `earnings.signals.payout_run_earnings_due`, e.g. Incentives);
 3. one chunk "payments": the due, unblocked Unprocessed earnings become payment orders;
 4. one chunk per organization touched: its `EarningSummary` rows of the months that changed.
 
@@ -44,6 +45,7 @@ from earnings.models import (
 )
 from earnings.periods import format_month, month_end, month_start, parse_month
 from earnings.services.summary import summary_rebuild
+from earnings.signals import payout_run_earnings_due
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 
 __all__ = (
@@ -427,10 +429,11 @@ def payout_run_execute(job: JobRun) -> dict:
         _tally(job, payments=payments, paid_earnings=paid)
 
     def claims() -> None:
-        # Imported here: Incentives builds on Earnings, so Earnings never imports it at load time.
-        from incentives.services.payouts import claim_earnings_write  # noqa: PLC0415
-
-        _tally(job, **claim_earnings_write(period=period, job=job))
+        counts: dict[str, int] = {}
+        for _receiver, answer in payout_run_earnings_due.send(sender=JobRun, period=period, job=job):
+            for key, value in (answer or {}).items():
+                counts[key] = counts.get(key, 0) + value
+        _tally(job, **counts)
 
     def summarize(organization_id: int, months: list[date]):
         return lambda: summary_rebuild([organization_id], months=months)

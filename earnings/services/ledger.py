@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from earnings.choices import AdjustmentReason, EarningKind, EarningType, PaymentStatus
 from earnings.models import Earning, Enrollment, ExchangeRate
 from earnings.periods import month_start
 from earnings.services.summary import summary_rebuild
+from portal.audit import audit_record
 from portal.money import round_money
 
 __all__ = ("adjustment_create",)

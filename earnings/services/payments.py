@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from earnings.choices import PaymentStatus
 from earnings.models import Earning, Enrollment, Payment
 from earnings.services.summary import summary_rebuild
 from earnings.signals import payment_sent
+from portal.audit import audit_record
 from portal.history import history_record
 from portal.webhooks import register_event, webhook_emit
 

@@ -19,7 +19,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from accounts.models import Customer, Organization, PartnerLocation
 from earnings.choices import (
     PartnerAssociation,
@@ -31,6 +30,7 @@ from earnings.choices import (
 )
 from earnings.models import ExchangeRate, Transaction, TransactionUpload
 from earnings.periods import month_end, month_start
+from portal.audit import audit_record
 from portal.money import round_money
 from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
 

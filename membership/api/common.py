@@ -7,10 +7,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from accounts.capabilities import Capability
 from portal.api import PortalAutoSchema
 from portal.api import service_errors as portal_service_errors
 from portal.api_policy import CursorPagination
+from portal.capabilities import Capability
 
 C = Capability
 

@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
-from accounts.audit import audit_record
-from accounts.capabilities import Capability, can, is_vendor_staff
 from accounts.models import Organization
 from membership.choices import ActivationStatus, PackageSource
 from membership.models import Benefit, BenefitConsumption, BenefitPackage, BenefitTemplate
+from portal.audit import audit_record
+from portal.capabilities import Capability, can, is_vendor_staff
 
 __all__ = (
     "EXPIRING_SOON_DAYS",

@@ -33,9 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve, action_items_raise
-from accounts.audit import audit_record
-from accounts.capabilities import Capability, can
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
 from earnings.periods import add_months
 from membership.choices import (
@@ -50,7 +48,10 @@ from membership.choices import (
 )
 from membership.models import DesignationEnrollment, ScoreSnapshot
 from membership.services.benefits import package_grant
+from portal.audit import audit_record
+from portal.capabilities import Capability, can
 from portal.history import Entry, history_record, history_record_many
+from portal.roles import Role
 
 #: Who reads designation items: the people who may enroll (MEMBERSHIP_MANAGE).
 AUDIENCE = [Role.PARTNER_ADMIN.value, Role.GLOBAL_ADMIN.value]

@@ -23,7 +23,6 @@ from django.db.models import Case, CharField, Count, F, Func, Max, Q, QuerySet, 
 from django.db.models.functions import JSONObject, Lower
 from django.utils import timezone
 
-from accounts.capabilities import Capability, can
 from earnings.periods import add_months
 from membership.choices import AssessmentStatus, CertificationLevel, Designation
 from membership.filters import (
@@ -34,6 +33,7 @@ from membership.filters import (
     active_on,
 )
 from membership.models import MarketplaceLicense, PersonCertification, SurfaceAssessment, VmImageUsage
+from portal.capabilities import Capability, can
 
 __all__ = (
     "LICENSE_COLUMNS",

@@ -24,14 +24,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import audit_record
-from accounts.capabilities import is_vendor_staff
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.models import Organization
 from membership.choices import ISV_TRANSITIONS, Designation, IsvStatus, MembershipStatus, PackageSource
 from membership.models import IsvSuccessApplication, Membership
 from membership.services.benefits import package_grant, require_manager
+from portal.audit import audit_record
+from portal.capabilities import is_vendor_staff
 from portal.history import history_record
+from portal.roles import Role
 from portal.webhooks import register_event, webhook_emit
 from security.choices import CheckStatus, Program
 from security.models import ProgramEnrollment

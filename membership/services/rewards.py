@@ -21,11 +21,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from accounts.models import Organization
 from membership.choices import PackageSource
 from membership.models import BenefitTemplate, MarketplaceBilledSale, MarketplaceRewardTier, RewardsYear
 from membership.services.benefits import package_grant
+from portal.audit import audit_record
 
 __all__ = (
     "CATCH_UP_DAYS",

@@ -7,4 +7,4 @@ DENIED = "Your roles don't allow this in the Membership workspace."
 
 def require(request, capability: str) -> None:
     """403 unless the person's roles grant `capability` in the Membership workspace."""
-    require_capability(request, capability, DENIED)
+    require_capability(request, capability, message=DENIED)

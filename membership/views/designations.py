@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from membership.choices import (
     DESIGNATION_BY_SLUG,
     DESIGNATION_SLUGS,
@@ -35,6 +34,7 @@ from membership.models import DesignationEnrollment
 from membership.services import designations as designation_services
 from membership.services import scoring
 from membership.views import require
+from portal.capabilities import Capability, can
 from portal.views import show_errors
 
 C = Capability

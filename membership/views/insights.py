@@ -19,10 +19,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.capabilities import Capability
 from membership.choices import CertificationLevel, Designation
 from membership.filters import SurfaceView
 from membership.services import insights
+from portal.capabilities import Capability
 from portal.files import copy_csv, csv_response, select_columns
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
@@ -62,7 +62,7 @@ def _base_context(request, filterset) -> dict[str, Any]:
 
 
 def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: str, back: str):
-    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
+    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     try:
         rows = rows_of(request.user, request.GET)
     except ValidationError:
@@ -78,7 +78,7 @@ def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: s
 
 def license_report(request):
     """Licences issued through license-managed offers: purchased vs assigned, by country."""
-    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
+    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.license_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -111,7 +111,7 @@ def license_report_download(request):
 
 def vm_image_report(request):
     """Usage of the VM offers by image version, with the share still on older versions."""
-    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
+    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.vm_image_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -145,7 +145,7 @@ def vm_image_report_download(request):
 def surface_insights(request):
     """Everyone who completed a Surface assessment at any location the viewer sees: the New view
     (the selected month) or the Historical view (all time), with the KPI tiles."""
-    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
+    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.surface_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["views"] = SurfaceView.CHOICES
@@ -196,7 +196,7 @@ def _person(row: dict[str, Any]) -> dict[str, Any]:
 
 def skilling_insights(request):
     """Certifications by person and, for the active ones, people per solution area and level."""
-    require_capability(request, Capability.INSIGHTS_VIEW, INSIGHTS_DENIED)
+    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.skilling_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["levels"] = CertificationLevel.choices

@@ -19,13 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from membership.choices import IsvStatus
 from membership.forms_isv import IsvApplicationForm, IsvSubmitForm
 from membership.models import IsvSuccessApplication
 from membership.services import benefits as benefit_services
 from membership.services import isv as services
 from membership.views import require
+from portal.capabilities import Capability, can
 from portal.history import history_for
 from portal.views import form_errors, require_capability, show_errors
 
@@ -190,7 +190,7 @@ def isv_success(request):
     approved. A POST (MEMBERSHIP_MANAGE) reopens a rejected application as a draft."""
     require(request, C.MEMBERSHIP_VIEW)
     if request.method == "POST":
-        require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
+        require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
         application = current_application(request.user)
         if request.POST.get("action") != "reopen" or application is None:
             messages.error(request, "There is no rejected application to reopen.")
@@ -212,7 +212,7 @@ def isv_application(request):
     application = current_application(user)
     editable = application is None or application.status == IsvStatus.DRAFT
     if request.method == "POST":
-        require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
+        require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
         form = IsvApplicationForm.for_application(application, request.POST)
         if form.is_valid():
             try:
@@ -244,7 +244,7 @@ def isv_application(request):
 def isv_submit(request):
     """Submit the draft for review; it needs the program agreement and the eligibility to hold."""
     require(request, C.MEMBERSHIP_VIEW)
-    require_capability(request, C.MEMBERSHIP_MANAGE, MANAGERS_ONLY)
+    require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
     application = current_application(request.user)
     if application is None or application.status != IsvStatus.DRAFT:
         messages.error(request, "There is no draft application to submit: start or reopen one first.")

@@ -17,11 +17,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from membership.models import Benefit
 from membership.services import benefits as benefit_services
 from membership.services import overview as overview_services
 from membership.views import require
+from portal.capabilities import Capability, can
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import show_errors
 

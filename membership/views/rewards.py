@@ -15,10 +15,10 @@ from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.capabilities import Capability
 from membership.models import BenefitTemplate, MarketplaceBilledSale, MarketplaceRewardTier
 from membership.services import rewards as services
 from membership.views import require
+from portal.capabilities import Capability
 
 #: Months of MBS history the page lists (the twelve of the TTM window and the twelve before).
 MONTHS_SHOWN = 24

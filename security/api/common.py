@@ -9,9 +9,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 
-from accounts.capabilities import Capability
 from accounts.models import Customer
 from portal.api import service_errors as portal_service_errors
+from portal.capabilities import Capability
 from security.choices import (
     GDAP_AUTO_EXTEND_DAYS,
     GDAP_AUTO_EXTEND_NONE,

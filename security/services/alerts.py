@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import audit_record
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.models import Customer, Organization
+from portal.audit import audit_record
+from portal.roles import Role
 from security.choices import AlertStatus, AlertType
 from security.models import SecurityAlert
 

@@ -25,12 +25,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import apply_changes, audit_record
-from accounts.capabilities import Capability, can, is_vendor_staff
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem, Organization, User
 from portal import uploads
+from portal.audit import apply_changes, audit_record
+from portal.capabilities import Capability, can, is_vendor_staff
 from portal.history import Entry, history_record, history_record_many
+from portal.roles import Role
 from security.choices import (
     CHECK_TRANSITIONS,
     CHECK_UPLOAD_STATUSES,

@@ -34,11 +34,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.audit import audit_record, audit_record_each
-from accounts.capabilities import Capability, can
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem, Customer, Organization
+from portal.audit import audit_record, audit_record_each
+from portal.capabilities import Capability, can
 from portal.history import Entry, history_record, history_record_many
+from portal.roles import Role
 from portal.webhooks import register_event, webhook_emit
 from security.choices import (
     DAP_CREATION_ENDED,

@@ -39,10 +39,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.audit import apply_changes, audit_record
-from accounts.choices import Role
 from accounts.models import Customer, Organization, User
+from portal.audit import apply_changes, audit_record
 from portal.iso import is_currency
+from portal.roles import Role
 from portal.uploads import RowError, read_table, validate_rows
 from security.choices import MfaMechanism, MfaMethod
 from security.models import CustomerAzureSubscription, CustomerMfaStat, SecuritySettings, UserMfaPolicy

@@ -13,8 +13,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import apply_changes, audit_record
 from accounts.models import Organization, User
+from portal.audit import apply_changes, audit_record
 from security.models import SecuritySettings, UserMfaPolicy
 
 __all__ = (

@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
-from accounts.choices import Role
 from accounts.models import Organization, User
+from portal.capabilities import Capability, can
+from portal.roles import Role
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import form_errors, show_errors
@@ -523,7 +523,7 @@ def _back_to_training(request):
     # Keep the list's filters (the buttons post from a filtered list), or go back to the profile
     # page where people complete their own training.
     target = request.POST.get("next", "")
-    if target.startswith((reverse("security:training"), reverse("accounts:profile"))):
+    if target.startswith((reverse("security:training"), reverse("home:profile"))):
         return redirect(target)
     return redirect("security:training")
 

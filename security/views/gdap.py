@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
 from accounts.models import Customer
+from portal.capabilities import Capability, can
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.views import form_errors, query_without, show_errors
 from security.choices import (

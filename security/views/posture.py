@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability, can
-from accounts.choices import Role
 from accounts.models import User
+from portal.capabilities import Capability, can
 from portal.files import copy_csv, csv_response, select_columns, text_rows
+from portal.roles import Role
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
 from portal.views import form_errors, query_without, show_errors

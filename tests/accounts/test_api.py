@@ -9,10 +9,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.choices import Role
-from accounts.models import AuditEvent, Customer
+from accounts.models import Customer
 from portal.api_policy import OrganizationRateThrottle, throttle_key
 from portal.cache import redis_client
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.conftest import token_for
 from tests.factories import ActionItemFactory, CustomerFactory, UserFactory
 

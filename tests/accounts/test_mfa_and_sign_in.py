@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
 from accounts import mfa
-from accounts.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_a_new_user_enrols_totp_and_gets_backup_codes(client, org_a):
     user = UserFactory(organization=org_a)
     response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
-    response = client.get(reverse("accounts:home"))
+    response = client.get(reverse("home:index"))
     assert response["Location"].startswith(reverse("accounts:mfa-verify"))
     response = client.get(reverse("accounts:mfa-verify"), follow=True)
     assert b"<svg" in response.content
@@ -34,7 +34,7 @@ def test_a_new_user_enrols_totp_and_gets_backup_codes(client, org_a):
     response = client.post(reverse("accounts:mfa-setup"), {"token": _code(device)})
     assert response.status_code == 200
     assert len(response.context["codes"]) == 10
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert client.get(reverse("home:index")).status_code == 200
     assert AuditEvent.objects.filter(actor=user, action="mfa.totp_enrolled").exists()
 
 
@@ -94,14 +94,14 @@ def test_api_clients_cannot_sign_in_to_pages(client, org_a):
 def test_an_idle_session_ends_and_an_active_one_is_renewed(alice, verified_client):
     client = verified_client(alice)
     with freeze_time() as clock:
-        assert client.get(reverse("accounts:home")).status_code == 200
+        assert client.get(reverse("home:index")).status_code == 200
         clock.tick(timedelta(minutes=50))
-        assert client.get(reverse("accounts:home")).status_code == 200
+        assert client.get(reverse("home:index")).status_code == 200
         clock.tick(timedelta(minutes=50))
         # Active 50 minutes ago: the renewed session is still alive.
-        assert client.get(reverse("accounts:home")).status_code == 200
+        assert client.get(reverse("home:index")).status_code == 200
         clock.tick(timedelta(minutes=61))
-        response = client.get(reverse("accounts:home"))
+        response = client.get(reverse("home:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
@@ -114,7 +114,7 @@ def test_passing_the_second_factor_issues_a_new_session_key(client, org_a):
     before = client.session.session_key
     client.post(reverse("accounts:mfa-verify"), {"token": codes[0]})
     assert client.session.session_key != before
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert client.get(reverse("home:index")).status_code == 200
 
 
 def test_a_slow_request_cannot_undo_the_second_factor(client, org_a):
@@ -130,7 +130,7 @@ def test_a_slow_request_cannot_undo_the_second_factor(client, org_a):
     stale["_renewed_at"] = 0
     with pytest.raises(UpdateError):
         stale.save()
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert client.get(reverse("home:index")).status_code == 200
 
 
 def test_a_wrong_app_code_does_not_delay_a_backup_code(client, org_a):

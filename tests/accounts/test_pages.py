@@ -3,14 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from accounts.choices import Role
+from portal.roles import Role
 from tests.factories import ActionItemFactory, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PAGES = [
-    "accounts:home",
-    "accounts:profile",
+    "home:index",
+    "home:profile",
     "accounts:organization",
     "accounts:user-list",
     "accounts:user-invite",
@@ -67,7 +67,7 @@ def test_it_refuses_pages_the_roles_dont_allow(name, bob, verified_client):
 
 
 def test_the_nav_hides_what_the_roles_dont_allow(bob, verified_client):
-    html = verified_client(bob).get(reverse("accounts:home")).content.decode()
+    html = verified_client(bob).get(reverse("home:index")).content.decode()
     assert "Audit log" not in html
     assert reverse("accounts:user-list") not in html
     for label in ["Incentives", "Earnings", "Membership", "Co-sell", "Security", "Commerce"]:
@@ -78,14 +78,14 @@ def test_home_lists_open_action_items_high_first(alice, verified_client):
     ActionItemFactory(organization=alice.organization, title="Medium thing", severity="medium")
     ActionItemFactory(organization=alice.organization, title="High thing", severity="high")
     ActionItemFactory(organization=alice.organization, title="Done thing", status="resolved")
-    html = verified_client(alice).get(reverse("accounts:home")).content.decode()
+    html = verified_client(alice).get(reverse("home:index")).content.decode()
     assert html.index("High thing") < html.index("Medium thing")
     assert "Done thing" not in html
 
 
 def test_home_never_shows_another_organizations_items(alice, charlie, verified_client):
     ActionItemFactory(organization=charlie.organization, title="Beta's secret")
-    html = verified_client(alice).get(reverse("accounts:home")).content.decode()
+    html = verified_client(alice).get(reverse("home:index")).content.decode()
     assert "Beta's secret" not in html
 
 

@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from accounts import services
-from accounts.choices import Role
-from accounts.models import AuditEvent, User
+from accounts.models import User
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.conftest import verified_session
 from tests.factories import UserFactory
 

@@ -18,8 +18,8 @@ from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
 from accounts import mfa, services
-from accounts.choices import Role
-from accounts.models import AuditEvent
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.conftest import confirm_totp, verified_session
 from tests.factories import PASSWORD
 
@@ -192,7 +192,7 @@ def test_new_backup_codes_need_a_recent_second_factor_check(alice):
     client = _password_only(alice)
     client.post(reverse("accounts:mfa-verify"), {"token": _code(device)})
     with freeze_time(timezone.now() + timedelta(minutes=10)):
-        response = client.post(reverse("accounts:mfa-backup-codes"), {"next": reverse("accounts:profile")})
+        response = client.post(reverse("accounts:mfa-backup-codes"), {"next": reverse("home:profile")})
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:mfa-confirm"))
         assert not StaticToken.objects.filter(device__user=alice).exists()
@@ -200,9 +200,9 @@ def test_new_backup_codes_need_a_recent_second_factor_check(alice):
         device.last_t = -1
         device.save()
         response = client.post(
-            reverse("accounts:mfa-confirm"), {"token": _code(device), "next": reverse("accounts:profile")}
+            reverse("accounts:mfa-confirm"), {"token": _code(device), "next": reverse("home:profile")}
         )
-        assert response["Location"] == reverse("accounts:profile")
+        assert response["Location"] == reverse("home:profile")
         response = client.post(reverse("accounts:mfa-backup-codes"))
         assert response.status_code == 200
         assert len(response.context["codes"]) == 10

@@ -11,8 +11,10 @@ from accounts.action_center import (
     action_item_snooze,
     action_items_raise,
 )
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
-from accounts.models import ActionItem, AuditEvent, Invitation, User
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import ActionItem, Invitation, User
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

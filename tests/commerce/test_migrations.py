@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
 from accounts.choices import ActionItemStatus, CustomerSegment
-from accounts.models import ActionItem, AuditEvent
+from accounts.models import ActionItem
 from commerce import services
 from commerce.choices import (
     BillingCycle,
@@ -43,7 +43,7 @@ from commerce.services import (
     migration_waves_daily,
 )
 from portal.choices import JobStatus
-from portal.models import HistoryEvent, JobChunk, JobRun
+from portal.models import AuditEvent, HistoryEvent, JobChunk, JobRun
 from portal.uploads import UploadRejected
 from tests.factories import CustomerFactory, NceSubscriptionFactory, UserFactory
 

@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from accounts.models import AuditEvent
 from commerce.choices import PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
 from commerce.pricing import importing, staging
@@ -24,7 +23,7 @@ from commerce.pricing.lookup import price_for
 from commerce.pricing.validation import price_list_clean, price_list_validate
 from portal.choices import JobStatus
 from portal.jobs import job_run_chunks
-from portal.models import JobChunk, JobRun
+from portal.models import AuditEvent, JobChunk, JobRun
 from portal.uploads import UploadRejected
 from tests.factories import PriceListFactory, PriceListRowFactory, UserFactory
 

@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from accounts.choices import Role
+from portal.roles import Role
 from tests.conftest import token_for
 from tests.contracts.routes import all_routes
 from tests.factories import FACTORIES, OrganizationFactory

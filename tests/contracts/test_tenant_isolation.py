@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django.forms.models import model_to_dict
 
-from accounts.choices import Role
 from portal.api import TenantViewSet
+from portal.roles import Role
 from tests.contracts.routes import api_list_routes, object_routes
 from tests.factories import FACTORIES, UserFactory
 

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.choices import Role
 from cosell.models import Referral, RoutingRule
+from portal.roles import Role
 from tests.factories import ReferralFactory, RoutingRuleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.choices import Role
 from cosell.choices import HistorySource
 from cosell.models import Referral
 from cosell.services.activity import referral_history, referral_recorded
 from cosell.services.referrals import referral_create, referral_update
 from portal import context
 from portal.history import history_for
+from portal.roles import Role
 from tests.cosell.test_referrals import inbound
 from tests.factories import ReferralFactory, UserFactory
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.choices import Role
 from cosell.models import Referral
 from cosell.services.insights import (
     INSIGHTS_HEADER,
@@ -19,6 +18,7 @@ from cosell.services.insights import (
     pipeline_by_stage_and_month,
 )
 from earnings.models import ExchangeRate
+from portal.roles import Role
 from tests.factories import ReferralFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

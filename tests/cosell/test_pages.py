@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from cosell.choices import HistorySource, LossReason, ReferralStatus, ReferralSubstatus
 from cosell.models import CapabilityProfile, Referral, RoutingRule
 from cosell.services.referrals import referral_create
 from cosell.validation import VENDOR_ID
+from portal.roles import Role
 from tests.factories import (
     CapabilityProfileFactory,
     CaseStudyFactory,

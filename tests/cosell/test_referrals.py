@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.choices import Role
 from cosell.choices import DealKind, HistorySource, MicrosoftStatus
 from cosell.models import Referral
 from cosell.services.referrals import (
@@ -22,6 +21,7 @@ from cosell.services.referrals import (
 )
 from cosell.validation import referral_to_json
 from portal.models import WebhookDelivery
+from portal.roles import Role
 from tests.factories import RoutingRuleFactory, UserFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from accounts.action_center import action_item_dismiss, action_item_mark_done
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
 from cosell.choices import ReferralStatus, ReferralSubstatus
 from cosell.services.referrals import (
@@ -22,6 +22,7 @@ from cosell.services.referrals import (
     referrals_remind,
 )
 from cosell.tasks import referrals_remind_task
+from portal.roles import Role
 from tests.factories import ReferralFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

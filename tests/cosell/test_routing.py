@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.choices import Role
 from cosell.services.activity import referral_history
 from cosell.services.routing import ALL_ADMINS_TEAM, route, routing_problems, routing_test
+from portal.roles import Role
 from tests.factories import ReferralFactory, RoutingRuleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

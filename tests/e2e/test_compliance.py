@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.choices import CheckKind, CheckStatus, DocumentType, Program
 from security.models import VerificationCheck, VerificationDocument
 from security.services.compliance import check_transition, program_enroll

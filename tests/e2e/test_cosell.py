@@ -10,9 +10,9 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from cosell.choices import ReferralStatus, ReferralSubstatus
 from cosell.models import Referral
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.cosell.test_pages import inbound
 from tests.e2e.test_sign_in_and_roles import sign_in

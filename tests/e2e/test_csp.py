@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from earnings.choices import SolutionArea
+from portal.roles import Role
 from security.choices import GdapStatus
 from security.models import DapRelationship, GdapRelationship
 from security.services.gdap import gdap_lock_for_approval

@@ -12,9 +12,9 @@ from django.db.models import Sum
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from earnings.choices import IneligibleReason, PartnerRole, SolutionArea
 from earnings.models import Earning
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.e2e.test_sign_in_and_roles import sign_in
 from tests.earnings.test_queries import build_ledger

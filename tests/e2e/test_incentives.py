@@ -13,11 +13,11 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
-from accounts.choices import Role
 from earnings.models import Earning
 from earnings.services.engine import payout_run_create, payout_run_execute
 from incentives.choices import ClaimStatus, ReviewReason
 from incentives.models import Claim
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.e2e.test_sign_in_and_roles import sign_in
 from tests.factories import CustomerFactory, UserFactory

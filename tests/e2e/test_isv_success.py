@@ -11,10 +11,10 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from membership.choices import IsvStatus
 from membership.models import BenefitTemplate, IsvSuccessApplication
 from membership.services.isv import isv_application_review
+from portal.roles import Role
 from security.choices import CheckStatus, Program
 from security.services.compliance import check_transition, program_enroll
 from tests.conftest import confirm_totp

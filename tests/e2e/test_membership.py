@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from membership.models import Certification
 from membership.services.scoring import recalculate_capability_scores
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.e2e.test_sign_in_and_roles import sign_in
 from tests.factories import MembershipFactory, PersonCertificationFactory, UserFactory

@@ -13,8 +13,8 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
 from membership.choices import LicenseStatus
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.e2e.test_sign_in_and_roles import sign_in
 from tests.factories import MarketplaceLicenseFactory, UserFactory

@@ -11,7 +11,7 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.models import GdapRelationship
 from security.services.gdap import gdap_daily
 from tests.conftest import confirm_totp

@@ -15,8 +15,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from accounts.action_center import action_item_raise
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
-from accounts.models import AuditEvent, RoleAssignment
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import RoleAssignment
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.factories import PASSWORD, UserFactory
 

@@ -11,11 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AuditEvent
 from earnings.choices import AdjustmentReason, EarningKind, PaymentStatus
 from earnings.models import Earning, EarningRate, Enrollment, Payment, Transaction, TransactionUpload
 from earnings.services.engine import JOB_KIND_PAYOUT_RUN
-from portal.models import HistoryEvent, JobRun
+from portal.models import AuditEvent, HistoryEvent, JobRun
 from tests.factories import (
     CustomerFactory,
     EarningFactory,

@@ -12,10 +12,10 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from earnings.choices import IneligibleReason, SolutionArea
 from earnings.exports import export_path
 from earnings.models import Earning, ExportJob
+from portal.roles import Role
 from tests.factories import (
     EarningFactory,
     EnrollmentFactory,

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.choices import Role
 from accounts.models import RoleAssignment
 from earnings.choices import AdjustmentReason, EarningKind, ExportStatus, IneligibleReason, SolutionArea
 from earnings.exports import EARNING_COLUMNS, REPORTS, export_create, export_path
 from earnings.models import Earning, ExportJob
 from portal.choices import JobStatus
+from portal.roles import Role
 from tests.factories import (
     EarningFactory,
     EnrollmentFactory,

@@ -11,9 +11,9 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.choices import Role
 from earnings.choices import IneligibleReason, PartnerRole, SolutionArea
 from earnings.models import Earning, Enrollment
+from portal.roles import Role
 from tests.earnings.test_queries import build_ledger
 from tests.factories import (
     EarningFactory,

@@ -9,12 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import AuditEvent
 from earnings.choices import AdjustmentReason, EarningKind, EarningType, PaymentStatus
 from earnings.models import Earning, EarningSummary, Payment
 from earnings.services import adjustment_create, hold_set, payment_status_change
 from portal.history import history_for
-from portal.models import WebhookDelivery
+from portal.models import AuditEvent, WebhookDelivery
 from tests.earnings.test_engine import build_world, run
 from tests.factories import EarningFactory, EnrollmentFactory, WebhookEndpointFactory
 

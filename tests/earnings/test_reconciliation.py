@@ -12,11 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from accounts.choices import Role
-from accounts.models import AuditEvent, RoleAssignment
+from accounts.models import RoleAssignment
 from earnings import reconciliation as service
 from earnings.choices import AdjustmentReason, EarningKind
 from earnings.models import Reconciliation, ReconciliationLine
+from portal.models import AuditEvent
+from portal.roles import Role
 from portal.uploads import UploadRejected
 from tests.factories import (
     EarningFactory,

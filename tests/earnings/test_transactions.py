@@ -13,7 +13,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import AuditEvent
 from commerce.choices import BillingCycle, SubscriptionStatus, TermDuration
 from earnings.choices import (
     PartnerAssociation,
@@ -25,6 +24,7 @@ from earnings.choices import (
 )
 from earnings.models import Transaction, TransactionUpload
 from earnings.services.transactions import solution_area_of, transactions_from_commerce, transactions_import
+from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from tests.factories import (
     AvailabilityFactory,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.capabilities import Capability, locations_granting
-from accounts.choices import Role
 from accounts.models import RoleAssignment
 from earnings.models import Earning, Enrollment, IneligibleTransaction, Payment, Transaction
+from portal.capabilities import Capability, locations_granting
+from portal.roles import Role
 from tests.factories import (
     EarningFactory,
     EnrollmentFactory,

@@ -9,12 +9,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.choices import CustomerSegment, Role
+from accounts.choices import CustomerSegment
 from earnings.choices import SolutionArea
 from incentives.choices import ClaimStatus, OpportunityStage, PayPattern, ProofKind
 from incentives.models import Claim, Opportunity
 from incentives.services.eligibility import EligibilityCode
 from portal.history import history_record
+from portal.roles import Role
 from tests.factories import (
     ActivityRateFactory,
     ActivityTypeFactory,

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from accounts.choices import ActionItemCode, ActionItemStatus, CustomerSegment, Role
-from accounts.models import ActionItem, AuditEvent
+from accounts.choices import ActionItemCode, ActionItemStatus, CustomerSegment
+from accounts.models import ActionItem
 from earnings.choices import SolutionArea
 from incentives.choices import (
     ClaimStatus,
@@ -48,6 +48,8 @@ from incentives.services import (
 )
 from incentives.services.eligibility import EligibilityCode
 from portal.history import history_for
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.factories import (
     ActivityRateFactory,
     ActivityTypeFactory,

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import AuditEvent
 from incentives.models import Opportunity
 from incentives.opportunity_import import COLUMNS, opportunities_import
+from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from tests.factories import CustomerFactory, OpportunityFactory
 

@@ -16,13 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import CustomerSegment, Role
+from accounts.choices import CustomerSegment
 from accounts.models import Organization
 from earnings.choices import EarningType, PartnerRole, SolutionArea
 from incentives.choices import ClaimStatus, OpportunityStage, PayPattern, ProofKind
 from incentives.models import ActivityType, Claim, Opportunity, OutcomeLink, ProofDocument
 from incentives.services.eligibility import Eligibility
 from portal.history import history_record
+from portal.roles import Role
 from tests.factories import (
     ActivityRateFactory,
     ActivityTypeFactory,

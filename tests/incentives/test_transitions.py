@@ -7,12 +7,11 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import AuditEvent
 from incentives.choices import TERMINAL_STATUSES, ClaimStatus
 from incentives.models import Claim
 from incentives.services import TRANSITIONS, claim_transition
 from portal.history import history_for
-from portal.models import WebhookDelivery
+from portal.models import AuditEvent, WebhookDelivery
 from tests.factories import ClaimFactory, WebhookEndpointFactory
 
 S = ClaimStatus

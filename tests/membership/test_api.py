@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import ActionItem
 from membership.choices import (
     ActivationStatus,
@@ -28,6 +27,7 @@ from membership.models import (
     IsvSuccessApplication,
     ScoreRuleSet,
 )
+from portal.roles import Role
 from security.choices import CheckStatus
 from tests.factories import (
     BenefitConsumptionFactory,

@@ -9,8 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.choices import Role
-from accounts.models import AuditEvent
 from membership.choices import ActivationStatus, BenefitKind, BenefitUnit, PackageSource
 from membership.models import Benefit, BenefitConsumption, BenefitPackage, BenefitTemplate
 from membership.services.benefits import (
@@ -20,6 +18,8 @@ from membership.services.benefits import (
     package_end,
     package_grant,
 )
+from portal.models import AuditEvent
+from portal.roles import Role
 from tests.factories import (
     BenefitConsumptionFactory,
     BenefitFactory,

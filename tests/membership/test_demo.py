@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import ORGANIZATIONS, seed_demo_data
-from accounts.models import ActionItem, AuditEvent, Customer, Organization
+from accounts.models import ActionItem, Customer, Organization
 from commerce.demo import commerce_demo_seed
 from earnings.demo import earnings_demo_seed
 from membership.choices import (
@@ -46,6 +46,7 @@ from membership.models import (
 )
 from membership.services.rewards import rewards_status
 from membership.services.scoring import designation_score, designation_scores, score_history
+from portal.models import AuditEvent
 from security.demo import security_demo_seed
 
 pytestmark = pytest.mark.django_db

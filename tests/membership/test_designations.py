@@ -15,11 +15,12 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
-from accounts.models import ActionItem, AuditEvent
+from accounts.models import ActionItem
 from membership.choices import Designation, EnrollmentStatus
 from membership.models import BenefitPackage, Certification, DesignationEnrollment, ScoreSnapshot
 from membership.services.designations import designation_enroll, designations_sync, qualification_window
 from membership.services.scoring import recalculate_capability_scores, rule_set_on
+from portal.models import AuditEvent
 from tests.factories import (
     CustomerFactory,
     DesignationEnrollmentFactory,

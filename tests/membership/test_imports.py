@@ -15,7 +15,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import AuditEvent
 from membership import imports
 from membership.choices import AssessmentStatus, LicenseStatus, OsType
 from membership.models import (
@@ -25,6 +24,7 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
+from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from tests.factories import OrganizationFactory, PartnerLocationFactory, UserFactory
 

@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from accounts.models import RoleAssignment
 from membership.choices import AssessmentStatus, CertificationLevel, Designation, LicenseStatus, OsType
 from membership.models import Certification
 from membership.services import insights
+from portal.roles import Role
 from tests.factories import (
     MarketplaceLicenseFactory,
     PartnerLocationFactory,

@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.choices import ActionItemCode, ActionItemStatus, Role
-from accounts.models import ActionItem, AuditEvent
+from accounts.choices import ActionItemCode, ActionItemStatus
+from accounts.models import ActionItem
 from membership.choices import Designation, IsvStatus, MembershipStatus, PackageSource
 from membership.models import BenefitPackage, BenefitTemplate, IsvSuccessApplication
 from membership.services import isv
@@ -23,7 +23,8 @@ from membership.services.isv import (
     isv_eligibility,
 )
 from portal.history import history_for
-from portal.models import WebhookDelivery
+from portal.models import AuditEvent, WebhookDelivery
+from portal.roles import Role
 from security.choices import CheckStatus
 from tests.factories import (
     IsvSuccessApplicationFactory,

@@ -14,10 +14,10 @@ from dateutil.relativedelta import relativedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from membership.choices import Designation, IsvStatus
 from membership.models import Benefit, BenefitTemplate, IsvSuccessApplication, MarketplaceRewardTier
 from membership.services.isv import isv_application_review
+from portal.roles import Role
 from security.choices import CheckStatus, Program
 from security.services.compliance import check_transition, program_enroll
 from tests.factories import (

@@ -13,11 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
 from membership.choices import ActivationStatus, Designation, EnrollmentStatus, designation_package_code
 from membership.models import Benefit, BenefitPackage, Certification, DesignationEnrollment
 from membership.services import scoring
 from membership.templatetags.benefits import quantity
+from portal.roles import Role
 from tests.conftest import confirm_totp
 from tests.factories import (
     BenefitConsumptionFactory,

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import AuditEvent
 from membership.choices import PackageSource
 from membership.models import BenefitPackage, BenefitTemplate, MarketplaceRewardTier, RewardsYear
 from membership.services.rewards import (
@@ -20,6 +19,7 @@ from membership.services.rewards import (
     ttm_window,
 )
 from membership.tasks import marketplace_rewards_anniversaries_task
+from portal.models import AuditEvent
 from tests.factories import MarketplaceBilledSaleFactory, OrganizationFactory, RewardsYearFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,9 @@
 import pytest
 
 from accounts.api import AuditEventSerializer, CustomerSerializer
-from accounts.models import AuditEvent, Customer
+from accounts.models import Customer
 from portal.api import plain_columns
+from portal.models import AuditEvent
 from tests.factories import AuditEventFactory, CustomerFactory
 
 

@@ -14,7 +14,6 @@ from django.db.models import F
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.choices import Role
 from accounts.models import Customer
 from portal.files import (
     CSV,
@@ -27,6 +26,7 @@ from portal.files import (
     text_rows,
     write_xlsx,
 )
+from portal.roles import Role
 from tests.factories import (
     CustomerFactory,
     EarningFactory,

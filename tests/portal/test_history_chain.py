@@ -17,7 +17,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
-from django.urls import include, path
 from django.utils import timezone
 
 from portal.chain import GENESIS
@@ -29,9 +28,6 @@ from tests.factories import CustomerFactory, OrganizationFactory
 pytestmark = pytest.mark.django_db
 
 TABLE = HistoryEvent._meta.db_table
-
-#: Until portal.urls includes portal.history_urls, these tests mount it themselves.
-urlpatterns = [path("history/", include("portal.history_urls")), path("", include("portal.urls"))]
 
 
 def verify(*args: str) -> str:
@@ -191,7 +187,6 @@ def download(client, content_type_id: int, object_id: object):
     return client.get(f"/history/{content_type_id}/{object_id}/download/")
 
 
-@pytest.mark.urls(__name__)
 def test_an_objects_history_downloads_with_its_chain_and_checks_by_the_recipe(
     written, alice, verified_client
 ):
@@ -231,7 +226,6 @@ def test_an_objects_history_downloads_with_its_chain_and_checks_by_the_recipe(
     ]
 
 
-@pytest.mark.urls(__name__)
 def test_only_who_sees_the_object_downloads_its_history(written, alice, charlie, verified_client):
     customer, other = written
     content_type = ContentType.objects.get_for_model(customer)

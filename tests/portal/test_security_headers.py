@@ -16,7 +16,7 @@ from django.template.utils import get_app_template_dirs
 from django.test import Client
 from django.urls import path
 
-import portal.urls
+import home.urls
 from tests.factories import UserFactory
 
 POLICY = {
@@ -38,9 +38,9 @@ def _boom(request):
 
 
 # The URLconf of the 500 test: the portal's routes plus one view that fails.
-urlpatterns = [path("test-boom/", _boom), *portal.urls.urlpatterns]
-handler404 = portal.urls.handler404
-handler500 = portal.urls.handler500
+urlpatterns = [path("test-boom/", _boom), *home.urls.urlpatterns]
+handler404 = home.urls.handler404
+handler500 = home.urls.handler500
 
 
 def policy_of(response) -> dict[str, str]:

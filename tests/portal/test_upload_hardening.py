@@ -19,14 +19,14 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from openpyxl import Workbook
 
-from accounts.choices import Role
-from accounts.models import AuditEvent, Customer
+from accounts.models import Customer
 from commerce.models import MigrationBatch, PriceList
 from earnings.models import Reconciliation, Transaction, TransactionUpload
 from incentives.choices import ClaimStatus, ProofKind
 from incentives.models import Opportunity, ProofDocument
 from membership.models import PersonCertification
-from portal.models import JobRun
+from portal.models import AuditEvent, JobRun
+from portal.roles import Role
 from portal.uploads import (
     DOCX,
     PNG,

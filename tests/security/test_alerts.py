@@ -9,8 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
-from accounts.models import ActionItem, AuditEvent
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import ActionItem
+from portal.models import AuditEvent
+from portal.roles import Role
 from security.choices import AlertStatus, AlertType
 from security.services.alerts import (
     alert_dedupe_key,

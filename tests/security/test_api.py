@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.api.common import format_iso_duration, parse_iso_duration
 from security.choices import AlertStatus, CheckKind, CheckStatus, GdapStatus, Program
 from security.models import (

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
-from accounts.models import ActionItem, AuditEvent
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import ActionItem
 from portal.history import history_for
+from portal.models import AuditEvent
+from portal.roles import Role
 from security.choices import MAX_APPEALS, CheckKind, CheckStatus, Program, ReviewerDecision
 from security.models import ProgramEnrollment, VerificationCheck
 from security.services.compliance import (

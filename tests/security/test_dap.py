@@ -18,8 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
 from accounts.imports import customers_import_start, customers_import_validate
-from accounts.models import AuditEvent, Customer
+from accounts.models import Customer
 from accounts.services import customer_create
+from portal.models import AuditEvent
 from security.choices import DAP_CREATION_ENDED, GLOBAL_ADMINISTRATOR_ROLE_ID, GdapStatus
 from security.models import DapRelationship, GdapRelationship
 from security.services.gdap import dap_legacy_import, dap_remove

@@ -9,9 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
-from accounts.models import AuditEvent, Customer
+from accounts.models import Customer
 from accounts.services import customer_create
 from accounts.signals import customers_created
+from portal.models import AuditEvent
 from security.choices import GDAP_DISPLAY_NAME_MAX, GLOBAL_ADMINISTRATOR_ROLE_ID, GdapStatus
 from security.models import EntraRole, GdapRelationship
 from security.services.gdap import (

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import ActionItem, AuditEvent
+from accounts.models import ActionItem
 from portal.history import history_for
+from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from security.choices import CheckKind, CheckStatus, DocumentType, Likelihood, ReviewerDecision
 from security.models import VerificationDocument

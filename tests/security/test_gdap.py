@@ -15,10 +15,9 @@ from django.http import HttpResponse
 from django.urls import include, path
 from freezegun import freeze_time
 
-from accounts.choices import Role
-from accounts.models import AuditEvent
 from portal.history import history_for
-from portal.models import WebhookDelivery
+from portal.models import AuditEvent, WebhookDelivery
+from portal.roles import Role
 from portal.webhooks import EVENTS
 from security.choices import (
     GDAP_FINAL_STATUSES,

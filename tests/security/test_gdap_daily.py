@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
 from accounts.action_center import action_item_dismiss
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
-from accounts.models import ActionItem, AuditEvent
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import ActionItem
 from portal.history import history_for
-from portal.models import HistoryEvent, WebhookDelivery
+from portal.models import AuditEvent, HistoryEvent, WebhookDelivery
+from portal.roles import Role
 from security.choices import GLOBAL_ADMINISTRATOR_ROLE_ID, AccessAssignmentStatus, GdapStatus
 from security.history import gdap_events
 from security.models import GdapRelationship

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.choices import CheckKind, CheckStatus, Program
 from tests.factories import ProgramEnrollmentFactory, UserFactory, VerificationCheckFactory
 
@@ -23,7 +23,7 @@ def test_home_shows_the_score_and_the_verification_status(org_a, alice, verified
         kind=CheckKind.EMPLOYMENT,
         status=CheckStatus.ACTION_REQUIRED,
     )
-    page = verified_client(alice).get(reverse("accounts:home"))
+    page = verified_client(alice).get(reverse("home:index"))
     assert 0 <= page.context["security_score"].score <= 100
     assert b'data-testid="home-security-score"' in page.content
     assert [(e.program, status) for e, status in page.context["verifications"]] == [
@@ -34,7 +34,7 @@ def test_home_shows_the_score_and_the_verification_status(org_a, alice, verified
 
 def test_people_without_security_or_account_view_see_neither(org_a, bob, verified_client):
     ProgramEnrollmentFactory(organization=org_a)
-    page = verified_client(bob).get(reverse("accounts:home"))
+    page = verified_client(bob).get(reverse("home:index"))
     assert b'data-testid="home-security-score"' not in page.content
     assert "verifications" not in page.context
 
@@ -42,6 +42,6 @@ def test_people_without_security_or_account_view_see_neither(org_a, bob, verifie
 def test_a_compliance_admin_sees_verification_but_not_the_score(org_a, verified_client):
     compliance = UserFactory(organization=org_a, roles=[Role.COMPLIANCE_ADMIN])
     ProgramEnrollmentFactory(organization=org_a)
-    page = verified_client(compliance).get(reverse("accounts:home"))
+    page = verified_client(compliance).get(reverse("home:index"))
     assert b'data-testid="home-security-score"' not in page.content
     assert len(page.context["verifications"]) == 1

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.models import AuditEvent, Organization
+from accounts.models import Organization
+from portal.models import AuditEvent
 from security.choices import CheckKind, CheckStatus, Program
 from security.models import VerificationCheck
 from security.services.compliance import (

@@ -16,8 +16,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
-from accounts.choices import Role
-from accounts.models import AuditEvent
+from portal.models import AuditEvent
+from portal.roles import Role
 from portal.uploads import UploadRejected
 from security.choices import MfaMechanism, MfaMethod
 from security.models import CustomerAzureSubscription, CustomerMfaStat

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.choices import CheckKind, CheckStatus, DocumentType, Program, TrainingStatus
 from security.forms_compliance import LegalProfileForm
 from security.models import TrainingAssignment, TrainingCourse, VerificationCheck, VerificationDocument
@@ -588,12 +588,12 @@ def test_a_person_completes_their_own_training_from_their_profile(org_a, verifie
     mine = TrainingAssignmentFactory(organization=org_a, user=person)
     theirs = TrainingAssignmentFactory(organization=org_a)
     client = verified_client(person)
-    profile = client.get(reverse("accounts:profile"))
+    profile = client.get(reverse("home:profile"))
     assert mine.course.title.encode() in profile.content
     response = client.post(
-        reverse("security:training-complete", args=[mine.pk]), {"next": reverse("accounts:profile")}
+        reverse("security:training-complete", args=[mine.pk]), {"next": reverse("home:profile")}
     )
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:profile")
+    assert response.status_code == 302 and response["Location"] == reverse("home:profile")
     mine.refresh_from_db()
     assert mine.completed_at is not None
     assert client.post(reverse("security:training-complete", args=[theirs.pk])).status_code == 403

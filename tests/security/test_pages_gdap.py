@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.choices import GLOBAL_ADMINISTRATOR_ROLE_ID, AccessAssignmentStatus, GdapStatus
 from security.models import DapRelationship, GdapAccessAssignment, GdapRelationship
 from security.services.gdap import gdap_approval_path, gdap_daily, gdap_lock_for_approval

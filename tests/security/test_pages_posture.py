@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import Role
+from portal.roles import Role
 from security.choices import AlertStatus, MfaMechanism, RequirementType
 from security.models import CustomerAzureSubscription, CustomerMfaStat, SecurityAlert, SecuritySettings
 from tests.conftest import confirm_totp

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from accounts.choices import ActionItemCode, ActionItemStatus, PartnerType, Role
+from accounts.choices import ActionItemCode, ActionItemStatus, PartnerType
 from accounts.models import ActionItem
+from portal.roles import Role
 from security.choices import (
     GDAP_AUTO_EXTEND_DAYS,
     GLOBAL_ADMINISTRATOR_ROLE_ID,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import AuditEvent
+from portal.models import AuditEvent
 from security.models import SecuritySettings, UserMfaPolicy
 from security.services.settings import security_settings_for, security_settings_update, user_mfa_policy_set
 from tests.factories import UserFactory

@@ -12,7 +12,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
-from accounts.models import ActionItem, AuditEvent
+from accounts.models import ActionItem
+from portal.models import AuditEvent
 from security.choices import TrainingStatus
 from security.models import TrainingAssignment, TrainingCourse
 from security.services.compliance import (

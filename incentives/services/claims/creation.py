@@ -12,14 +12,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.audit import audit_record
-from accounts.capabilities import Capability, can, locations_granting
 from accounts.models import Customer, PartnerLocation
 from incentives.choices import CustomerIdType
 from incentives.models import ActivityType, Claim, Opportunity
 from incentives.services.claims.rules import ClaimRefused, _refuse
 from incentives.services.eligibility import EligibilityCode, RuleFailure, customer_eligibility, market_tier_of
 from incentives.services.payouts import potential_payout
+from portal.audit import audit_record
+from portal.capabilities import Capability, can, locations_granting
 from portal.history import history_record
 
 __all__ = ("claim_create",)

@@ -8,11 +8,11 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.audit import audit_record
 from earnings.models import Transaction
 from incentives.models import Claim, OutcomeLink
 from incentives.services.claims.rules import S, _check_partner, _lock, _refuse
 from incentives.services.payouts import claim_payouts_compute
+from portal.audit import audit_record
 
 __all__ = ("outcome_link", "outcome_unlink")
 

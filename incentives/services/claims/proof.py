@@ -12,13 +12,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from accounts.audit import audit_record
 from incentives.choices import ProofKind
 from incentives.models import Claim, ProofDocument
 from incentives.services.claims.reminders import _reminders_settle
 from incentives.services.claims.rules import PROOF_STATUSES, S, _check_partner, _lock, _refuse
 from incentives.services.claims.transitions import claim_transition
 from portal import uploads
+from portal.audit import audit_record
 
 __all__ = ("proof_attach", "proof_remove")
 

@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.choices import ActionItemCode, ActionItemStatus, Role, Severity
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
 from incentives.models import Claim, ClaimReview, ProofDocument
 from incentives.services.claims.rules import REMIND_DAYS, S, _deadline, _kind_labels, proof_missing_kinds
+from portal.roles import Role
 
 __all__ = ("claims_remind",)
 

@@ -10,12 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.capabilities import is_vendor_staff
 from incentives.choices import ReviewDecision, ReviewReason
 from incentives.models import Claim, ClaimReview
 from incentives.services.claims.rules import ACTION_DAYS, S, _lock, _refuse
 from incentives.services.claims.transitions import claim_transition
 from incentives.services.payouts import claim_payouts_compute
+from portal.capabilities import is_vendor_staff
 
 __all__ = ("claim_review", "claim_review_start")
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.capabilities import Capability, can
 from incentives.choices import TERMINAL_STATUSES, ClaimStatus, ProofKind
 from incentives.models import Claim, ProofDocument
 from incentives.services.eligibility import RuleFailure
+from portal.capabilities import Capability, can
 
 __all__ = ("ClaimRefused", "PROOF_STATUSES", "TRANSITIONS", "proof_missing_kinds")
 

@@ -11,10 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
 from incentives.models import Claim
 from incentives.services.claims.reminders import _reminders_settle
 from incentives.services.claims.rules import TRANSITIONS, _refuse
+from portal.audit import audit_record
 from portal.history import history_record
 from portal.webhooks import register_event, webhook_emit
 

@@ -111,7 +111,7 @@ class Plan:
 
     @property
     def transactions(self) -> int:
-        """Two earnings rows per transaction (two levers), see accounts.scale.earnings."""
+        """Two earnings rows per transaction (two levers), see home.scale.earnings."""
         return math.ceil(self.earnings / 2)
 
     @property

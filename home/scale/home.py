@@ -12,12 +12,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.action_center import action_item_raise
-from accounts.choices import ActionItemCode, PartnerType, Role, Severity
+from accounts.choices import ActionItemCode, PartnerType, Severity
 from accounts.demo import CUSTOMER_SUFFIXES, CUSTOMER_WORDS, DEMO_PASSWORD, backup_code_for, totp_key_for
-from accounts.models import AuditEvent, Invitation, Organization, PartnerLocation, RoleAssignment, User
-from accounts.scale.base import MONTHS, Chunk, Context, Plan, insert_select
-from accounts.scale.customers import customers_ensure
-from portal.models import JobRun
+from accounts.models import Invitation, Organization, PartnerLocation, RoleAssignment, User
+from home.scale.base import MONTHS, Chunk, Context, Plan, insert_select
+from home.scale.customers import customers_ensure
+from portal.models import AuditEvent, JobRun
+from portal.roles import Role
 
 __all__ = ("LOCATIONS", "chunks", "organization_ensure")
 

@@ -1,4 +1,4 @@
-"""`manage.py seed_scale [--scale 1]`: one organization the size of a big CSP partner (accounts.scale)."""
+"""`manage.py seed_scale [--scale 1]`: one organization the size of a big CSP partner (home.scale)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD, backup_code_for, totp_secret_for
-from accounts.scale import BASE_COUNTS, seed_scale
-from accounts.scale.base import MAX_SCALE, MIN_SCALE
+from home.scale import BASE_COUNTS, seed_scale
+from home.scale.base import MAX_SCALE, MIN_SCALE
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ migrations, reviews, history, audit, Action Center items, the security and membe
 over 24 months ending today. One module per workspace (`home`, `commerce`, `earnings`,
 `incentives`, `cosell`, `security`, `membership`) lists its chunks; every chunk is an
 `INSERT … SELECT` over generate_series (or a few service calls for one-per-organization rows) and
-commits exactly once with its marker (see `accounts.scale.base`). The vendor data (catalog, price
+commits exactly once with its marker (see `home.scale.base`). The vendor data (catalog, price
 lists, programs, activity catalogue) is the demo seed's, upserted by its own functions.
 """
 
@@ -20,7 +20,7 @@ from datetime import date
 
 from django.db import connection
 
-from accounts.scale.base import BASE_COUNTS, Chunk, Context, Plan, plan_for
+from home.scale.base import BASE_COUNTS, Chunk, Context, Plan, plan_for
 
 __all__ = ("BASE_COUNTS", "ScaleReport", "counts_of", "plan_for", "seed_scale", "vacuum")
 
@@ -56,7 +56,7 @@ class ScaleReport:
 
 
 def _chunks(ctx: Context) -> list[Chunk]:
-    from accounts.scale import commerce, cosell, earnings, home, incentives, membership, security  # noqa: PLC0415
+    from home.scale import commerce, cosell, earnings, home, incentives, membership, security  # noqa: PLC0415
 
     return [
         Chunk("vendor", 1, lambda: _vendor_data(ctx)),
@@ -73,9 +73,9 @@ def _chunks(ctx: Context) -> list[Chunk]:
 
 def _vendor_data(ctx: Context) -> int:
     """The demo seed's vendor data (idempotent upserts) and the few rows the large partner adds."""
-    from accounts.scale import earnings  # noqa: PLC0415
     from commerce.demo import commerce_demo_catalog  # noqa: PLC0415
     from earnings.demo import earnings_demo_exchange_rates, earnings_demo_programs  # noqa: PLC0415
+    from home.scale import earnings  # noqa: PLC0415
     from incentives.demo import incentives_demo_catalogue  # noqa: PLC0415
 
     commerce_demo_catalog()
@@ -124,7 +124,7 @@ def seed_scale(
     The build's day is fixed by its first run (kept in the run's parameters), so a run resumed on
     a later day writes the rows an uninterrupted run would have written.
     """
-    from accounts.scale.home import organization_ensure  # noqa: PLC0415
+    from home.scale.home import organization_ensure  # noqa: PLC0415
     from portal.choices import JobStatus  # noqa: PLC0415
     from portal.jobs import job_create, job_finish, job_run_chunks, job_start  # noqa: PLC0415
     from portal.models import JobChunk, JobRun  # noqa: PLC0415
@@ -175,7 +175,7 @@ def vacuum() -> None:
     """VACUUM (ANALYZE) the tables the build filled: as autovacuum would in time, it sets the
     visibility map (index-only scans) and fresh statistics, so pages measured next meet the
     tables as a running portal has them. Outside a transaction only."""
-    from accounts.scale.earnings import earnings_vacuum  # noqa: PLC0415
+    from home.scale.earnings import earnings_vacuum  # noqa: PLC0415
 
     earnings_vacuum()
     with connection.cursor() as cursor:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from accounts.scale.base import MONTHS, Chunk, Context, analyze, insert_select
 from earnings.periods import add_months, month_start
+from home.scale.base import MONTHS, Chunk, Context, analyze, insert_select
 from membership.choices import (
     AssessmentStatus,
     EnrollmentStatus,

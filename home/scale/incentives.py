@@ -14,12 +14,13 @@ import math
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.models import ActionItem
-from accounts.scale.base import MONTHS, Chunk, Context, analyze, fetch, history_append, insert_select
+from home.scale.base import MONTHS, Chunk, Context, analyze, fetch, history_append, insert_select
 from incentives.choices import ClaimStatus, MarketTier, OpportunityStage, ReviewDecision, ReviewReason
 from incentives.demo import PDF, SELLERS
 from incentives.models import ActivityRate, ActivityType, Claim, ClaimReview, Opportunity, ProofDocument
+from portal.roles import Role
 
 __all__ = ("chunks",)
 

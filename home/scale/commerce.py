@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.scale.base import MONTHS, Chunk, Context, analyze, execute, fetch, history_append, insert_select
 from commerce.choices import MigrationStatus, SubscriptionStatus
 from commerce.demo import AVAILABILITIES, MARKETS, offer_id_for
 from commerce.models import (
@@ -23,6 +22,7 @@ from commerce.models import (
     MigrationBatch,
     NceSubscription,
 )
+from home.scale.base import MONTHS, Chunk, Context, analyze, execute, fetch, history_append, insert_select
 
 __all__ = ("chunks",)
 

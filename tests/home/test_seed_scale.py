@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from accounts.models import Organization
-from accounts.scale import BASE_COUNTS, counts_of, plan_for, seed_scale
+from home.scale import BASE_COUNTS, counts_of, plan_for, seed_scale
 from portal.choices import JobStatus
 from portal.history import verify_chains
 from portal.models import JobRun
@@ -28,7 +28,7 @@ def _rows_of(organization_id: int) -> dict[str, int]:
 
 
 def test_a_tiny_scale_builds_every_count_in_proportion_once(monkeypatch):
-    from accounts.scale import cosell
+    from home.scale import cosell
 
     plan = plan_for(SCALE)
     assert plan.counts == {name: round(base * SCALE) for name, base in BASE_COUNTS.items()}

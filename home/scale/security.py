@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.models import ActionItem
-from accounts.scale.base import MONTHS, Chunk, Context, analyze, history_append, insert_select
+from home.scale.base import MONTHS, Chunk, Context, analyze, history_append, insert_select
+from portal.roles import Role
 from security.choices import (
     DAP_CREATION_ENDED,
     GLOBAL_ADMINISTRATOR_ROLE_ID,

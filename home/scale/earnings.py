@@ -20,17 +20,6 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count
 
-from accounts.scale.base import (
-    MONTHS,
-    Chunk,
-    Context,
-    analyze,
-    execute,
-    fetch,
-    history_append,
-    insert_select,
-    insert_sql,
-)
 from commerce.demo import MARKETS
 from earnings.choices import (
     AdjustmentReason,
@@ -61,6 +50,17 @@ from earnings.models import (
 )
 from earnings.periods import add_months, month_start
 from earnings.services.summary import summary_rebuild
+from home.scale.base import (
+    MONTHS,
+    Chunk,
+    Context,
+    analyze,
+    execute,
+    fetch,
+    history_append,
+    insert_select,
+    insert_sql,
+)
 
 __all__ = ("chunks", "earnings_vacuum", "vendor_levers")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import models
 
-from accounts.models import AuditEvent
 from portal import context
 from portal.history import actor_label
+from portal.models import AuditEvent
 
 
 def _event(

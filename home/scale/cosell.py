@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.choices import ActionItemCode, Role, Severity
+from accounts.choices import ActionItemCode, Severity
 from accounts.demo import CUSTOMER_SUFFIXES, CUSTOMER_WORDS
 from accounts.models import ActionItem, RoleAssignment
-from accounts.scale.base import MONTHS, Chunk, Context, fetch, history_append, insert_select
 from cosell.choices import LossReason, ReferralQualification
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
 from cosell.validation import VENDOR_ID
 from earnings.choices import SolutionArea
+from home.scale.base import MONTHS, Chunk, Context, fetch, history_append, insert_select
+from portal.roles import Role
 
 __all__ = ("chunks",)
 

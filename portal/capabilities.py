@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from accounts.choices import Role
+from portal.roles import Role
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User
 
 
 class Capability:

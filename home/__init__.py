@@ -1,0 +1,1 @@
+"""The top app: the only place that may import every workspace (see README, Architecture)."""

@@ -1,0 +1,64 @@
+"""The pages that gather every workspace around one person: Home (the Action Center beside the
+organization's security and verification posture) and their profile (roles and open training)."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.shortcuts import render
+
+from accounts.choices import ActionItemStatus
+from accounts.filters import ActionItemFilter
+from accounts.models import ActionItem
+from portal.capabilities import Capability, can
+from portal.htmx import htmx_partial
+from security.choices import CheckStatus
+from security.models import ProgramEnrollment, TrainingAssignment
+from security.services.compliance import verification_status
+from security.services.requirements import security_score
+
+C = Capability
+
+
+_SEVERITY_ORDER = Case(
+    When(severity="high", then=Value(0)),
+    When(severity="medium", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def index(request):
+    queryset = ActionItem.objects.visible_to(request.user)
+    params = request.GET.copy()
+    if not params.get("status"):
+        params.setlist("status", [ActionItemStatus.OPEN])
+    item_filter = ActionItemFilter(params, queryset=queryset, request=request)
+    items = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at")[:200]
+    template = "accounts/_action_items.html" if htmx_partial(request) else "home/index.html"
+    counts = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
+    context = {"items": items, "filter": item_filter, "counts": counts}
+    if template == "home/index.html":
+        context.update(_posture(request.user))
+    return render(request, template, context)
+
+
+def _posture(user) -> dict:
+    """The security score and each program's verification status, for the people who may see them."""
+    posture = {}
+    if can(user, C.SECURITY_VIEW):
+        posture["security_score"] = security_score(user.organization)
+    if can(user, C.ACCOUNT_VIEW) or can(user, C.COMPLIANCE_MANAGE):
+        enrollments = ProgramEnrollment.objects.visible_to(user).prefetch_related("checks")
+        posture["verifications"] = [(e, CheckStatus(verification_status(e))) for e in enrollments]
+    return posture
+
+
+def profile(request):
+    trainings = TrainingAssignment.objects.visible_to(request.user).filter(
+        user=request.user, completed_at__isnull=True, canceled_at__isnull=True
+    )
+    return render(
+        request,
+        "home/profile.html",
+        {"roles": sorted(request.user.role_codes), "trainings": trainings.select_related("course")},
+    )
