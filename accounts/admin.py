@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa, services
 from accounts.models import (
     ActionItem,
     ApiClient,
@@ -21,6 +20,7 @@ from accounts.models import (
     RoleAssignment,
     User,
 )
+from accounts.services import api_clients, mfa, people
 from portal.admin_base import action_with_form
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -64,7 +64,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             form_class=InviteActionForm,
             title="Invite a user",
             action="invite_user",
-            apply=lambda organization, data: services.user_invite(
+            apply=lambda organization, data: people.user_invite(
                 actor=request.user, organization=organization, **data
             ),
         )
@@ -127,7 +127,7 @@ class UserAdmin(DjangoUserAdmin):
             form_class=RolesActionForm,
             title="Set roles",
             action="set_roles",
-            apply=lambda user, data: services.user_roles_change(
+            apply=lambda user, data: people.user_roles_change(
                 actor=request.user, user=user, roles=data["roles"]
             ),
         )
@@ -139,7 +139,7 @@ class UserAdmin(DjangoUserAdmin):
             return
         user = queryset.get()
         try:
-            services.ownership_transfer(actor=request.user, new_owner=user)
+            people.ownership_transfer(actor=request.user, new_owner=user)
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
         else:
@@ -218,4 +218,4 @@ class ApiClientAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected API clients")
     def revoke(self, request, queryset):
         for client in queryset.filter(revoked_at__isnull=True):
-            services.api_client_revoke(actor=request.user, client=client)
+            api_clients.api_client_revoke(actor=request.user, client=client)

@@ -8,10 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts import action_center, services
 from accounts.choices import CustomerSegment
 from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
 from accounts.models import ActionItem, Customer, Invitation, Organization, PartnerLocation, User
+from accounts.services import action_center, customers, people
 from portal.api import ModelSerializer, TenantViewSet, created
 from portal.capabilities import ROLE_CAPABILITIES, Capability
 from portal.models import AuditEvent
@@ -169,7 +169,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         user = self.get_object()
         data = RolesInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_roles_change(actor=request.user, user=user, roles=data.validated_data["roles"])
+        people.user_roles_change(actor=request.user, user=user, roles=data.validated_data["roles"])
         return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
 
@@ -182,7 +182,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     def create(self, request):
         data = InvitationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation = services.user_invite(
+        invitation = people.user_invite(
             actor=request.user, organization=request.user.organization, **data.validated_data
         )
         return created(InvitationSerializer(invitation).data)
@@ -198,7 +198,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     def create(self, request):
         data = CustomerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.customer_create(
+        customer = customers.customer_create(
             actor=request.user, organization=request.user.organization, **data.validated_data
         )
         return created(CustomerSerializer(customer).data)

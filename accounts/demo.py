@@ -17,10 +17,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
-from accounts.action_center import action_item_raise
 from accounts.choices import ActionItemCode, CustomerSegment, PartnerType, Severity
 from accounts.models import Customer, Organization, PartnerLocation, User
+from accounts.services import people
+from accounts.services.action_center import action_item_raise
 from portal.roles import Role
 
 DEMO_PASSWORD = "Demo-Partner-2026!"
@@ -247,7 +247,7 @@ def seed_demo_data(*, seed: int = 7, customers_per_org: int = 40) -> SeedReport:
     for demo in ORGANIZATIONS:
         organization = Organization.objects.filter(partner_global_id=demo.partner_global_id).first()
         if organization is None:
-            organization = services.organization_create(
+            organization = people.organization_create(
                 actor=staff,
                 legal_name=demo.legal_name,
                 partner_global_id=demo.partner_global_id,
@@ -270,7 +270,7 @@ def seed_demo_data(*, seed: int = 7, customers_per_org: int = 40) -> SeedReport:
             email = f"{local}@{demo.domain}"
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = services.user_create(
+                user = people.user_create(
                     actor=staff,
                     organization=organization,
                     email=email,

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from accounts.action_center import action_items_wake_snoozed
-from accounts.imports import customers_import_run
+from accounts.services.action_center import action_items_wake_snoozed
+from accounts.services.customer_import import customers_import_run
 from portal.jobs import job_task
 
 

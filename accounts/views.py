@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import action_center, imports, mfa, services
+from accounts import imports
 from accounts.filters import AuditEventFilter, CustomerFilter, UserFilter
 from accounts.forms import (
     ApiClientForm,
@@ -29,13 +29,22 @@ from accounts.forms import (
     TokenForm,
 )
 from accounts.models import ActionItem, ApiClient, Customer, Invitation, Organization, PartnerLocation, User
-from portal.capabilities import Capability, can
+from accounts.services import action_center, api_clients, customers, mfa, people
+from accounts.services.customer_import import customers_import_start
+from portal.capabilities import Capability
 from portal.htmx import htmx_partial
 from portal.models import AuditEvent
 from portal.roles import Role
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import TenantDetailView, TenantListView, form_errors
+from portal.views import (
+    TenantDetailView,
+    TenantListView,
+    capability_required,
+    form_errors,
+    member_page,
+    require_capability,
+)
 
 C = Capability
 #: Session key: when this session last passed a second-factor check (epoch seconds).
@@ -109,6 +118,7 @@ def mfa_verify(request):
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
 
 
+@member_page
 def mfa_confirm(request):
     """A fresh second-factor check inside a verified session, before a factor is changed."""
     form = TokenForm(request.POST or None)
@@ -169,6 +179,7 @@ def _mfa_enrol(request):
     return render(request, "accounts/mfa_setup.html", context)
 
 
+@member_page
 @require_POST
 @recent_second_factor_required
 def mfa_backup_codes_regenerate(request):
@@ -181,6 +192,7 @@ def mfa_backup_codes_regenerate(request):
 # --- The Action Center (listed on the Home page, home.views) -------------------------------------
 
 
+@capability_required(C.ACTION_CENTER_VIEW)
 @tenant_route(ActionItem, transition="done")
 @require_POST
 def action_item_transition(request, pk: int, transition: str):
@@ -207,9 +219,8 @@ def action_item_transition(request, pk: int, transition: str):
 # --- Organization, users and roles ----------------------------------------------------------------
 
 
+@capability_required(C.ACCOUNT_VIEW)
 def organization_detail(request):
-    if not can(request.user, C.ACCOUNT_VIEW):
-        raise PermissionDenied
     organization = get_visible_or_404(Organization, request.user, pk=request.user.organization_id)
     locations = PartnerLocation.objects.visible_to(request.user)
     return render(
@@ -238,12 +249,11 @@ class UserDetailView(TenantDetailView):
         context = super().get_context_data(**kwargs)
         member = self.object
         context["form"] = kwargs.get("form") or RolesForm(initial={"roles": sorted(member.role_codes)})
+        context["role_labels"] = sorted(Role(code).label for code in member.role_codes)
         actor = self.request.user
-        context["can_manage"] = (
-            can(actor, C.USERS_MANAGE)
-            and not member.is_service_account
-            and member.pk != actor.pk
-            and Role.OWNER not in member.role_codes
+        # Whether the row itself may change; whether the person may is the template's {% can %}.
+        context["roles_changeable"] = (
+            not member.is_service_account and member.pk != actor.pk and Role.OWNER not in member.role_codes
         )
         context["can_transfer_ownership"] = (
             Role.OWNER in actor.role_codes
@@ -257,13 +267,14 @@ class UserDetailView(TenantDetailView):
         return context
 
     def post(self, request, *args, **kwargs):
-        if not can(request.user, C.USERS_MANAGE):
-            raise PermissionDenied("Only account or user management admins change roles.")
+        require_capability(
+            request, C.USERS_MANAGE, message="Only account or user management admins change roles."
+        )
         self.object = self.get_object()
         form = RolesForm(request.POST)
         if form.is_valid():
             try:
-                services.user_roles_change(
+                people.user_roles_change(
                     actor=request.user, user=self.object, roles=form.cleaned_data["roles"]
                 )
             except ValidationError as exc:
@@ -274,6 +285,7 @@ class UserDetailView(TenantDetailView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
+@capability_required(C.USERS_MANAGE)
 @tenant_route(User)
 @require_POST
 def user_transfer_ownership(request, pk: int):
@@ -282,7 +294,7 @@ def user_transfer_ownership(request, pk: int):
     if recheck is not None:
         return recheck
     try:
-        services.ownership_transfer(actor=request.user, new_owner=member)
+        people.ownership_transfer(actor=request.user, new_owner=member)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
@@ -290,13 +302,12 @@ def user_transfer_ownership(request, pk: int):
     return redirect("accounts:user-detail", pk=member.pk)
 
 
+@capability_required(C.USERS_MANAGE)
 def user_invite(request):
-    if not can(request.user, C.USERS_MANAGE):
-        raise PermissionDenied
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.user_invite(
+            invitation = people.user_invite(
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -320,7 +331,7 @@ def invitation_accept(request, token: str):
     )
     if invitation is not None and request.method == "POST" and form.is_valid():
         try:
-            services.invitation_accept(
+            people.invitation_accept(
                 token=token,
                 password=form.cleaned_data["password"],
                 display_name=form.cleaned_data["display_name"],
@@ -358,13 +369,12 @@ class CustomerDetailView(TenantDetailView):
     template_name = "accounts/customer_detail.html"
 
 
+@capability_required(C.CUSTOMERS_MANAGE)
 def customer_create(request):
-    if not can(request.user, C.CUSTOMERS_MANAGE):
-        raise PermissionDenied
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(
+            customer = customers.customer_create(
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -374,9 +384,8 @@ def customer_create(request):
     return render(request, "accounts/customer_form.html", {"form": form})
 
 
+@capability_required(C.CUSTOMERS_MANAGE)
 def customer_import(request):
-    if not can(request.user, C.CUSTOMERS_MANAGE):
-        raise PermissionDenied
     form = CustomerImportForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
@@ -386,7 +395,7 @@ def customer_import(request):
         except UploadRejected as exc:
             rejection = exc
         else:
-            job = imports.customers_import_start(
+            job = customers_import_start(
                 actor=request.user, organization=request.user.organization, rows=rows, file_name=upload.name
             )
             return redirect("portal:job-detail", pk=job.pk)
@@ -400,15 +409,15 @@ class ApiClientListView(TenantListView):
     model = ApiClient
     capability = C.API_CLIENTS_MANAGE
     template_name = "accounts/api_client_list.html"
+    select_related = ("application",)
 
 
+@capability_required(C.API_CLIENTS_MANAGE)
 def api_client_create(request):
-    if not can(request.user, C.API_CLIENTS_MANAGE):
-        raise PermissionDenied
     form = ApiClientForm(request.POST or None, scopes=settings.OAUTH2_PROVIDER["SCOPES"])
     if request.method == "POST" and form.is_valid():
         try:
-            client, secret = services.api_client_create(
+            client, secret = api_clients.api_client_create(
                 actor=request.user, organization=request.user.organization, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -426,14 +435,13 @@ def api_client_create(request):
     return render(request, "accounts/api_client_form.html", {"form": form})
 
 
+@capability_required(C.API_CLIENTS_MANAGE)
 @tenant_route(ApiClient)
 @require_POST
 def api_client_revoke(request, pk: int):
-    if not can(request.user, C.API_CLIENTS_MANAGE):
-        raise PermissionDenied
     client = get_visible_or_404(ApiClient, request.user, pk=pk)
     try:
-        services.api_client_revoke(actor=request.user, client=client)
+        api_clients.api_client_revoke(actor=request.user, client=client)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:

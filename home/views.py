@@ -3,6 +3,7 @@ organization's security and verification posture) and their profile (roles and o
 
 from __future__ import annotations
 
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import render
 
@@ -11,6 +12,8 @@ from accounts.filters import ActionItemFilter
 from accounts.models import ActionItem
 from portal.capabilities import Capability, can
 from portal.htmx import htmx_partial
+from portal.paging import LookaheadPaginator
+from portal.views import capability_required, member_page
 from security.choices import CheckStatus
 from security.models import ProgramEnrollment, TrainingAssignment
 from security.services.compliance import verification_status
@@ -27,19 +30,36 @@ _SEVERITY_ORDER = Case(
 )
 
 
+#: Action Center items per page: the most urgent first, the rest a click away.
+ITEMS_PER_PAGE = 25
+
+
+@capability_required(C.ACTION_CENTER_VIEW)
 def index(request):
     queryset = ActionItem.objects.visible_to(request.user)
     params = request.GET.copy()
     if not params.get("status"):
         params.setlist("status", [ActionItemStatus.OPEN])
     item_filter = ActionItemFilter(params, queryset=queryset, request=request)
-    items = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at")[:200]
-    template = "accounts/_action_items.html" if htmx_partial(request) else "home/index.html"
-    counts = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
-    context = {"items": items, "filter": item_filter, "counts": counts}
-    if template == "home/index.html":
-        context.update(_posture(request.user))
-    return render(request, template, context)
+    ordered = item_filter.qs.order_by(_SEVERITY_ORDER, "due_at", "-created_at", "-id")
+    paginator = LookaheadPaginator(ordered, ITEMS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        page = paginator.page(1)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "items": page.object_list,
+        "page_obj": page,
+        "filter": item_filter,
+        "query_without_page": query.urlencode(),
+    }
+    if htmx_partial(request):
+        return render(request, "accounts/_action_items.html", context)
+    context["counts"] = {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("id"))}
+    context.update(_posture(request.user))
+    return render(request, "home/index.html", context)
 
 
 def _posture(user) -> dict:
@@ -53,6 +73,7 @@ def _posture(user) -> dict:
     return posture
 
 
+@member_page
 def profile(request):
     trainings = TrainingAssignment.objects.visible_to(request.user).filter(
         user=request.user, completed_at__isnull=True, canceled_at__isnull=True

@@ -6,9 +6,10 @@ the exact text whose SHA-256 is `hash`. Field cells pass through the file writer
 guard like every portal file; `canonical` starts with "[" and so is never altered.
 
 Who may download it is whoever may see the object: the route names the object's type by
-content type id and resolves the model through ContentType (portal imports no app), then asks
-that model's own `visible_to(user)`; another organization's object, or a type that is not
-partner-owned, is a 404.
+content type id and resolves the model through ContentType (portal imports no app). The model
+names who may read its history (`history_capabilities`, checked by `require_capability`) and
+its own `visible_to(user)` decides on the row; another organization's object, or a type whose
+history is not offered, is a 404.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from portal.files import csv_response, text_rows
 from portal.history import content_type_label, history_for, link_of
 from portal.models import HistoryEvent
 from portal.tenancy import get_visible_or_404
+from portal.views import member_page, require_capability
 
 HEADER = (
     "organization_id",
@@ -45,23 +47,26 @@ HEADER = (
 )
 
 
+@member_page  # the capability depends on the object's type: `history_capabilities`, below
 @require_GET
 def history_download(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponseBase:
-    subject = _visible_subject(request.user, content_type_id, object_id)
+    subject = _visible_subject(request, content_type_id, object_id)
     label = content_type_label(ContentType.objects.get_for_id(content_type_id))
     rows = chain([HEADER], _rows(history_for(subject), label))
     return csv_response(text_rows(rows), f"history-{label}-{subject.pk}.csv")
 
 
-def _visible_subject(user: Any, content_type_id: int, object_id: str) -> Any:
+def _visible_subject(request: HttpRequest, content_type_id: int, object_id: str) -> Any:
     try:
         model = ContentType.objects.get_for_id(content_type_id).model_class()
     except ContentType.DoesNotExist as exc:
         raise Http404("No such object.") from exc
+    capabilities = getattr(model, "history_capabilities", None)
     rows = model._default_manager.all() if model is not None else None
-    if not hasattr(rows, "visible_to"):
+    if not capabilities or not hasattr(rows, "visible_to"):
         raise Http404("No such object.")
-    return get_visible_or_404(rows, user, pk=object_id)
+    require_capability(request, *capabilities)
+    return get_visible_or_404(rows, request.user, pk=object_id)
 
 
 def _rows(events: Iterable[HistoryEvent], label: str) -> Iterator[tuple[Any, ...]]:

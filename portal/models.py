@@ -195,7 +195,11 @@ class AuditEvent(TenantModel):
         # The table keeps the name it had when the model lived in accounts.
         db_table = "accounts_auditevent"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["organization", "-at"], name="accounts_au_organiz_ead0c7_idx")]
+        indexes = [
+            models.Index(fields=["organization", "-at"], name="accounts_au_organiz_ead0c7_idx"),
+            # An object's recent changes (e.g. the user page's "Recent changes").
+            models.Index(fields=["target_type", "target_id", "-at"], name="audit_target_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -1,6 +1,9 @@
-"""Keyset ("cursor") pages for the workspaces' tables: newest first, no OFFSET and no COUNT.
+"""Pages for the workspaces' tables, none of which counts a whole table.
 
-The cursor is `<value>.<id>` of the page's last row: a date as `YYYY-MM-DD`, a date-time as
+Keyset ("cursor") pages: newest first, no OFFSET and no COUNT. Numbered pages of the generic lists
+(`LookaheadPaginator`, used by `portal.views.TenantListView`): a capped count and one row of lookahead.
+
+The keyset cursor is `<value>.<id>` of the page's last row: a date as `YYYY-MM-DD`, a date-time as
 microseconds since 1970 (URL-safe and exact, with no time zone to encode).
 """
 
@@ -10,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
 
 PAGE_SIZE = 50
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,3 +68,57 @@ def keyset_page(
         last = rows[-1]
         next_cursor = f"{_encode(_attribute(last, field_name))}.{last.pk}"
     return KeysetPage(rows=rows, next_cursor=next_cursor, first=cursor is None)
+
+
+#: Lists count their rows up to this many; past it the page says "1,000+ rows".
+COUNT_CAP = 1_000
+
+
+class LookaheadPaginator(Paginator):
+    """Numbered pages that never count a whole table.
+
+    A page reads one row more than it shows to know whether a next page exists, and the total is
+    counted only up to `COUNT_CAP` rows, so a list costs the same two queries for 10 rows as for
+    5,000,000 and any page number stays reachable.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def count_text(self) -> str:
+        """ "1 row", "1,234 rows", or "1,000+ rows" past the cap."""
+        if self.count_is_capped:
+            return f"{COUNT_CAP:,}+ rows"
+        return f"{self.count:,} row{'' if self.count == 1 else 's'}"
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger("That page number is not an integer.") from exc
+        if number < 1:
+            raise EmptyPage("That page number is less than 1.")
+        return number
+
+    def page(self, number: Any) -> LookaheadPage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results.")
+        return LookaheadPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+
+class LookaheadPage(Page):
+    def __init__(self, object_list: list[Any], number: int, paginator: Paginator, *, has_more: bool):
+        super().__init__(object_list, number, paginator)
+        self.has_more = has_more
+
+    def has_next(self) -> bool:
+        return self.has_more

@@ -91,7 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
-            "builtins": ["portal.templatetags.capabilities"],
+            "builtins": ["portal.templatetags.capabilities", "portal.templatetags.history"],
         },
     },
 ]

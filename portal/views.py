@@ -16,6 +16,7 @@ from django.views.generic import DetailView, ListView
 from portal.capabilities import Capability, can
 from portal.htmx import htmx_partial
 from portal.models import JobRun
+from portal.paging import LookaheadPaginator
 from portal.status import run_checks
 from portal.tenancy import get_visible_or_404
 
@@ -91,7 +92,8 @@ class TenantListView(CapabilityRequiredMixin, ListView):
 
     filterset_class: Any = None
     partial_template_name: str | None = None
-    paginate_by = 50
+    paginate_by = 25
+    paginator_class = LookaheadPaginator
     select_related: tuple[str, ...] = ()
 
     def get_queryset(self):
@@ -130,6 +132,7 @@ class TenantDetailView(CapabilityRequiredMixin, DetailView):
         return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
 
 
+@member_page
 def status_page(request):
     return render(request, "portal/status.html", {"checks": run_checks()})
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
-from accounts.action_center import action_item_raise
 from accounts.choices import ActionItemCode, PartnerType, Severity
 from accounts.demo import CUSTOMER_SUFFIXES, CUSTOMER_WORDS, DEMO_PASSWORD, backup_code_for, totp_key_for
 from accounts.models import Invitation, Organization, PartnerLocation, RoleAssignment, User
+from accounts.services import api_clients, people
+from accounts.services.action_center import action_item_raise
 from home.scale.base import MONTHS, Chunk, Context, Plan, insert_select
 from home.scale.customers import customers_ensure
 from portal.models import AuditEvent, JobRun
@@ -101,7 +101,7 @@ def organization_ensure(plan: Plan) -> Organization:
         return organization
     with transaction.atomic():
         actor = User.objects.filter(email="admin@vendor.example").first()
-        organization = services.organization_create(
+        organization = people.organization_create(
             actor=actor,
             legal_name=plan.legal_name,
             partner_global_id=plan.partner_global_id,
@@ -126,7 +126,7 @@ def organization_ensure(plan: Plan) -> Organization:
             )
             for index, country in enumerate(LOCATIONS)
         )
-        owner = services.user_create(
+        owner = people.user_create(
             actor=actor,
             organization=organization,
             email=f"owner@{plan.domain}",
@@ -304,7 +304,7 @@ def _extras(ctx: Context) -> int:
         ("ERP integration", ["accounts:read", "earnings:read"], [Role.ACCOUNT_ADMIN, Role.INCENTIVES_ADMIN]),
         ("PSA referral sync", ["cosell:read", "cosell:write"], [Role.REFERRALS_ADMIN]),
     ):
-        services.api_client_create(
+        api_clients.api_client_create(
             actor=owner, organization=ctx.organization, name=name, scopes=scopes, roles=roles
         )
     insert_select(

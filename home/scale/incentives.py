@@ -20,6 +20,7 @@ from home.scale.base import MONTHS, Chunk, Context, analyze, fetch, history_appe
 from incentives.choices import ClaimStatus, MarketTier, OpportunityStage, ReviewDecision, ReviewReason
 from incentives.demo import PDF, SELLERS
 from incentives.models import ActivityRate, ActivityType, Claim, ClaimReview, Opportunity, ProofDocument
+from incentives.services.summary import claim_summary_rebuild
 from portal.roles import Role
 
 __all__ = ("chunks",)
@@ -100,7 +101,14 @@ def chunks(ctx: Context) -> list[Chunk]:
         Chunk("incentives.opportunities", plan.opportunities, lambda: _opportunities(ctx)),
         Chunk("incentives.claims", plan.claims, lambda: _claims(ctx)),
         Chunk("incentives.follow_up", plan.claims, lambda: _follow_up(ctx)),
+        # The claims above are inserted set-based, past the services that keep the summary.
+        Chunk("incentives.summary", 1, lambda: _summary(ctx)),
     ]
+
+
+def _summary(ctx: Context) -> int:
+    claim_summary_rebuild([ctx.org])
+    return 1
 
 
 def _coprime(customers: int) -> int:

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import services
 from accounts.models import Customer
+from accounts.services import api_clients, people
 from portal.api_policy import OrganizationRateThrottle, throttle_key
 from portal.cache import redis_client
 from portal.models import AuditEvent
@@ -54,7 +54,7 @@ def test_a_revoked_client_is_refused_at_once(org_a, alice):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
     assert client.get(CUSTOMERS).status_code == 200
-    services.api_client_revoke(actor=alice, client=token.application.api_client)
+    api_clients.api_client_revoke(actor=alice, client=token.application.api_client)
     response = client.get(CUSTOMERS)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
@@ -156,7 +156,7 @@ def test_action_items_move_through_the_api(api_for, org_a):
 
 def test_the_audit_log_filters_by_action(api_for, org_a, alice):
     member = UserFactory(organization=org_a)
-    services.user_roles_change(actor=alice, user=member, roles=["developer"])
+    people.user_roles_change(actor=alice, user=member, roles=["developer"])
     rows = api_for(org_a).get("/api/v1/accounts/audit-events/", {"action": "user.roles"}).json()["results"]
     assert [row["action"] for row in rows] == ["user.roles_changed"]
 
@@ -169,7 +169,7 @@ def test_the_roles_table_is_published(api_for, org_a):
 
 
 def test_the_token_endpoint_issues_client_credentials_tokens(alice, client):
-    api_client, secret = services.api_client_create(
+    api_client, secret = api_clients.api_client_create(
         actor=alice,
         organization=alice.organization,
         name="ERP",

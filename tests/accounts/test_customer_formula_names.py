@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts import services
 from accounts.forms import CustomerForm
 from accounts.imports import customers_import_validate
 from accounts.models import Customer
+from accounts.services import customers
 from portal.uploads import UploadRejected
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_the_customer_page_shows_the_message_and_creates_nothing(alice, verified
 @pytest.mark.parametrize(("first", "name"), NAMES.items())
 def test_the_service_refuses_a_formula_name(first, name, alice):
     with pytest.raises(ValidationError) as refused:
-        services.customer_create(
+        customers.customer_create(
             actor=alice,
             organization=alice.organization,
             name=name,

@@ -11,7 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
-from accounts import mfa
+from accounts.services import mfa
 from portal.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 

@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
-from accounts import mfa, services
+from accounts.services import api_clients, mfa
 from portal.models import AuditEvent
 from portal.roles import Role
 from tests.conftest import confirm_totp, verified_session
@@ -88,7 +88,7 @@ def test_a_token_of_an_application_without_an_api_client_is_refused(alice):
 
 
 def _api_client(actor, *, scopes, roles):
-    return services.api_client_create(
+    return api_clients.api_client_create(
         actor=actor, organization=actor.organization, name="ERP", scopes=scopes, roles=roles
     )
 
@@ -138,7 +138,7 @@ def test_a_token_acts_with_its_clients_roles_never_its_creators(alice, client):
 
 def test_a_revoked_client_gets_no_token(alice, client):
     api_client, secret = _api_client(alice, scopes=["accounts:read"], roles=[Role.GLOBAL_ADMIN])
-    services.api_client_revoke(actor=alice, client=api_client)
+    api_clients.api_client_revoke(actor=alice, client=api_client)
     response = client.post(
         "/o/token/",
         {"grant_type": "client_credentials"},

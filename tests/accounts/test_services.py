@@ -2,8 +2,10 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from accounts import services
-from accounts.action_center import (
+from accounts.choices import ActionItemCode, ActionItemStatus, Severity
+from accounts.models import ActionItem, Invitation, User
+from accounts.services import api_clients, people
+from accounts.services.action_center import (
     action_item_dismiss,
     action_item_mark_done,
     action_item_raise,
@@ -11,8 +13,6 @@ from accounts.action_center import (
     action_item_snooze,
     action_items_raise,
 )
-from accounts.choices import ActionItemCode, ActionItemStatus, Severity
-from accounts.models import ActionItem, Invitation, User
 from portal.models import AuditEvent
 from portal.roles import Role
 from tests.factories import UserFactory
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_invites_and_the_invitee_joins_with_the_invited_roles(alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.user_invite(
+        invitation = people.user_invite(
             actor=alice,
             organization=alice.organization,
             email="New.Person@Alpha.example",
@@ -30,7 +30,7 @@ def test_it_invites_and_the_invitee_joins_with_the_invited_roles(alice, django_c
         )
     assert len(mail.outbox) == 1
     assert invitation.token in mail.outbox[0].body
-    user = services.invitation_accept(
+    user = people.invitation_accept(
         token=invitation.token, password="A-Long-Enough-Pass-42", display_name="New"
     )
     assert user.email == "new.person@alpha.example"
@@ -38,15 +38,15 @@ def test_it_invites_and_the_invitee_joins_with_the_invited_roles(alice, django_c
     assert user.role_codes == {"referrals_user"}
     assert AuditEvent.objects.filter(action="user.invited", organization=alice.organization).exists()
     with pytest.raises(ValidationError, match="already used"):
-        services.invitation_accept(token=invitation.token, password="A-Long-Enough-Pass-42")
+        people.invitation_accept(token=invitation.token, password="A-Long-Enough-Pass-42")
 
 
 def test_it_refuses_a_second_open_invitation_for_the_same_email(alice):
-    services.user_invite(
+    people.user_invite(
         actor=alice, organization=alice.organization, email="x@alpha.example", roles=["developer"]
     )
     with pytest.raises(ValidationError, match="open invitation"):
-        services.user_invite(
+        people.user_invite(
             actor=alice, organization=alice.organization, email="x@alpha.example", roles=["developer"]
         )
     assert Invitation.objects.count() == 1
@@ -54,14 +54,14 @@ def test_it_refuses_a_second_open_invitation_for_the_same_email(alice):
 
 def test_it_refuses_unknown_roles(alice):
     with pytest.raises(ValidationError, match="Unknown role"):
-        services.user_invite(
+        people.user_invite(
             actor=alice, organization=alice.organization, email="y@alpha.example", roles=["wizard"]
         )
 
 
 def test_it_audits_a_role_change_with_before_and_after(alice):
     member = UserFactory(organization=alice.organization, roles=[Role.INCENTIVES_USER])
-    services.user_roles_change(actor=alice, user=member, roles=[Role.REFERRALS_ADMIN])
+    people.user_roles_change(actor=alice, user=member, roles=[Role.REFERRALS_ADMIN])
     event = AuditEvent.objects.get(action="user.roles_changed")
     assert event.actor == alice
     assert event.changes == {"roles": [["incentives_user"], ["referrals_admin"]]}
@@ -70,33 +70,33 @@ def test_it_audits_a_role_change_with_before_and_after(alice):
 def test_ownership_is_never_granted_as_a_role(alice):
     member = UserFactory(organization=alice.organization)
     with pytest.raises(ValidationError, match="ownership transfer"):
-        services.user_roles_change(actor=alice, user=member, roles=[Role.OWNER])
+        people.user_roles_change(actor=alice, user=member, roles=[Role.OWNER])
 
 
 def test_only_a_global_admin_assigns_the_compliance_admin(org_a):
     admin = UserFactory(organization=org_a, roles=[Role.ACCOUNT_ADMIN])
     member = UserFactory(organization=org_a)
     with pytest.raises(ValidationError, match="Global admin"):
-        services.user_roles_change(actor=admin, user=member, roles=[Role.COMPLIANCE_ADMIN])
+        people.user_roles_change(actor=admin, user=member, roles=[Role.COMPLIANCE_ADMIN])
 
 
 def test_the_owner_keeps_ownership_until_it_is_transferred(alice, org_a):
     admin = UserFactory(organization=org_a, roles=[Role.GLOBAL_ADMIN])
     with pytest.raises(ValidationError, match="ownership transfer"):
-        services.user_roles_change(actor=admin, user=alice, roles=[Role.GLOBAL_ADMIN])
+        people.user_roles_change(actor=admin, user=alice, roles=[Role.GLOBAL_ADMIN])
 
 
 def test_roles_never_change_across_organizations(alice, charlie):
     with pytest.raises(ValidationError):
-        services.user_roles_change(actor=alice, user=charlie, roles=[Role.DEVELOPER])
+        people.user_roles_change(actor=alice, user=charlie, roles=[Role.DEVELOPER])
 
 
 def test_the_action_center_asks_for_a_compliance_admin_until_one_is_assigned(alice):
-    services.compliance_admin_check(organization_id=alice.organization_id)
+    people.compliance_admin_check(organization_id=alice.organization_id)
     item = ActionItem.objects.get(code=ActionItemCode.COMPLIANCE_ADMIN_MISSING)
     assert item.status == ActionItemStatus.OPEN
     member = UserFactory(organization=alice.organization)
-    services.user_roles_change(actor=alice, user=member, roles=[Role.COMPLIANCE_ADMIN])
+    people.user_roles_change(actor=alice, user=member, roles=[Role.COMPLIANCE_ADMIN])
     item.refresh_from_db()
     assert item.status == ActionItemStatus.RESOLVED
 
@@ -182,7 +182,7 @@ def test_a_dismissed_item_stays_dismissed_when_raised_again(alice):
 
 
 def test_an_api_client_gets_a_service_identity_in_its_organization(alice):
-    client, secret = services.api_client_create(
+    client, secret = api_clients.api_client_create(
         actor=alice,
         organization=alice.organization,
         name="ERP sync",
@@ -193,12 +193,12 @@ def test_an_api_client_gets_a_service_identity_in_its_organization(alice):
     assert client.service_user.organization == alice.organization
     assert client.service_user.is_service_account
     assert not client.service_user.has_usable_password()
-    services.api_client_revoke(actor=alice, client=client)
+    api_clients.api_client_revoke(actor=alice, client=client)
     assert not User.objects.get(pk=client.service_user.pk).is_active
 
 
 def test_an_api_client_cannot_get_an_unknown_scope(alice):
     with pytest.raises(ValidationError, match="scopes"):
-        services.api_client_create(
+        api_clients.api_client_create(
             actor=alice, organization=alice.organization, name="x", scopes=["everything"], roles=["developer"]
         )

@@ -7,7 +7,10 @@ route: a new object route whose model has no factory in tests.factories.FACTORIE
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.forms.models import model_to_dict
+from django.urls import reverse
 
 from portal.api import TenantViewSet
 from portal.roles import Role
@@ -120,3 +123,35 @@ def _all_scopes():
     from django.conf import settings  # noqa: PLC0415
 
     return tuple(settings.OAUTH2_PROVIDER["SCOPES"])
+
+
+HISTORY_MODELS = sorted(
+    (model for model in apps.get_models() if getattr(model, "history_capabilities", None)),
+    key=lambda model: model._meta.label,
+)
+
+
+def test_the_history_walk_finds_the_tracked_models():
+    labels = {model._meta.label for model in HISTORY_MODELS}
+    assert {
+        "incentives.Claim",
+        "cosell.Referral",
+        "security.GdapRelationship",
+        "commerce.Migration",
+    } <= labels
+
+
+@pytest.mark.parametrize("model", HISTORY_MODELS, ids=lambda model: model._meta.label)
+def test_another_organizations_history_download_is_a_404(model, org_a, org_b, outsider, verified_client):
+    """/history/<type>/<id>/download/ answers only for the object's own organization."""
+    assert model in FACTORIES, f"add {model.__name__} to tests.factories.FACTORIES"
+    theirs = FACTORIES[model](org_a)
+    mine = FACTORIES[model](org_b)
+    content_type = ContentType.objects.get_for_model(model)
+    client = verified_client(outsider)
+
+    def download(obj):
+        return client.get(reverse("history:download", args=[content_type.pk, obj.pk]))
+
+    assert download(theirs).status_code == 404
+    assert download(mine).status_code == 200

@@ -29,6 +29,7 @@ from portal.files import (
 from portal.roles import Role
 from tests.factories import (
     CustomerFactory,
+    CustomerMfaStatFactory,
     EarningFactory,
     MarketplaceLicenseFactory,
     PriceListFactory,
@@ -230,7 +231,8 @@ def test_a_formula_named_customer_comes_back_neutralised_in_the_customer_mfa_dow
     org_a, gina, verified_client
 ):
     # Legacy data: written before names were checked, so no validation runs here.
-    Customer.objects.create(organization=org_a, name=EVIL, domain="evil.example", country="DE")
+    customer = Customer.objects.create(organization=org_a, name=EVIL, domain="evil.example", country="DE")
+    CustomerMfaStatFactory(organization=org_a, customer=customer)  # the download lists measured customers
 
     rows = csv_of(verified_client(gina).get(reverse("security:customers-mfa-download")))
 

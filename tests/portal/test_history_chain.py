@@ -19,6 +19,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Customer
+from portal.capabilities import Capability
 from portal.chain import GENESIS
 from portal.history import Entry, history_for, history_record, history_record_many, link_of
 from portal.history_views import HEADER
@@ -50,8 +52,13 @@ def chain(organization) -> list[HistoryEvent]:
 
 
 @pytest.fixture
-def written(alice, org_b):
-    """History written the way services write it, for two organizations."""
+def written(alice, org_b, monkeypatch):
+    """History written the way services write it, for two organizations.
+
+    The subject is a customer, a model of the layer just above portal; for the download it offers
+    its history the way tracked models do (`history_capabilities`).
+    """
+    monkeypatch.setattr(Customer, "history_capabilities", (Capability.CUSTOMERS_VIEW,), raising=False)
     customer = CustomerFactory(organization=alice.organization)
     other = CustomerFactory(organization=org_b)
     history_record(subject=customer, actor=alice, from_status="", to_status="draft", note="=1+1")

@@ -7,8 +7,8 @@ import signal
 import pytest
 from django.db import connection
 
-from accounts.imports import CHUNK_SIZE, customers_import_start
 from accounts.models import Customer
+from accounts.services.customer_import import CHUNK_SIZE, customers_import_start
 from portal.choices import JobStatus
 from portal.models import JobChunk, JobRun
 from tests.workers import kill_worker, start_worker, wait_for_redelivery, wait_until

@@ -1,7 +1,4 @@
-"""Domain operations on organizations, users, roles, invitations, customers and API clients.
-
-These functions are the only writers of the accounts tables; each is audited.
-"""
+"""Organizations, users, roles, invitations and the ownership transfer."""
 
 from __future__ import annotations
 
@@ -16,13 +13,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import Application
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, Severity
-from accounts.models import ApiClient, Customer, Invitation, Organization, RoleAssignment, User
-from accounts.signals import customers_created
-from accounts.tokens import tokens_forget
+from accounts.models import Invitation, Organization, RoleAssignment, User
+from accounts.services.action_center import action_item_raise, action_item_resolve
 from portal.audit import audit_record
 from portal.capabilities import Capability, can, is_vendor_staff
 from portal.roles import Role
@@ -31,7 +25,7 @@ INVITATION_DAYS = 14
 COMPLIANCE_ADMIN_KEY = "compliance-admin-missing"
 
 
-def _check_roles(roles: list[str]) -> list[str]:
+def roles_validate(roles: list[str]) -> list[str]:
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
         raise ValidationError({"roles": f"Unknown role(s): {', '.join(unknown)}."})
@@ -43,7 +37,7 @@ TOP_ADMIN_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.ACCOUNT_ADMIN})
 OWNER_ROLES_MESSAGE = "The Owner's roles change only through the ownership transfer."
 
 
-def _check_grantable(*, actor: User, user: User | None, before: set[str], after: set[str]) -> None:
+def roles_grant_check(*, actor: User, user: User | None, before: set[str], after: set[str]) -> None:
     """The one role-grant rule (README, Security):
 
     - nobody changes their own roles;
@@ -69,11 +63,6 @@ def _check_grantable(*, actor: User, user: User | None, before: set[str], after:
         )
 
 
-def _require(actor: User, capability: str) -> None:
-    if not is_vendor_staff(actor) and not can(actor, capability):
-        raise PermissionDenied("You don't have a role that allows this.")
-
-
 def compliance_admin_check(*, organization_id: int) -> None:
     """Raise or close the Action Center prompt for a missing Compliance admin (spec §3.2)."""
     has_one = RoleAssignment.objects.filter(
@@ -95,7 +84,7 @@ def compliance_admin_check(*, organization_id: int) -> None:
     )
 
 
-def _set_roles(*, user: User, roles: list[str]) -> None:
+def roles_set(*, user: User, roles: list[str]) -> None:
     RoleAssignment.objects.filter(user=user, location__isnull=True).exclude(role__in=roles).delete()
     RoleAssignment.objects.bulk_create(
         [RoleAssignment(organization_id=user.organization_id, user=user, role=r) for r in roles],
@@ -140,11 +129,11 @@ def user_create(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    roles = _check_roles(roles or [])
+    roles = roles_validate(roles or [])
     if roles and organization is None:
         raise ValidationError({"roles": "Only members of a partner organization hold roles."})
     if organization is not None:
-        _set_roles(user=user, roles=roles)
+        roles_set(user=user, roles=roles)
         compliance_admin_check(organization_id=organization.pk)
     audit_record(
         actor=actor,
@@ -158,17 +147,16 @@ def user_create(
 
 @transaction.atomic
 def user_roles_change(*, actor: User, user: User, roles: list[str]) -> User:
-    roles = _check_roles(roles)
+    roles = roles_validate(roles)
     if user.organization_id is None or (
         user.organization_id != actor.organization_id and not is_vendor_staff(actor)
     ):
         raise ValidationError({"user": "Roles can be changed only for users of your organization."})
     if user.is_service_account:
         raise ValidationError({"user": "API clients' roles are set on the API client."})
-    _require(actor, Capability.USERS_MANAGE)
     before = set(user.role_codes)
-    _check_grantable(actor=actor, user=user, before=before, after=set(roles))
-    _set_roles(user=user, roles=roles)
+    roles_grant_check(actor=actor, user=user, before=before, after=set(roles))
+    roles_set(user=user, roles=roles)
     audit_record(
         actor=actor,
         action="user.roles_changed",
@@ -235,10 +223,9 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
 def user_invite(
     *, actor: User, organization: Organization, email: str, roles: list[str], display_name: str = ""
 ) -> Invitation:
-    _require(actor, Capability.USERS_MANAGE)
     email = email.strip().lower()
-    roles = _check_roles(roles)
-    _check_grantable(actor=actor, user=None, before=set(), after=set(roles))
+    roles = roles_validate(roles)
+    roles_grant_check(actor=actor, user=None, before=set(), after=set(roles))
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": "This person already has an account."})
     if Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).exists():
@@ -296,101 +283,3 @@ def invitation_accept(*, token: str, password: str, display_name: str = "") -> U
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
     return user
-
-
-@transaction.atomic
-def customer_create(
-    *,
-    actor: Any,
-    organization: Organization,
-    name: str,
-    domain: str,
-    country: str,
-    segment: str,
-    employee_count: int | None = None,
-) -> Customer:
-    domain = domain.strip().lower()
-    if Customer.objects.filter(organization=organization, domain=domain).exists():
-        raise ValidationError({"domain": f"A customer with domain {domain} already exists."})
-    customer = Customer(
-        organization=organization,
-        name=name.strip(),
-        domain=domain,
-        country=country.strip().upper(),
-        segment=segment,
-        employee_count=employee_count,
-    )
-    customer.full_clean()
-    customer.save()
-    audit_record(actor=actor, action="customer.created", organization_id=organization.pk, target=customer)
-    customers_created.send(
-        sender=Customer, organization_id=organization.pk, customer_ids=[customer.pk], actor=actor
-    )
-    return customer
-
-
-@transaction.atomic
-def api_client_create(
-    *, actor: User, organization: Organization, name: str, scopes: list[str], roles: list[str]
-) -> tuple[ApiClient, str]:
-    """Create an OAuth2 client-credentials application; returns it and its secret (shown once)."""
-    known_scopes = set(settings.OAUTH2_PROVIDER["SCOPES"])
-    unknown = sorted(set(scopes) - known_scopes)
-    if unknown or not scopes:
-        raise ValidationError({"scopes": f"Choose known scopes; unknown: {', '.join(unknown) or '—'}."})
-    roles = _check_roles(roles)
-    if not roles:
-        raise ValidationError({"roles": "Choose at least one role for the client."})
-    if Role.OWNER in roles:
-        raise ValidationError({"roles": "API clients cannot be owners."})
-    _require(actor, Capability.API_CLIENTS_MANAGE)
-    _check_grantable(actor=actor, user=None, before=set(), after=set(roles))
-    service_user = User.objects.create_user(
-        email=f"api-client-{secrets.token_hex(6)}@clients.invalid",
-        password=None,
-        display_name=f"API client: {name}",
-        organization=organization,
-        is_service_account=True,
-    )
-    _set_roles(user=service_user, roles=roles)
-    secret = secrets.token_urlsafe(40)
-    application = Application.objects.create(
-        name=name,
-        user=service_user,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-        client_secret=secret,
-        hash_client_secret=True,
-    )
-    client = ApiClient.objects.create(
-        organization=organization,
-        name=name,
-        application=application,
-        service_user=service_user,
-        scopes=sorted(set(scopes)),
-        created_by=actor,
-    )
-    audit_record(
-        actor=actor,
-        action="api_client.created",
-        organization_id=organization.pk,
-        target=client,
-        changes={"scopes": client.scopes, "roles": roles},
-    )
-    return client, secret
-
-
-@transaction.atomic
-def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
-    if client.revoked_at is not None:
-        raise ValidationError({"client": "This client is already revoked."})
-    client.revoked_at = timezone.now()
-    client.save(update_fields=["revoked_at"])
-    tokens_forget(application_id=client.application_id)
-    client.application.accesstoken_set.all().delete()
-    client.service_user.is_active = False
-    client.service_user.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor, action="api_client.revoked", organization_id=client.organization_id, target=client
-    )
-    return client
