@@ -171,6 +171,47 @@ CHECK_TRANSITIONS: dict[str, frozenset[str]] = {
 CHECK_UPLOAD_STATUSES = frozenset({CS.ACTION_REQUIRED, CS.DOCUMENTS_SUBMITTED, CS.REJECTED})
 MAX_APPEALS = 3
 
+#: The fields of the legal business profile (spec/accounts.md §1), the only ones
+#: `security.services.legal_profile.legal_profile_update` changes.
+LEGAL_FIELDS: tuple[str, ...] = (
+    "legal_name",
+    "doing_business_as",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "phone",
+    "website",
+    "company_registration_number",
+    "tax_id",
+    "company_size",
+    "primary_contact_first_name",
+    "primary_contact_last_name",
+    "primary_contact_email",
+    "primary_contact_phone",
+)
+_ADDRESS = (CheckKind.ADDRESS,)
+_PRIMARY_CONTACT = (CheckKind.EMAIL, CheckKind.EMPLOYMENT, CheckKind.IDENTITY)
+#: Changing one of these fields restarts the verified checks it names, in every enrollment
+#: (spec/accounts.md §1: legal name, address or primary contact). The contact's phone number does
+#: not identify the person, so it restarts nothing; a new web site or contact mailbox domain needs
+#: the domain proven again.
+LEGAL_FIELDS_REVERIFY: dict[str, tuple[str, ...]] = {
+    "legal_name": (CheckKind.BUSINESS,),
+    "address_line1": _ADDRESS,
+    "address_line2": _ADDRESS,
+    "city": _ADDRESS,
+    "state": _ADDRESS,
+    "postal_code": _ADDRESS,
+    "country": _ADDRESS,
+    "primary_contact_first_name": _PRIMARY_CONTACT,
+    "primary_contact_last_name": _PRIMARY_CONTACT,
+    "primary_contact_email": (*_PRIMARY_CONTACT, CheckKind.DOMAIN),
+    "website": (CheckKind.DOMAIN,),
+}
+
 
 class DocumentType(models.TextChoices):
     REGISTRATION_EXTRACT = "registration_extract", "Business register extract"

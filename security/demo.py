@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS
 from accounts.models import Customer, Organization, User
-from accounts.services import user_create
+from accounts.services.people import user_create
 from portal.roles import Role
 from security.choices import AlertStatus, AlertType, CheckKind, CheckStatus, Program
 from security.models import (
@@ -44,30 +44,24 @@ from security.models import (
     VerificationDocument,
 )
 from security.services.alerts import alert_raise, alert_respond
-from security.services.compliance import (
-    check_transition,
-    document_upload,
-    program_enroll,
-    training_assign,
-    training_complete,
-)
+from security.services.compliance import check_transition, document_upload, program_enroll
+from security.services.dap import dap_legacy_import
 from security.services.gdap import (
-    dap_legacy_import,
-    gdap_assignment_create,
     gdap_customer_approve,
-    gdap_daily,
     gdap_default_grant,
     gdap_lock_for_approval,
     gdap_relationship_create,
     gdap_terminate,
 )
+from security.services.gdap_assignments import gdap_assignment_create
+from security.services.gdap_daily import gdap_daily
 from security.services.mfa import customer_mfa_upsert
 from security.services.requirements import (
-    security_requirements_sync_action_items,
-    security_score,
+    security_requirements_refresh,
     security_snapshot_take,
 )
 from security.services.settings import security_settings_update
+from security.services.training import training_assign, training_complete
 from security.verification.assist.facts import ProfileFacts
 from security.verification.samples.documents import sample_document
 
@@ -391,7 +385,7 @@ def _trainings(organization: Organization, owner: User) -> None:
 
 def _score(organization: Organization) -> None:
     snapshot = security_snapshot_take(organization)
-    security_requirements_sync_action_items(organization, security_score(organization))
+    security_requirements_refresh(organization)
     for weeks in range(1, HISTORY_WEEKS + 1):
         score = max(snapshot.score - 3 * weeks, 0)
         SecurityScoreSnapshot.objects.get_or_create(

@@ -1,16 +1,22 @@
-"""FilterSets of the security workspace, shared by the API (and the pages where the names fit).
+"""FilterSets of the security workspace: one per list, used by its page and its API alike, so the
+same parameters give the same rows in both.
 
 Parameter names are camelCase like the API's fields; `q` searches the obvious text columns.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from accounts.models import User
 from portal.filters import SearchFilterSet
 from security.choices import (
+    GLOBAL_ADMINISTRATOR_ROLE_ID,
     AlertStatus,
     AlertType,
     CheckKind,
@@ -23,32 +29,47 @@ from security.choices import (
     TrainingStatus,
 )
 from security.models import (
+    CustomerAzureSubscription,
     CustomerMfaStat,
     DapRelationship,
     GdapRelationship,
     ProgramEnrollment,
     SecurityAlert,
     TrainingAssignment,
+    TrainingCourse,
     VerificationCheck,
     VerificationDocument,
 )
 
-_BOOLEAN_CHOICES = (("true", "Yes"), ("false", "No"))
 
+class MfaUserFilterSet(django_filters.FilterSet):
+    """The partner's people and their MFA, on `security.selectors.mfa.mfa_people` (whose columns
+    the filters read)."""
 
-class MfaUserFilterForm(forms.Form):
-    """The partner's people (`security.services.mfa.mfa_user_rows` is a computed list, not a query)."""
+    registered = django_filters.BooleanFilter(
+        field_name="mfa_registered", label="Registered for MFA", help_text="true: registered; false: not."
+    )
+    admin = django_filters.BooleanFilter(
+        field_name="is_admin_role",
+        label="Admin roles",
+        help_text="true: admin roles only; false: others only.",
+    )
+    mechanism = django_filters.ChoiceFilter(
+        field_name="enforcement_mechanism", choices=MfaMechanism.choices, label="Mechanism"
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100, label="Search", help_text="E-mail address or name."
+    )
 
-    registered = forms.NullBooleanField(required=False, help_text="true: registered for MFA; false: not.")
-    admin = forms.NullBooleanField(required=False, help_text="true: admin roles only; false: others only.")
-    mechanism = forms.ChoiceField(choices=[("", "Any"), *MfaMechanism.choices], required=False)
-    search = forms.CharField(max_length=100, required=False, help_text="E-mail address or name.")
+    class Meta:
+        model = User
+        fields: list[str] = []
 
-    def clean_search(self) -> str:
-        value = self.cleaned_data["search"].strip()
-        if "\x00" in value:
-            raise forms.ValidationError("The search contains a NUL character.")
-        return value
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(email__icontains=value) | Q(display_name__icontains=value))
 
 
 class CustomerMfaFilterSet(SearchFilterSet):
@@ -61,8 +82,6 @@ class CustomerMfaFilterSet(SearchFilterSet):
         fields: list[str] = []
 
     def filter_compliant(self, queryset, name, value):
-        from django.db.models import F  # noqa: PLC0415 - only this filter needs it
-
         matching = queryset.filter(admins_with_mfa=F("admins_total"))
         return matching if value else queryset.exclude(pk__in=matching.values("pk"))
 
@@ -85,26 +104,51 @@ class GdapRelationshipFilterSet(SearchFilterSet):
     status = django_filters.ChoiceFilter(choices=GdapStatus.choices, label="Status")
     customerTenantId = django_filters.UUIDFilter(field_name="customer__tenant_id", label="Customer tenant ID")  # noqa: N815
     autoExtend = django_filters.BooleanFilter(method="filter_auto_extend", label="Auto-extends")  # noqa: N815
+    globalAdmin = django_filters.BooleanFilter(  # noqa: N815
+        method="filter_global_admin", label="With Global Administrator"
+    )
 
     class Meta:
         model = GdapRelationship
         fields: list[str] = []
 
     def filter_auto_extend(self, queryset, name, value):
-        from datetime import timedelta  # noqa: PLC0415
-
         if value:
             return queryset.filter(auto_extend_duration__gt=timedelta(0))
         return queryset.filter(auto_extend_duration=timedelta(0))
+
+    def filter_global_admin(self, queryset, name, value):
+        granted = Exists(
+            GdapRelationship.roles.through.objects.filter(
+                gdaprelationship_id=OuterRef("pk"), entrarole_id=GLOBAL_ADMINISTRATOR_ROLE_ID
+            )
+        )
+        return queryset.filter(granted if value else ~granted)
 
 
 class DapFilterSet(SearchFilterSet):
     search_fields = ("customer__name", "customer__domain")
 
-    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+    removed = django_filters.BooleanFilter(
+        field_name="removed_at", lookup_expr="isnull", exclude=True, label="Removed"
+    )
 
     class Meta:
         model = DapRelationship
+        fields: list[str] = []
+
+
+class AzureSubscriptionFilterSet(SearchFilterSet):
+    """Customers' Azure subscriptions (a page of their own; the API has no such list)."""
+
+    search_fields = ("customer__name", "display_name", "subscription_id")
+
+    budget = django_filters.BooleanFilter(
+        field_name="budget_amount", lookup_expr="isnull", exclude=True, label="Has a budget"
+    )
+
+    class Meta:
+        model = CustomerAzureSubscription
         fields: list[str] = []
 
 
@@ -148,6 +192,22 @@ class TrainingFilterSet(SearchFilterSet):
     class Meta:
         model = TrainingAssignment
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # How the page shows the same parameters: a course picker, the person only in the URL.
+        user = getattr(self.request, "user", None)
+
+        def courses() -> list[tuple[str, str]]:
+            offered = TrainingCourse.objects.visible_to(user).values_list("code", "title") if user else []
+            return [("", "Any course"), *offered]
+
+        self.filters["q"].label = "Person or course"
+        self.filters["status"].extra["empty_label"] = "Any status"
+        self.filters["courseCode"].label = "Course"
+        self.filters["courseCode"].extra["widget"] = forms.Select(choices=courses)
+        self.filters["userId"].label = "Person"
+        self.filters["userId"].extra["widget"] = forms.HiddenInput
 
     def filter_status(self, queryset, name, value):
         today = timezone.localdate()

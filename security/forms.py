@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.db.models import QuerySet
 
-from accounts.models import Customer
+from accounts.models import Customer, User
 from security.choices import (
     GDAP_AUTO_EXTEND_DAYS,
     GDAP_AUTO_EXTEND_NONE,
@@ -20,7 +21,10 @@ from security.choices import (
     AlertStatus,
 )
 from security.models import EntraRole
+from security.selectors.gdap import customers_matching
 
+#: How many of the customers a name fits are listed when it fits several.
+CUSTOMER_CHOICES_SHOWN = 5
 CSV_XLSX = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -58,16 +62,20 @@ class SecuritySettingsForm(forms.Form):
 
 
 class UserMfaPolicyForm(forms.Form):
-    user = forms.ModelChoiceField(label="Person", queryset=None)
+    user = forms.EmailField(label="Person's e-mail", help_text="Someone of your organization.")
     per_user_mfa_enabled = forms.BooleanField(label="Per-user MFA enabled", required=False)
     third_party_mfa = forms.BooleanField(label="MFA by a third-party provider", required=False)
 
-    def __init__(self, *args, users=None, **kwargs):
+    def __init__(self, *args, people: QuerySet[User], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = users
-        self.fields["user"].label_from_instance = lambda user: (
-            f"{user.get_full_name() or user.email} ({user.email})"
-        )
+        self.people = people
+
+    def clean_user(self) -> User:
+        email = self.cleaned_data["user"].strip().lower()
+        person = self.people.filter(email=email).first()
+        if person is None:
+            raise forms.ValidationError(f"No active person of your organization has the e-mail {email}.")
+        return person
 
 
 class AlertRespondForm(forms.Form):
@@ -104,7 +112,11 @@ class BudgetForm(forms.Form):
 
 
 class GdapCreateForm(forms.Form):
-    customer = forms.ModelChoiceField(label="Customer", queryset=Customer.objects.none())
+    customer = forms.CharField(
+        label="Customer",
+        max_length=253,
+        help_text="The customer's tenant ID, primary domain or name.",
+    )
     display_name = forms.CharField(
         label="Name",
         max_length=GDAP_DISPLAY_NAME_MAX,
@@ -129,13 +141,27 @@ class GdapCreateForm(forms.Form):
         help_text="Not allowed with Global Administrator.",
     )
 
-    def __init__(self, *args, customers=None, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        if customers is not None:
-            self.fields["customer"].queryset = customers
+        self.user = user
         self.fields["roles"].label_from_instance = lambda role: (
             f"{role.display_name}{' (privileged)' if role.is_privileged else ''}"
         )
+
+    def clean_customer(self) -> Customer:
+        """One customer, named by tenant ID, domain or name; a name that fits several is refused
+        with the first few, so the partner can tell them apart."""
+        text = self.cleaned_data["customer"].strip()
+        found = customers_matching(self.user, text, limit=CUSTOMER_CHOICES_SHOWN + 1)
+        if not found:
+            raise forms.ValidationError(f"No customer of yours matches {text!r}.")
+        if len(found) > 1:
+            shown = ", ".join(f"{c.name} ({c.domain})" for c in found[:CUSTOMER_CHOICES_SHOWN])
+            more = " and more" if len(found) > CUSTOMER_CHOICES_SHOWN else ""
+            raise forms.ValidationError(
+                f"Several customers match {text!r}: {shown}{more}. Give the tenant ID or the domain."
+            )
+        return found[0]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -6,16 +6,16 @@ services' (security/services/compliance.py), whose errors the views show as they
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django import forms
 from django.conf import settings
-from django.db.models import QuerySet
 
 from accounts.models import Organization, User
-from security.choices import DocumentType, Program
+from security.choices import LEGAL_FIELDS, DocumentType, Program
 from security.models import TrainingCourse
-from security.services.compliance import LEGAL_FIELDS
+from security.selectors.compliance import people_by_email, training_courses
 
 
 class EnrollForm(forms.Form):
@@ -81,17 +81,24 @@ class LegalProfileForm(forms.ModelForm):
 
 class TrainingAssignForm(forms.Form):
     course = forms.ModelChoiceField(queryset=TrainingCourse.objects.none(), label="Course")
-    users = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), label="People", widget=forms.CheckboxSelectMultiple
+    users = forms.CharField(
+        label="People",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Their e-mail addresses, separated by commas, spaces or new lines.",
     )
     due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["course"].queryset = TrainingCourse.objects.visible_to(user).filter(is_active=True)
-        self.fields["users"].queryset = people_of(user)
+        self.user = user
+        self.fields["course"].queryset = training_courses(user)
 
-
-def people_of(user) -> QuerySet[User]:
-    """The people of the user's organization who can be given a training (no API identities)."""
-    return User.objects.visible_to(user).filter(is_active=True, is_service_account=False).order_by("email")
+    def clean_users(self) -> list[User]:
+        emails = [email for email in re.split(r"[\s,;]+", self.cleaned_data["users"].lower()) if email]
+        found = people_by_email(self.user, emails)
+        unknown = sorted(set(emails) - set(found))
+        if unknown:
+            raise forms.ValidationError(
+                f"No active person of your organization has the e-mail {', '.join(unknown)}."
+            )
+        return list(found.values())

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal.capabilities import Capability
 from portal.money import AmountField, CurrencyField
 from portal.tenancy import TenantModel, VendorDataManager
 from security.choices import (
@@ -138,6 +139,8 @@ class CustomerMfaStat(TenantModel):
 
     class Meta:
         ordering = ["customer__name"]
+        # The customers' MFA page lists the latest figures first (keyset pages).
+        indexes = [models.Index(fields=["organization", "-checked_at", "-id"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(admins_with_mfa__lte=F("admins_total")), name="mfa_stat_admins_with_mfa_le_total"
@@ -177,6 +180,8 @@ class CustomerAzureSubscription(TenantModel):
 
     class Meta:
         ordering = ["customer__name", "display_name"]
+        # The budgets page lists the latest checked subscriptions first (keyset pages).
+        indexes = [models.Index(fields=["organization", "-checked_at", "-id"])]
         constraints = [
             models.UniqueConstraint(fields=["customer", "subscription_id"], name="unique_azure_subscription"),
             models.CheckConstraint(
@@ -232,6 +237,8 @@ class DapRelationship(TenantModel):
     class Meta:
         ordering = ["customer__name"]
         verbose_name = "DAP relationship"
+        # The DAP page lists the latest established links first (keyset pages).
+        indexes = [models.Index(fields=["organization", "-established_at", "-id"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(established_at__lt=DAP_CREATION_ENDED),
@@ -246,6 +253,9 @@ class DapRelationship(TenantModel):
 
 class GdapRelationship(TenantModel):
     """Graph `delegatedAdminRelationship` (spec §3.1) with one customer."""
+
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.SECURITY_VIEW, Capability.GDAP_MANAGE)
 
     relationship_id = models.CharField(max_length=80, unique=True, default=_graph_id)
     customer = models.ForeignKey(
@@ -270,8 +280,11 @@ class GdapRelationship(TenantModel):
         ordering = ["-created_at", "-id"]
         verbose_name = "GDAP relationship"
         indexes = [
-            models.Index(fields=["organization", "status"]),
+            # With the id, counts by status (and joins on the id) read the index alone.
+            models.Index(fields=["organization", "status"], include=["id"], name="gdap_organization_status"),
             models.Index(fields=["status", "end_at"]),
+            # The GDAP page lists the newest relationships first (keyset pages).
+            models.Index(fields=["organization", "-created_at", "-id"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -374,6 +387,9 @@ class ProgramEnrollment(TenantModel):
 class VerificationCheck(TenantModel):
     """One check of one program's verification (spec/accounts.md §4.1)."""
 
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.ACCOUNT_VIEW, Capability.COMPLIANCE_MANAGE)
+
     enrollment = models.ForeignKey(ProgramEnrollment, on_delete=models.CASCADE, related_name="checks")
     kind = models.CharField(max_length=12, choices=CheckKind.choices)
     status = models.CharField(max_length=20, choices=CheckStatus.choices, default=CheckStatus.NOT_STARTED)
@@ -467,6 +483,8 @@ class TrainingAssignment(TenantModel):
 
     class Meta:
         ordering = ["due_on", "id"]
+        # The training page lists the soonest due first.
+        indexes = [models.Index(fields=["organization", "due_on", "id"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "user"],

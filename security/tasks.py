@@ -5,9 +5,9 @@ time, and a night that was missed is caught up by the next run.
 
 from celery import shared_task
 
-from security.services.compliance import trainings_remind
-from security.services.gdap import gdap_daily
+from security.services.gdap_daily import gdap_daily
 from security.services.requirements import security_snapshots_take_all
+from security.services.training import trainings_remind
 
 _DAILY = {"acks_late": True, "reject_on_worker_lost": True, "expires": 60 * 60 * 12, "time_limit": 60 * 30}
 

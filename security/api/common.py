@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 
@@ -20,7 +22,6 @@ from security.choices import (
 )
 
 C = Capability
-#: How many daily snapshots `score/` returns as its history.
 
 # --- ISO 8601 durations ------------------------------------------------------------------------
 
@@ -112,6 +113,18 @@ def _auto_extend_duration(**kwargs) -> IsoDurationField:
 
 
 # --- Shared helpers ----------------------------------------------------------------------------
+
+
+class SelectorRows:
+    """A resource whose rows are read through `rows(user)`, a selector of security.selectors: the
+    same query the workspace's page for the list reads. Put before TenantViewSet."""
+
+    rows: Callable[[Any], QuerySet]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.rows(self.request.user)
 
 
 #: Service field names whose API name is not simply their camelCase.

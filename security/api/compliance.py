@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status
@@ -15,6 +14,7 @@ from portal.api import TenantViewSet, created
 from portal.uploads import UploadRejected
 from security.api.common import (
     C,
+    SelectorRows,
     UploadRefused,
     _moment,
     _text,
@@ -37,7 +37,6 @@ from security.filters import (
     EnrollmentFilterSet,
     TrainingFilterSet,
 )
-from security.history import check_events
 from security.models import (
     ProgramEnrollment,
     TrainingAssignment,
@@ -45,7 +44,10 @@ from security.models import (
     VerificationCheck,
     VerificationDocument,
 )
+from security.selectors.compliance import enrollments, training_assignments
+from security.selectors.history import check_events
 from security.services import compliance as compliance_services
+from security.services.training import training_assign, training_cancel, training_complete
 
 # --- Verification -------------------------------------------------------------------------------
 
@@ -90,15 +92,12 @@ class EnrollSerializer(serializers.Serializer):
     program = serializers.ChoiceField(choices=Program.choices)
 
 
-class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class EnrollmentViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = ProgramEnrollment
+    rows = staticmethod(enrollments)
     serializer_class = EnrollmentSerializer
     filterset_class = EnrollmentFilterSet
     capabilities = {"*": C.ACCOUNT_VIEW, "create": C.COMPLIANCE_MANAGE}
-
-    def get_queryset(self):
-        checks = VerificationCheck.objects.select_related("enrollment").order_by("kind")
-        return super().get_queryset().prefetch_related(Prefetch("checks", queryset=checks))
 
     @extend_schema(request=EnrollSerializer, responses={201: EnrollmentSerializer})
     def create(self, request):
@@ -272,11 +271,11 @@ class TrainingAssignSerializer(serializers.Serializer):
     dueDate = serializers.DateField(help_text="YYYY-MM-DD")  # noqa: N815
 
 
-class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class TrainingViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = TrainingAssignment
+    rows = staticmethod(training_assignments)
     serializer_class = TrainingSerializer
     filterset_class = TrainingFilterSet
-    select_related = ("course", "user")
     capabilities = {
         "*": C.ACCOUNT_VIEW,
         "create": C.COMPLIANCE_MANAGE,
@@ -310,7 +309,7 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         if user is None:
             raise exceptions.ValidationError({"userId": ["No such person in your organization."]})
         with service_errors():
-            assignments = compliance_services.training_assign(
+            assignments = training_assign(
                 actor=request.user,
                 organization=request.user.organization,
                 course=course,
@@ -327,7 +326,7 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         """Record the course as completed."""
         assignment = self.get_object()
         with service_errors():
-            assignment = compliance_services.training_complete(actor=request.user, assignment=assignment)
+            assignment = training_complete(actor=request.user, assignment=assignment)
         return self._answer(assignment)
 
     @extend_schema(request=None, responses=TrainingSerializer)
@@ -336,5 +335,5 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         """Withdraw the assignment."""
         assignment = self.get_object()
         with service_errors():
-            assignment = compliance_services.training_cancel(actor=request.user, assignment=assignment)
+            assignment = training_cancel(actor=request.user, assignment=assignment)
         return self._answer(assignment)

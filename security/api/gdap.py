@@ -3,6 +3,7 @@ remove only (nothing here creates one)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.utils import timezone
@@ -20,6 +21,7 @@ from security.api.common import (
     CustomerTenantSerializer,
     GdapCustomerInputSerializer,
     IsoDurationField,
+    SelectorRows,
     _auto_extend_duration,
     _customer_of,
     _moment,
@@ -39,13 +41,20 @@ from security.filters import (
     DapFilterSet,
     GdapRelationshipFilterSet,
 )
-from security.history import gdap_events
 from security.models import (
     DapRelationship,
     GdapAccessAssignment,
     GdapRelationship,
 )
+from security.selectors.gdap import dap_relationships, gdap_approval_path, gdap_relationships
+from security.selectors.history import gdap_events
 from security.services import gdap as gdap_services
+from security.services.dap import dap_remove
+from security.services.gdap_assignments import (
+    gdap_assignment_create,
+    gdap_assignment_delete,
+    gdap_assignment_update,
+)
 
 # --- GDAP ---------------------------------------------------------------------------------------
 
@@ -72,7 +81,7 @@ class GdapRelationshipSerializer(serializers.Serializer):
         """While approval is pending: the link the customer's admin opens to approve."""
         if relationship.status != GdapStatus.APPROVAL_PENDING:
             return None
-        link = gdap_services.gdap_approval_path(relationship)
+        link = gdap_approval_path(relationship)
         request = self.context.get("request")
         return request.build_absolute_uri(link) if request is not None else link
 
@@ -112,11 +121,11 @@ class GdapHistorySerializer(serializers.Serializer):
 _RELATIONSHIP_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The relationship's id.")
 
 
-class GdapRelationshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class GdapRelationshipViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = GdapRelationship
+    rows = staticmethod(functools.partial(gdap_relationships, with_roles=True))
     serializer_class = GdapRelationshipSerializer
     filterset_class = GdapRelationshipFilterSet
-    select_related = ("customer",)
     lookup_field = "relationship_id"
     lookup_url_kwarg = "id"
     capabilities = {
@@ -133,9 +142,6 @@ class GdapRelationshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @staticmethod
     def tenant_row_id(relationship: GdapRelationship) -> str:
         return relationship.relationship_id
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("roles")
 
     def _answer(self, relationship: GdapRelationship, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=relationship.pk)
@@ -355,7 +361,7 @@ class AccessAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         container = data.validated_data["accessContainer"]
         group_id = container["accessContainerId"]
         with service_errors():
-            assignment = gdap_services.gdap_assignment_create(
+            assignment = gdap_assignment_create(
                 actor=request.user,
                 relationship=relationship,
                 security_group_id=group_id,
@@ -375,7 +381,7 @@ class AccessAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         data = AccessAssignmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with service_errors():
-            assignment = gdap_services.gdap_assignment_update(
+            assignment = gdap_assignment_update(
                 actor=request.user,
                 assignment=assignment,
                 role_ids=_role_ids(data.validated_data["accessDetails"]),
@@ -389,7 +395,7 @@ class AccessAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         """Remove the group's access; the assignment is kept with status `deleted`."""
         assignment = self.get_object()
         with service_errors():
-            assignment = gdap_services.gdap_assignment_delete(actor=request.user, assignment=assignment)
+            assignment = gdap_assignment_delete(actor=request.user, assignment=assignment)
         return self._answer(assignment)
 
 
@@ -414,13 +420,13 @@ class DapSerializer(serializers.Serializer):
         return (dap.last_activity_at or dap.established_at) < since
 
 
-class DapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class DapViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Legacy DAP links: read and remove. No route creates or edits one (spec §3)."""
 
     model = DapRelationship
+    rows = staticmethod(dap_relationships)
     serializer_class = DapSerializer
     filterset_class = DapFilterSet
-    select_related = ("customer",)
     capabilities = {"*": C.SECURITY_VIEW, "destroy": C.GDAP_MANAGE}
 
     @extend_schema(request=None, responses={204: None})
@@ -428,5 +434,5 @@ class DapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
         """Remove the DAP link (it stays listed with its removedDateTime)."""
         dap = self.get_object()
         with service_errors():
-            gdap_services.dap_remove(actor=request.user, dap=dap)
+            dap_remove(actor=request.user, dap=dap)
         return Response(status=status.HTTP_204_NO_CONTENT)

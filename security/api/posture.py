@@ -16,6 +16,7 @@ from portal.api import TenantViewSet, created
 from security.api.common import (
     C,
     CustomerTenantSerializer,
+    SelectorRows,
     _customer_of,
     _envelope,
     _moment,
@@ -26,17 +27,15 @@ from security.choices import (
     AlertStatus,
     MfaMechanism,
 )
-from security.filters import (
-    AlertFilterSet,
-    CustomerMfaFilterSet,
-    MfaUserFilterForm,
-)
+from security.filters import AlertFilterSet, CustomerMfaFilterSet, MfaUserFilterSet
 from security.models import (
     CustomerMfaStat,
     SecurityAlert,
     SecurityScoreSnapshot,
     UserMfaPolicy,
 )
+from security.selectors.mfa import customer_mfa_stats, mfa_coverage, mfa_people, mfa_rows
+from security.selectors.posture import alerts, score_snapshots, settings_or_default
 from security.services import alerts as alert_services
 from security.services import mfa as mfa_services
 from security.services import requirements as requirement_services
@@ -119,8 +118,7 @@ class ScoreViewSet(TenantViewSet):
     def score(self, request):
         """The security score, whether CSP authorization holds, every requirement row, and the
         daily history (oldest first)."""
-        organization = request.user.organization
-        result = requirement_services.security_score(organization)
+        result = requirement_services.security_score(request.user.organization)
         since = timezone.localdate() - timedelta(days=HISTORY_DAYS)
         history = [
             {
@@ -131,7 +129,7 @@ class ScoreViewSet(TenantViewSet):
                 "possible": snapshot.possible,
                 "authorizationOk": snapshot.authorization_ok,
             }
-            for snapshot in self.get_queryset().filter(taken_on__gte=since).order_by("taken_on")
+            for snapshot in score_snapshots(request.user, since=since)
         ]
         return Response(
             {
@@ -212,26 +210,20 @@ class MfaUserViewSet(TenantViewSet):
     def users(self, request):
         """The partner's people and their MFA (people without MFA first, then admins), and the
         coverage of the whole tenant."""
-        form = MfaUserFilterForm(request.query_params)
-        if not form.is_valid():
+        organization = request.user.organization
+        settings_row = settings_or_default(organization)
+        filterset = MfaUserFilterSet(
+            request.query_params, queryset=mfa_people(organization, settings_row), request=request
+        )
+        if not filterset.is_valid():
             raise exceptions.ValidationError(
                 {
                     field: [error["message"] for error in errors]
-                    for field, errors in form.errors.get_json_data().items()
+                    for field, errors in filterset.errors.get_json_data().items()
                 }
             )
-        values = form.cleaned_data
-        organization = request.user.organization
-        rows = mfa_services.mfa_user_rows(
-            organization,
-            search=values["search"],
-            registered=values["registered"],
-            admins_only=values["admin"] is True,
-            mechanism=values["mechanism"] or None,
-        )
-        if values["admin"] is False:
-            rows = [row for row in rows if not row.is_admin_role]
-        coverage = mfa_services.mfa_coverage(organization)
+        rows = mfa_rows(filterset.qs, settings_row)
+        coverage = mfa_coverage(organization)
         return Response(MfaUsersSerializer({"value": rows, "coverage": coverage}).data)
 
 
@@ -281,13 +273,13 @@ class CustomerMfaUpsertSerializer(CustomerMfaInputSerializer):
     customerTenantId = serializers.UUIDField(help_text="The customer's Entra tenant ID.")  # noqa: N815
 
 
-class CustomerMfaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class CustomerMfaViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Customer tenants' MFA statistics (spec §2.2)."""
 
     model = CustomerMfaStat
+    rows = staticmethod(customer_mfa_stats)
     serializer_class = CustomerMfaSerializer
     filterset_class = CustomerMfaFilterSet
-    select_related = ("customer",)
     lookup_field = "customer__tenant_id"
     lookup_url_kwarg = "customerTenantId"
     capabilities = {"*": C.SECURITY_VIEW, "create": C.SECURITY_MANAGE, "update": C.SECURITY_MANAGE}
@@ -371,11 +363,11 @@ class AlertRespondSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, help_text="What was done (required).")
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AlertViewSet(SelectorRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = SecurityAlert
+    rows = staticmethod(alerts)
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
-    select_related = ("customer", "responded_by")
     capabilities = {"*": C.SECURITY_VIEW, "respond": C.SECURITY_MANAGE}
 
     @extend_schema(request=AlertRespondSerializer, responses=AlertSerializer)

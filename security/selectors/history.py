@@ -1,8 +1,8 @@
 """The history of GDAP relationships and verification checks as pages, API and admin show it.
 
-The services write it (security.services.gdap `_record`, security.services.compliance `_move`)
-into the one history of portal.history; this reads it back with the values each event keeps in
-its data: a relationship's end date and auto-extension, a check's appeals used.
+The services write it (security.services.gdap_rules `record_change`, security.services.compliance
+`check_move`) into the one history of portal.history; this reads it back with the values each
+event keeps in its data: a relationship's end date and auto-extension, a check's appeals used.
 """
 
 from __future__ import annotations

@@ -12,30 +12,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, DurationField, ExpressionWrapper, F, Value
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, Severity
 from accounts.models import Customer, Organization
+from accounts.services.action_center import action_item_raise, action_item_resolve
 from portal.audit import audit_record
-from portal.roles import Role
+from portal.locks import lock
 from security.choices import AlertStatus, AlertType
 from security.models import SecurityAlert
+from security.services.requirements import ALERT_AUDIENCE, security_requirements_refresh
 
-__all__ = (
-    "ALERT_AUDIENCE",
-    "RESPONSE_TARGET",
-    "alert_dedupe_key",
-    "alert_raise",
-    "alert_respond",
-    "alerts_average_response_hours",
-)
+__all__ = ("RESPONSE_TARGET", "alert_dedupe_key", "alert_raise", "alert_respond")
 
-#: Who is told about security alerts and failed requirements in the Action Center.
-ALERT_AUDIENCE = [Role.ADMIN_AGENT.value, Role.GLOBAL_ADMIN.value]
 RESPONSE_TARGET = timedelta(hours=24)
 _TITLE_MAX = 200
 
@@ -108,7 +98,7 @@ def alert_raise(
 @transaction.atomic
 def alert_respond(*, actor: Any, alert: SecurityAlert, status: str, note: str) -> SecurityAlert:
     """Resolve or dismiss an alert; the note says what was done and is required."""
-    alert = SecurityAlert.objects.select_for_update().get(pk=alert.pk)
+    alert = lock(alert)
     errors = {}
     if status not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED):
         errors["status"] = "Answer an alert by resolving or dismissing it."
@@ -138,31 +128,5 @@ def alert_respond(*, actor: Any, alert: SecurityAlert, status: str, note: str) -
         },
     )
     # The average response time is a mandatory requirement: settle its item now.
-    from security.services.requirements import (  # noqa: PLC0415 - requirements imports this module
-        security_requirements_sync_action_items,
-        security_score,
-    )
-
-    organization = Organization.objects.get(pk=alert.organization_id)
-    security_requirements_sync_action_items(organization, security_score(organization))
+    security_requirements_refresh(Organization.objects.get(pk=alert.organization_id))
     return alert
-
-
-def alerts_average_response_hours(
-    organization: Organization, *, now: datetime | None = None, days: int = 30
-) -> float | None:
-    """Average hours from alert to answer over alerts raised in the last `days` days.
-
-    An alert not answered yet counts with the time it has waited until `now`. None when no
-    alert was raised in the period.
-    """
-    now = now or timezone.now()
-    waited = ExpressionWrapper(
-        Coalesce(F("responded_at"), Value(now)) - F("created_at"), output_field=DurationField()
-    )
-    average = SecurityAlert.objects.filter(
-        organization=organization, created_at__gt=now - timedelta(days=days), created_at__lte=now
-    ).aggregate(average=Avg(waited))["average"]
-    if average is None:
-        return None
-    return average / timedelta(hours=1)

@@ -1,13 +1,10 @@
-"""MFA reporting: the partner's own people (spec §2.1) and the customers' tenants (spec §2.2).
-
-A person "has MFA" when they have a confirmed authenticator-app device (django-otp). The portal
-asks for the second factor at every sign-in, so whoever is registered is also enforced; the
-*mechanism* shown is the tenant policy that applies, by precedence conditional access > security
-defaults > per-user MFA > third party > none.
+"""Customer-tenant data the partner brings in (spec §2.2): customers' MFA figures, one row per
+customer (`customer_mfa_upsert`, or a Partner Center export imported whole), and customers' Azure
+subscriptions with their spending budgets.
 
 Customer-tenant figures cannot be read from here: the partner imports them (the Partner Center
-export's columns) or posts them through the API, and `customer_mfa_upsert` keeps one row per
-customer. Azure subscriptions and their budgets come in the same way.
+export's columns) or posts them through the API. What the pages and API read is
+`security.selectors.mfa`.
 """
 
 from __future__ import annotations
@@ -21,283 +18,25 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import (
-    BooleanField,
-    Case,
-    DecimalField,
-    Exists,
-    F,
-    FloatField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Round
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Customer, Organization, User
+from accounts.models import Customer, Organization
 from portal.audit import apply_changes, audit_record
 from portal.iso import is_currency
-from portal.roles import Role
+from portal.locks import lock, lock_many
 from portal.uploads import RowError, read_table, validate_rows
-from security.choices import MfaMechanism, MfaMethod
-from security.models import CustomerAzureSubscription, CustomerMfaStat, SecuritySettings, UserMfaPolicy
-from security.services.settings import settings_or_default
+from security.models import CustomerAzureSubscription, CustomerMfaStat
 
 __all__ = (
-    "ADMIN_ROLES",
     "AZURE_COLUMNS",
     "AZURE_OPTIONAL_COLUMNS",
     "CUSTOMER_MFA_COLUMNS",
     "CUSTOMER_MFA_OPTIONAL_COLUMNS",
-    "MfaCoverage",
-    "MfaUserRow",
     "azure_budget_set",
     "azure_subscriptions_import",
     "customer_mfa_import",
-    "customer_mfa_queryset",
-    "customer_mfa_rows",
     "customer_mfa_upsert",
-    "mfa_coverage",
-    "mfa_user_rows",
 )
-
-#: Roles that administer the partner account or tenant: their MFA is mandatory (spec §1.1).
-ADMIN_ROLES: frozenset[str] = frozenset(
-    {
-        Role.OWNER,
-        Role.ACCOUNT_ADMIN,
-        Role.GLOBAL_ADMIN,
-        Role.USER_MANAGEMENT_ADMIN,
-        Role.ADMIN_AGENT,
-        Role.BILLING_ADMIN,
-    }
-)
-
-
-# --- The partner's own people ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MfaUserRow:
-    """spec §2.1 `MfaUserStatus` for one person."""
-
-    user_id: int
-    email: str
-    display_name: str
-    roles: list[str]
-    is_admin_role: bool
-    mfa_registered: bool
-    mfa_enforced: bool
-    enforcement_mechanism: str
-    applicable_policies: list[str]
-    methods: list[str]
-    last_sign_in_at: datetime | None
-    last_non_mfa_sign_in_at: datetime | None
-    checked_at: datetime
-
-
-@dataclass(frozen=True)
-class MfaCoverage:
-    users_total: int
-    users_with_mfa: int
-    coverage_pct: float | None
-    admins_total: int
-    admins_with_mfa: int
-    admin_coverage_pct: float | None
-
-    @property
-    def admins_without_mfa(self) -> int:
-        return self.admins_total - self.admins_with_mfa
-
-    @property
-    def users_without_mfa(self) -> int:
-        return self.users_total - self.users_with_mfa
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _policies(settings_row: SecuritySettings, policy: UserMfaPolicy | None) -> list[str]:
-    """The MFA policies that apply to one person, strongest first (spec §2.1 precedence)."""
-    applicable = []
-    if settings_row.conditional_access_requires_mfa:
-        applicable.append(MfaMechanism.CONDITIONAL_ACCESS.value)
-    if settings_row.security_defaults_enabled:
-        applicable.append(MfaMechanism.SECURITY_DEFAULTS.value)
-    if policy is not None and policy.per_user_mfa_enabled:
-        applicable.append(MfaMechanism.PER_USER_MFA.value)
-    if policy is not None and policy.third_party_mfa:
-        applicable.append(MfaMechanism.THIRD_PARTY.value)
-    return applicable
-
-
-def _people(organization: Organization) -> QuerySet[User]:
-    # API clients' service identities and deactivated people cannot sign in to pages.
-    return User.objects.filter(organization=organization, is_active=True, is_service_account=False)
-
-
-def _all_rows(organization: Organization) -> list[MfaUserRow]:
-    people = list(_people(organization).prefetch_related("role_assignments"))
-    ids = [person.pk for person in people]
-    with_app = set(
-        TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list("user_id", flat=True)
-    )
-    with_codes = set(
-        StaticDevice.objects.filter(user_id__in=ids, confirmed=True)
-        .filter(Exists(StaticToken.objects.filter(device=OuterRef("pk"))))
-        .values_list("user_id", flat=True)
-    )
-    policies = {policy.user_id: policy for policy in UserMfaPolicy.objects.filter(user_id__in=ids)}
-    settings_row = settings_or_default(organization)
-    now = timezone.now()
-    rows = []
-    for person in people:
-        roles = sorted({assignment.role for assignment in person.role_assignments.all()})
-        registered = person.pk in with_app
-        methods = []
-        if registered:
-            methods.append(MfaMethod.AUTHENTICATOR_APP.value)
-        if person.pk in with_codes:
-            methods.append(MfaMethod.BACKUP_CODES.value)
-        applicable = _policies(settings_row, policies.get(person.pk))
-        rows.append(
-            MfaUserRow(
-                user_id=person.pk,
-                email=person.email,
-                display_name=person.display_name,
-                roles=roles,
-                is_admin_role=bool(ADMIN_ROLES.intersection(roles)),
-                mfa_registered=registered,
-                # Every sign-in asks for the second factor, so registered means enforced.
-                mfa_enforced=registered,
-                enforcement_mechanism=applicable[0] if applicable else MfaMechanism.NONE.value,
-                applicable_policies=applicable,
-                methods=methods,
-                last_sign_in_at=person.last_login,
-                # Someone without a device got only as far as the password (then had to enrol).
-                last_non_mfa_sign_in_at=None if registered else person.last_login,
-                checked_at=now,
-            )
-        )
-    return rows
-
-
-def mfa_user_rows(
-    organization: Organization,
-    *,
-    search: str = "",
-    registered: bool | None = None,
-    admins_only: bool = False,
-    mechanism: str | None = None,
-) -> list[MfaUserRow]:
-    """Every active person of the partner tenant: those without MFA first, then admins, then by email."""
-    rows = _all_rows(organization)
-    needle = search.strip().lower()
-    if needle:
-        rows = [row for row in rows if needle in row.email.lower() or needle in row.display_name.lower()]
-    if registered is not None:
-        rows = [row for row in rows if row.mfa_registered is registered]
-    if admins_only:
-        rows = [row for row in rows if row.is_admin_role]
-    if mechanism:
-        rows = [row for row in rows if row.enforcement_mechanism == mechanism]
-    rows.sort(key=lambda row: (row.mfa_registered, not row.is_admin_role, row.email))
-    return rows
-
-
-def mfa_coverage(organization: Organization) -> MfaCoverage:
-    """Coverage = people with MFA enforced / active people; admins separately (spec §2.1)."""
-    rows = _all_rows(organization)
-    admins = [row for row in rows if row.is_admin_role]
-    users_with_mfa = sum(row.mfa_enforced for row in rows)
-    admins_with_mfa = sum(row.mfa_enforced for row in admins)
-    return MfaCoverage(
-        users_total=len(rows),
-        users_with_mfa=users_with_mfa,
-        coverage_pct=_pct(users_with_mfa, len(rows)),
-        admins_total=len(admins),
-        admins_with_mfa=admins_with_mfa,
-        admin_coverage_pct=_pct(admins_with_mfa, len(admins)),
-    )
-
-
-# --- Customers' tenants ---------------------------------------------------------------------------
-
-
-def customer_mfa_queryset(organization_or_user: Organization | User) -> QuerySet[CustomerMfaStat]:
-    """The MFA rows of one organization (or those a user may see), with the customer joined."""
-    if isinstance(organization_or_user, Organization):
-        queryset = CustomerMfaStat.objects.filter(organization=organization_or_user)
-    else:
-        queryset = CustomerMfaStat.objects.visible_to(organization_or_user)
-    return queryset.select_related("customer").order_by("customer__name", "customer_id")
-
-
-_NUMERIC = DecimalField(max_digits=20, decimal_places=6)
-
-
-def customer_mfa_rows(
-    organization: Organization, *, search: str = "", compliant: bool | None = None
-) -> QuerySet[Customer]:
-    """Every customer of the organization for the customers' MFA table (spec §2.2).
-
-    Customers without figures are included with `has_mfa_data` False and the counts None.
-    `compliant` True keeps customers whose admins all use MFA; False keeps those with figures
-    where some admin does not (customers without figures are neither).
-    """
-    stat = "mfa_stat__"
-    queryset = (
-        Customer.objects.filter(organization=organization)
-        .annotate(
-            has_mfa_data=Exists(CustomerMfaStat.objects.filter(customer=OuterRef("pk"))),
-            admins_with_mfa=F(f"{stat}admins_with_mfa"),
-            admins_total=F(f"{stat}admins_total"),
-            non_admins_with_mfa=F(f"{stat}non_admins_with_mfa"),
-            users_total=F(f"{stat}users_total"),
-            security_defaults_on=F(f"{stat}security_defaults_on"),
-            ca_policies_count=F(f"{stat}ca_policies_count"),
-            mfa_checked_at=F(f"{stat}checked_at"),
-        )
-        .annotate(
-            is_compliant=Case(
-                When(has_mfa_data=False, then=Value(None)),
-                When(admins_with_mfa=F("admins_total"), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(null=True),
-            ),
-            admin_mfa_pct=Case(
-                When(
-                    admins_total__gt=0,
-                    then=Cast(
-                        Round(
-                            Value(Decimal(100))
-                            * Cast("admins_with_mfa", _NUMERIC)
-                            / Cast("admins_total", _NUMERIC),
-                            1,
-                        ),
-                        FloatField(),
-                    ),
-                ),
-                default=Value(None),
-                output_field=FloatField(null=True),
-            ),
-        )
-        .order_by("name", "id")
-    )
-    needle = search.strip()
-    if needle:
-        queryset = queryset.filter(Q(name__icontains=needle) | Q(domain__icontains=needle))
-    if compliant is True:
-        queryset = queryset.filter(is_compliant=True)
-    elif compliant is False:
-        queryset = queryset.filter(is_compliant=False)
-    return queryset
 
 
 def _count_errors(
@@ -365,7 +104,7 @@ def customer_mfa_upsert(
         "security_defaults_on": bool(security_defaults_on),
         "ca_policies_count": ca_policies_count,
     }
-    stat = CustomerMfaStat.objects.select_for_update().filter(customer=customer).first()
+    stat = lock_many(CustomerMfaStat.objects.filter(customer=customer)).first()
     if stat is None:
         stat = CustomerMfaStat.objects.create(
             organization=organization, customer=customer, checked_at=checked_at, **values
@@ -706,7 +445,7 @@ def azure_budget_set(
     *, actor: Any, subscription: CustomerAzureSubscription, amount: Decimal | None, currency: str
 ) -> CustomerAzureSubscription:
     """Set (or, with amount None, remove) a subscription's spending budget."""
-    subscription = CustomerAzureSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock(subscription)
     currency = (currency or "").strip().upper()
     if amount is None:
         currency = ""

@@ -20,12 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, PartnerType, Severity
 from accounts.models import Customer, Organization
+from accounts.services.action_center import action_item_raise, action_item_resolve
+from portal.roles import Role
 from security.choices import (
     GDAP_AUTO_EXTEND_NONE,
     GDAP_LIVE_STATUSES,
@@ -45,16 +47,17 @@ from security.models import (
     UserMfaPolicy,
     VerificationCheck,
 )
-from security.services.alerts import ALERT_AUDIENCE, alerts_average_response_hours
-from security.services.mfa import mfa_coverage
-from security.services.settings import settings_or_default
+from security.selectors.mfa import mfa_coverage
+from security.selectors.posture import alerts_average_response_hours, settings_or_default
 
 __all__ = (
+    "ALERT_AUDIENCE",
     "MANDATORY",
     "WEIGHTS",
     "RequirementResult",
     "SecurityScore",
     "requirement_dedupe_key",
+    "security_requirements_refresh",
     "security_requirements_sync_action_items",
     "security_score",
     "security_snapshot_take",
@@ -62,6 +65,8 @@ __all__ = (
 )
 
 RT = RequirementType
+#: Who is told about security alerts and failed requirements in the Action Center.
+ALERT_AUDIENCE = [Role.ADMIN_AGENT.value, Role.GLOBAL_ADMIN.value]
 COMPLIANT, NONCOMPLIANT, NOT_APPLICABLE = (
     ComplianceStatus.COMPLIANT.value,
     ComplianceStatus.NONCOMPLIANT.value,
@@ -363,11 +368,10 @@ def _alerts_row(organization: Organization, now: datetime) -> RequirementResult:
 
 
 def _customer_mfa_row(organization: Organization, now: datetime) -> RequirementResult:
-    stats = CustomerMfaStat.objects.filter(organization=organization)
-    total = stats.count()
-    compliant = sum(
-        1 for with_mfa, admins in stats.values_list("admins_with_mfa", "admins_total") if with_mfa == admins
+    counts = CustomerMfaStat.objects.filter(organization=organization).aggregate(
+        total=Count("pk"), compliant=Count("pk", filter=Q(admins_with_mfa=F("admins_total")))
     )
+    total, compliant = counts["total"], counts["compliant"]
     without_data = Customer.objects.filter(organization=organization).count() - total
     evidence = (
         f"{compliant} of {_plural(total, 'customer tenant')} have MFA for every admin."
@@ -388,9 +392,10 @@ def _customer_mfa_row(organization: Organization, now: datetime) -> RequirementR
 
 
 def _budget_row(organization: Organization, now: datetime) -> RequirementResult:
-    subscriptions = CustomerAzureSubscription.objects.filter(organization=organization)
-    total = subscriptions.count()
-    with_budget = subscriptions.filter(budget_amount__isnull=False).count()
+    counts = CustomerAzureSubscription.objects.filter(organization=organization).aggregate(
+        total=Count("pk"), with_budget=Count("pk", filter=Q(budget_amount__isnull=False))
+    )
+    total, with_budget = counts["total"], counts["with_budget"]
     return _ratio(
         RT.SPENDING_BUDGETS,
         with_budget,
@@ -424,7 +429,10 @@ def _advisories(organization: Organization, now: datetime) -> list[RequirementRe
         )
     )
     live = GdapRelationship.objects.filter(organization=organization, status__in=GDAP_LIVE_STATUSES)
-    with_global_admin = live.filter(roles__role_definition_id=GLOBAL_ADMINISTRATOR_ROLE_ID).distinct().count()
+    granted = GdapRelationship.roles.through.objects.filter(
+        gdaprelationship_id=OuterRef("pk"), entrarole_id=GLOBAL_ADMINISTRATOR_ROLE_ID
+    )
+    with_global_admin = live.filter(Exists(granted)).count()
     rows.append(
         _binary(
             RT.GDAP_LEAST_PRIVILEGE,
@@ -595,3 +603,12 @@ def security_requirements_sync_action_items(organization: Organization, score: S
         )
     else:
         action_item_resolve(organization_id=organization.pk, dedupe_key=MFA_NOT_ENROLLED_KEY)
+
+
+def security_requirements_refresh(organization: Organization) -> SecurityScore:
+    """Evaluate the score now and settle its Action Center items at once, for a change that moves a
+    mandatory requirement (an answered alert, a new security contact) instead of waiting for the
+    nightly snapshot."""
+    score = security_score(organization)
+    security_requirements_sync_action_items(organization, score)
+    return score

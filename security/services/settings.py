@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from portal.audit import apply_changes, audit_record
+from portal.locks import lock
 from security.models import SecuritySettings, UserMfaPolicy
+from security.services.requirements import security_requirements_refresh
 
 __all__ = (
     "EDITABLE_FIELDS",
     "security_settings_for",
     "security_settings_update",
-    "settings_or_default",
     "user_mfa_policy_set",
 )
 
@@ -41,13 +42,6 @@ def security_settings_for(organization: Organization) -> SecuritySettings:
     """The organization's settings row, created with everything off the first time it is asked for."""
     settings_row, _ = SecuritySettings.objects.get_or_create(organization=organization)
     return settings_row
-
-
-def settings_or_default(organization: Organization) -> SecuritySettings:
-    """The settings row if there is one, else an unsaved default: for reads that must not write."""
-    return SecuritySettings.objects.filter(organization=organization).first() or SecuritySettings(
-        organization=organization
-    )
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
@@ -99,8 +93,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 def security_settings_update(*, actor: Any, organization: Organization, **fields: Any) -> SecuritySettings:
     """Change the given settings; the audit row lists each field that changed as [before, after]."""
     cleaned = _clean(fields)
-    security_settings_for(organization)
-    settings_row = SecuritySettings.objects.select_for_update().get(organization=organization)
+    settings_row = lock(security_settings_for(organization))
     changes = apply_changes(settings_row, cleaned)
     if not changes:
         return settings_row
@@ -114,7 +107,7 @@ def security_settings_update(*, actor: Any, organization: Organization, **fields
         target=settings_row,
         changes=changes,
     )
-    _resync(organization)
+    security_requirements_refresh(organization)
     return settings_row
 
 
@@ -129,9 +122,10 @@ def user_mfa_policy_set(
         raise ValidationError(
             {"user": "API clients sign in with client credentials; MFA policies apply to people only."}
         )
-    policy, _ = UserMfaPolicy.objects.select_for_update().get_or_create(
+    policy, _ = UserMfaPolicy.objects.get_or_create(
         user=user, defaults={"organization_id": user.organization_id}
     )
+    policy = lock(policy)
     wanted = {"per_user_mfa_enabled": bool(per_user_mfa_enabled), "third_party_mfa": bool(third_party_mfa)}
     changes = apply_changes(policy, wanted)
     if not changes:
@@ -146,13 +140,3 @@ def user_mfa_policy_set(
         changes={"user": user.email, **changes},
     )
     return policy
-
-
-def _resync(organization: Organization) -> None:
-    # Imported here: requirements reads these settings, so a module-level import would be a cycle.
-    from security.services.requirements import (  # noqa: PLC0415
-        security_requirements_sync_action_items,
-        security_score,
-    )
-
-    security_requirements_sync_action_items(organization, security_score(organization))

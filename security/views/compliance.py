@@ -1,35 +1,40 @@
 """Compliance pages: program verification and its checks, document uploads with the instant
 assessment, the legal profile, and compliance training (spec/accounts.md §3.2, §4).
 
-People with ACCOUNT_VIEW or COMPLIANCE_MANAGE read; only COMPLIANCE_MANAGE changes anything.
-Views parse input and call security.services.compliance; every rule and every write is theirs,
-and their refusals (ValidationError, UploadRejected) are shown to the person as they are.
+People with ACCOUNT_VIEW or COMPLIANCE_MANAGE read; only COMPLIANCE_MANAGE changes anything, except
+that people complete their own training. Views read through `security.selectors.compliance`, parse
+input and call the services; their refusals (ValidationError, UploadRejected) are shown as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organization, User
-from portal.capabilities import Capability, can
-from portal.roles import Role
+from accounts.models import Organization
+from portal.capabilities import Capability
+from portal.paging import LookaheadPaginator
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import form_errors, show_errors
+from portal.views import (
+    capability_required,
+    form_errors,
+    member_page,
+    post_action,
+    query_without,
+    require_capability,
+)
 from security.choices import (
     CHECK_UPLOAD_STATUSES,
+    LEGAL_FIELDS,
+    LEGAL_FIELDS_REVERIFY,
     MAX_APPEALS,
     CheckKind,
     CheckStatus,
@@ -43,20 +48,31 @@ from security.forms_compliance import (
     EnrollForm,
     LegalProfileForm,
     TrainingAssignForm,
-    people_of,
 )
-from security.history import check_events
-from security.models import (
-    ProgramEnrollment,
-    TrainingAssignment,
-    TrainingCourse,
-    VerificationCheck,
-    VerificationDocument,
+from security.models import TrainingAssignment, VerificationCheck, VerificationDocument
+from security.selectors.compliance import (
+    check_history,
+    checks_by_ids,
+    checks_restarted_by,
+    compliance_admins,
+    enrollments,
+    training_assignments,
+    training_summary,
+    verification_check,
+    verification_document,
+    verified_checks,
 )
 from security.services import compliance as services
+from security.services import training as training_services
+from security.services.legal_profile import legal_profile_update
 from security.verification.assist.policy import ALLOWED_TYPES
+from security.views import PAGE_SIZE
 
 C = Capability
+
+READ = (C.ACCOUNT_VIEW, C.COMPLIANCE_MANAGE)
+READ_DENIED = "Your roles don't allow the Compliance pages."
+MANAGE_DENIED = "Only a Compliance admin, an Account admin or a Global admin can change compliance details."
 
 #: What helps when the automatic check fails (spec/accounts.md §4.1), shown beside every check
 #: that needs action.
@@ -88,50 +104,6 @@ NEEDS_ACTION = (CheckStatus.ACTION_REQUIRED, CheckStatus.REJECTED)
 # --- Helpers --------------------------------------------------------------------------------------
 
 
-def _can_read(user) -> bool:
-    return can(user, C.ACCOUNT_VIEW) or can(user, C.COMPLIANCE_MANAGE)
-
-
-def _require_read(request) -> None:
-    if not _can_read(request.user):
-        raise PermissionDenied("Your roles don't allow the Compliance pages.")
-
-
-def _require_manage(request) -> None:
-    if not can(request.user, C.COMPLIANCE_MANAGE):
-        raise PermissionDenied(
-            "Only a Compliance admin, an Account admin or a Global admin can change compliance details."
-        )
-
-
-def _check_or_404(request, pk: int) -> VerificationCheck:
-    """The check if the user's organization owns it (else 404), then the right to see it (else 403)."""
-    check = get_visible_or_404(VerificationCheck.objects.select_related("enrollment"), request.user, pk=pk)
-    _require_read(request)
-    return check
-
-
-def _document_or_404(request, pk: int) -> VerificationDocument:
-    document = get_visible_or_404(
-        VerificationDocument.objects.select_related("check_ref__enrollment", "uploaded_by", "reviewer"),
-        request.user,
-        pk=pk,
-    )
-    _require_read(request)
-    return document
-
-
-def _assignment_or_404(request, pk: int, *, assignee_may: bool = False) -> TrainingAssignment:
-    """The assignment if the organization owns it (else 404); then a compliance manager, or with
-    `assignee_may` the person it is assigned to (else 403)."""
-    assignment = get_visible_or_404(
-        TrainingAssignment.objects.select_related("course", "user"), request.user, pk=pk
-    )
-    if not (assignee_may and assignment.user_id == request.user.pk):
-        _require_manage(request)
-    return assignment
-
-
 def allowed_types(kind: str) -> list[str]:
     """The document types accepted for a check of `kind`, in the order DocumentType lists them;
     none for a check that is not verified with documents (email ownership)."""
@@ -150,39 +122,14 @@ def _accepted_labels(kind: str) -> list[str]:
 # --- Compliance overview --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrainingSummary:
-    assigned: int
-    overdue: int
-    completed: int
-
-    @property
-    def open(self) -> int:
-        return self.assigned + self.overdue
-
-
-def training_summary(assignments: QuerySet[TrainingAssignment], *, today: date) -> TrainingSummary:
-    open_ = Q(completed_at__isnull=True, canceled_at__isnull=True)
-    counts = assignments.aggregate(
-        assigned=Count("id", filter=open_ & Q(due_on__gte=today)),
-        overdue=Count("id", filter=open_ & Q(due_on__lt=today)),
-        completed=Count("id", filter=Q(completed_at__isnull=False)),
-    )
-    return TrainingSummary(**counts)
-
-
+@capability_required(*READ, message=READ_DENIED)
 def compliance(request):
     """Every program enrollment with its verification status and checks, what needs action (the
     reason and the evidence that helps), who holds Compliance admin, and the training summary."""
-    _require_read(request)
     user = request.user
-    enrollments = list(
-        ProgramEnrollment.objects.visible_to(user).prefetch_related(
-            Prefetch("checks", queryset=VerificationCheck.objects.order_by("kind"))
-        )
-    )
+    rows = list(enrollments(user))
     needs_action = []
-    for enrollment in enrollments:
+    for enrollment in rows:
         enrollment.verification = services.verification_status(enrollment)
         enrollment.verification_label = CheckStatus(enrollment.verification).label
         for check in enrollment.checks.all():
@@ -190,83 +137,43 @@ def compliance(request):
                 check.evidence = _evidence(check)
                 check.accepted = _accepted_labels(check.kind)
                 needs_action.append(check)
-    admins = (
-        User.objects.visible_to(user)
-        .filter(role_assignments__role=Role.COMPLIANCE_ADMIN, is_active=True)
-        .distinct()
-        .order_by("email")
-    )
-    can_manage = can(user, C.COMPLIANCE_MANAGE)
-    enrolled = [enrollment.program for enrollment in enrollments]
     context = {
-        "enrollments": enrollments,
+        "enrollments": rows,
         "needs_action": needs_action,
-        "compliance_admins": admins,
-        "can_assign_admin": can(user, C.COMPLIANCE_ADMIN_ASSIGN),
-        "can_manage": can_manage,
-        "enroll_form": EnrollForm(enrolled=enrolled) if can_manage else None,
-        "training": training_summary(TrainingAssignment.objects.visible_to(user), today=timezone.localdate()),
+        "compliance_admins": compliance_admins(user),
+        "enroll_form": EnrollForm(enrolled=[enrollment.program for enrollment in rows]),
+        "training": training_summary(user, today=timezone.localdate()),
     }
     return render(request, "security/compliance.html", context)
 
 
+@capability_required(C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def compliance_enroll(request):
-    _require_manage(request)
-    enrolled = ProgramEnrollment.objects.visible_to(request.user).values_list("program", flat=True)
+    enrolled = [enrollment.program for enrollment in enrollments(request.user)]
     form = EnrollForm(request.POST, enrolled=enrolled)
     if not form.is_valid():
         messages.error(request, "Pick a program the organization is not enrolled in yet.")
         return redirect("security:compliance")
-    try:
-        enrollment = services.program_enroll(
+    return post_action(
+        request,
+        lambda: services.program_enroll(
             actor=request.user, organization=request.user.organization, program=form.cleaned_data["program"]
-        )
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(
-            request, f"Enrolled in {enrollment.get_program_display()}: its verification checks have started."
-        )
-    return redirect("security:compliance")
+        ),
+        success=lambda enrollment: (
+            f"Enrolled in {enrollment.get_program_display()}: its verification checks have started."
+        ),
+        back=reverse("security:compliance"),
+    )
 
 
 # --- Checks ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckHistoryRow:
-    at: datetime
-    who: str
-    from_status: str
-    to_status: str
-    reason: str
-    appeals_used: int
-
-
-def check_history(check: VerificationCheck) -> list[CheckHistoryRow]:
-    """Every status move of the check, oldest first; a reason is shown where it changed."""
-    rows = []
-    previous_reason = None
-    for event in check_events(check):
-        rows.append(
-            CheckHistoryRow(
-                at=event.at,
-                who=event.who,
-                from_status=CheckStatus(event.from_status).label if event.from_status else "",
-                to_status=CheckStatus(event.to_status).label,
-                reason=event.reason if event.reason != previous_reason else "",
-                appeals_used=event.appeals_used,
-            )
-        )
-        previous_reason = event.reason
-    return rows
-
-
 def _check_context(request, check: VerificationCheck, **extra: Any) -> dict[str, Any]:
-    user = request.user
-    can_manage = can(user, C.COMPLIANCE_MANAGE)
-    documents = list(check.documents.select_related("uploaded_by"))
+    """The check with what may be done to it now (whether the person may is the template's
+    `{% can %}`), its documents, the assessment shown and its history."""
+    documents = list(check.documents.select_related("uploaded_by").defer("extracted_text"))
     shown_pk = request.GET.get("document")
     assessed = next((doc for doc in documents if str(doc.pk) == shown_pk), None)
     types = allowed_types(check.kind)
@@ -279,10 +186,8 @@ def _check_context(request, check: VerificationCheck, **extra: Any) -> dict[str,
         "evidence": _evidence(check),
         "accepted": _accepted_labels(check.kind),
         "needs_action": check.status in NEEDS_ACTION,
-        "can_upload": can_manage and check.status in CHECK_UPLOAD_STATUSES and bool(types),
-        "can_appeal": can_manage
-        and check.status == CheckStatus.REJECTED
-        and check.appeals_used < MAX_APPEALS,
+        "uploadable": check.status in CHECK_UPLOAD_STATUSES and bool(types),
+        "appealable": check.status == CheckStatus.REJECTED and check.appeals_used < MAX_APPEALS,
         "appeals_left": max(MAX_APPEALS - check.appeals_used, 0),
         "upload_form": DocumentUploadForm(allowed_types=types),
         "appeal_form": AppealForm(),
@@ -293,17 +198,18 @@ def _check_context(request, check: VerificationCheck, **extra: Any) -> dict[str,
 
 
 @tenant_route(VerificationCheck)
+@capability_required(*READ, message=READ_DENIED)
 def check_detail(request, pk: int):
-    check = _check_or_404(request, pk)
+    check = verification_check(request.user, pk)
     return render(request, "security/check_detail.html", _check_context(request, check))
 
 
 @tenant_route(VerificationCheck)
+@capability_required(C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def check_upload(request, pk: int):
     """Store a document for the check and show its instant assessment, or show why it was refused."""
-    check = _check_or_404(request, pk)
-    _require_manage(request)
+    check = verification_check(request.user, pk)
     form = DocumentUploadForm(request.POST, request.FILES, allowed_types=allowed_types(check.kind))
     if not form.is_valid():
         context = _check_context(request, check, upload_form=form)
@@ -331,40 +237,41 @@ def check_upload(request, pk: int):
 
 
 @tenant_route(VerificationCheck)
+@capability_required(C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def check_appeal(request, pk: int):
-    check = _check_or_404(request, pk)
-    _require_manage(request)
+    check = verification_check(request.user, pk)
+    back = reverse("security:check-detail", args=[check.pk])
     form = AppealForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the decision should be reviewed again.")
-        return redirect("security:check-detail", pk=check.pk)
-    try:
-        check = services.check_appeal(actor=request.user, check=check, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(
-            request,
-            f"Appeal submitted ({check.appeals_used} of {MAX_APPEALS} used). A reviewer looks at it again.",
-        )
-    return redirect("security:check-detail", pk=check.pk)
+        return redirect(back)
+    return post_action(
+        request,
+        lambda: services.check_appeal(actor=request.user, check=check, note=form.cleaned_data["note"]),
+        success=lambda appealed: (
+            f"Appeal submitted ({appealed.appeals_used} of {MAX_APPEALS} used). A reviewer looks at it again."
+        ),
+        back=back,
+    )
 
 
 # --- Documents ------------------------------------------------------------------------------------
 
 
 @tenant_route(VerificationDocument)
+@capability_required(*READ, message=READ_DENIED)
 def document_detail(request, pk: int):
     """The document's assessment: score, band and every finding with its points and fix."""
-    document = _document_or_404(request, pk)
+    document = verification_document(request.user, pk)
     context = {"document": document, "check": document.check_ref, "findings": document.assist_findings}
     return render(request, "security/document_detail.html", context)
 
 
 @tenant_route(VerificationDocument)
+@capability_required(*READ, message=READ_DENIED)
 def document_download(request, pk: int):
-    document = _document_or_404(request, pk)
+    document = verification_document(request.user, pk)
     try:
         handle = document.file.open("rb")
     except FileNotFoundError as exc:
@@ -383,42 +290,29 @@ def _check_names(checks: list[VerificationCheck]) -> str:
 
 def _show_field_restarts(form: LegalProfileForm, user) -> None:
     """Beside each legal field, the verified checks a change to it would restart."""
-    verified = list(
-        VerificationCheck.objects.visible_to(user)
-        .filter(status=CheckStatus.VERIFIED)
-        .select_related("enrollment")
-        .order_by("enrollment__program", "kind")
-    )
-    for name in services.LEGAL_FIELDS:
-        kinds = services.LEGAL_FIELDS_REVERIFY.get(name, ())
+    verified = verified_checks(user)
+    for name in LEGAL_FIELDS:
+        kinds = LEGAL_FIELDS_REVERIFY.get(name, ())
         affected = [check for check in verified if check.kind in kinds]
         if affected:
             form.fields[name].help_text = f"Changing this restarts verification: {_check_names(affected)}."
 
 
+@capability_required(*READ, message=READ_DENIED)
 def legal_profile(request):
-    """Edit the legal profile. A change that restarts verified checks is shown first and saved only
-    once confirmed; after saving, the page lists the checks that restarted."""
-    _require_read(request)
+    """Edit the legal profile (COMPLIANCE_MANAGE). A change that restarts verified checks is shown
+    first and saved only once confirmed; after saving, the page lists the checks that restarted."""
     user = request.user
     organization = get_visible_or_404(Organization, user, pk=user.organization_id)
-    can_manage = can(user, C.COMPLIANCE_MANAGE)
-    context: dict[str, Any] = {"organization": organization, "can_manage": can_manage}
-    restarted_ids = [v for v in request.GET.get("restarted", "").split(",") if v.isdigit()]
-    context["restarted"] = (
-        VerificationCheck.objects.visible_to(user)
-        .filter(pk__in=restarted_ids)
-        .select_related("enrollment")
-        .order_by("enrollment__program", "kind")
-        if restarted_ids
-        else []
-    )
+    context: dict[str, Any] = {"organization": organization}
+    restarted_ids = [int(v) for v in request.GET.get("restarted", "").split(",") if v.isdigit()]
+    context["restarted"] = checks_by_ids(user, restarted_ids) if restarted_ids else []
     form = LegalProfileForm(request.POST or None, instance=organization)
     if request.method == "POST":
-        _require_manage(request)
+        require_capability(request, C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
         if form.is_valid():
             changes = form.changed_legal_fields()
-            restarting = services.checks_restarted_by(organization, changes)
+            restarting = checks_restarted_by(organization, changes)
             if not changes:
                 messages.info(request, "Nothing changed.")
                 return redirect("security:legal-profile")
@@ -430,9 +324,7 @@ def legal_profile(request):
             try:
                 # The form wrote the new values onto `organization`; the service diffs a fresh copy.
                 stored = get_visible_or_404(Organization, user, pk=organization.pk)
-                organization, restarted = services.legal_profile_update(
-                    actor=user, organization=stored, **changes
-                )
+                organization, restarted = legal_profile_update(actor=user, organization=stored, **changes)
             except ValidationError as exc:
                 form_errors(form, exc)
             else:
@@ -455,34 +347,18 @@ def legal_profile(request):
 # --- Training -------------------------------------------------------------------------------------
 
 
-class TrainingPageFilterSet(TrainingFilterSet):
-    """The API's training filters (same parameter names in the URL) with pickers for the page."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        courses = TrainingCourse.objects.visible_to(user).values_list("code", "title")
-        people = people_of(user).values_list("pk", "email")
-        self.filters["status"].extra["empty_label"] = "Any status"
-        self.filters["courseCode"].label = "Course"
-        self.filters["courseCode"].extra["widget"] = forms.Select(choices=[("", "Any course"), *courses])
-        self.filters["userId"].label = "Person"
-        self.filters["userId"].extra["widget"] = forms.Select(choices=[("", "Anyone"), *people])
-        del self.filters["q"]
-
-
+@capability_required(*READ, message=READ_DENIED)
 def training(request):
-    """Assign a course to people with a due date; the list, filtered by status, course and person in
-    the URL, with complete and cancel. Canceled assignments show only when asked for."""
-    _require_read(request)
+    """Assign a course to people with a due date (COMPLIANCE_MANAGE); the list, filtered by the
+    API's parameters (`status`, `courseCode`, `userId`, `q`) in the URL, with complete and cancel.
+    Canceled assignments show only when asked for."""
     user = request.user
-    can_manage = can(user, C.COMPLIANCE_MANAGE)
-    today = timezone.localdate()
-    assign_form = TrainingAssignForm(request.POST or None, user=user) if can_manage else None
+    assign_form = TrainingAssignForm(request.POST or None, user=user)
     if request.method == "POST":
-        _require_manage(request)
+        require_capability(request, C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
         if assign_form.is_valid():
             try:
-                created = services.training_assign(
+                created = training_services.training_assign(
                     actor=user, organization=user.organization, **assign_form.cleaned_data
                 )
             except ValidationError as exc:
@@ -495,60 +371,65 @@ def training(request):
                     request, f"{course.title} assigned to {len(created)} {people}, due {due_on:%Y-%m-%d}."
                 )
                 return redirect(request.get_full_path())
-    filters = TrainingPageFilterSet(
-        request.GET,
-        queryset=TrainingAssignment.objects.visible_to(user).select_related("course", "user"),
-        request=request,
-        user=user,
-    )
+    filters = TrainingFilterSet(request.GET, queryset=training_assignments(user), request=request)
     assignments = filters.qs
     if not request.GET.get("status"):
         assignments = assignments.filter(canceled_at__isnull=True)
-    rows = list(assignments.order_by("due_on", "user__email", "id"))
-    for row in rows:
+    page = LookaheadPaginator(assignments, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
         row.status_label = TrainingStatus(row.status).label
+    today = timezone.localdate()
     context = {
-        "assignments": rows,
+        "assignments": page.object_list,
+        "page_obj": page,
+        "query_without_page": query_without(request, "page"),
         "filters": filters,
         "assign_form": assign_form,
-        "can_manage": can_manage,
-        "summary": training_summary(TrainingAssignment.objects.visible_to(user), today=today),
+        "summary": training_summary(user, today=today),
         "today": today,
     }
-    status_code = 400 if assign_form is not None and assign_form.errors else 200
-    return render(request, "security/training.html", context, status=status_code)
+    return render(request, "security/training.html", context, status=400 if assign_form.errors else 200)
 
 
-def _back_to_training(request):
+def _back_to_training(request) -> str:
     # Keep the list's filters (the buttons post from a filtered list), or go back to the profile
     # page where people complete their own training.
     target = request.POST.get("next", "")
     if target.startswith((reverse("security:training"), reverse("home:profile"))):
-        return redirect(target)
-    return redirect("security:training")
+        return target
+    return reverse("security:training")
+
+
+def _assignment(request, pk: int) -> TrainingAssignment:
+    return get_visible_or_404(
+        TrainingAssignment.objects.select_related("course", "user"), request.user, pk=pk
+    )
 
 
 @tenant_route(TrainingAssignment)
+@member_page
 @require_POST
 def training_complete(request, pk: int):
-    assignment = _assignment_or_404(request, pk, assignee_may=True)
-    try:
-        services.training_complete(actor=request.user, assignment=assignment)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"{assignment.course.title} completed by {assignment.user.email}.")
-    return _back_to_training(request)
+    """People complete their own training; a compliance manager completes it for anyone."""
+    assignment = _assignment(request, pk)
+    if assignment.user_id != request.user.pk:
+        require_capability(request, C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
+    return post_action(
+        request,
+        lambda: training_services.training_complete(actor=request.user, assignment=assignment),
+        success=f"{assignment.course.title} completed by {assignment.user.email}.",
+        back=_back_to_training(request),
+    )
 
 
 @tenant_route(TrainingAssignment)
+@capability_required(C.COMPLIANCE_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def training_cancel(request, pk: int):
-    assignment = _assignment_or_404(request, pk)
-    try:
-        services.training_cancel(actor=request.user, assignment=assignment)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"{assignment.course.title} canceled for {assignment.user.email}.")
-    return _back_to_training(request)
+    assignment = _assignment(request, pk)
+    return post_action(
+        request,
+        lambda: training_services.training_cancel(actor=request.user, assignment=assignment),
+        success=f"{assignment.course.title} canceled for {assignment.user.email}.",
+        back=_back_to_training(request),
+    )

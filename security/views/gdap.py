@@ -2,142 +2,94 @@
 approval link, auto-extend, Global Administrator removal, renew, terminate, access assignments and
 history), the customer's public invitation page, and legacy DAP links (report and remove).
 
-Views parse input and call `security.services.gdap`; every rule and every write is the service's.
+Views read through `security.selectors.gdap`, parse input and call the services; every rule and
+every write is the services'.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Customer
-from portal.capabilities import Capability, can
+from portal.capabilities import Capability
+from portal.paging import keyset_page
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import form_errors, query_without, show_errors
+from portal.views import capability_required, form_errors, post_action, query_without
 from security.choices import (
-    GDAP_FINAL_STATUSES,
+    DAP_INACTIVE_DAYS,
     GDAP_LIVE_STATUSES,
     GLOBAL_ADMINISTRATOR_ROLE_ID,
-    AccessAssignmentStatus,
     GdapStatus,
 )
+from security.filters import DapFilterSet, GdapRelationshipFilterSet
 from security.forms import AssignmentForm, GdapCreateForm, InvitationApproveForm
-from security.history import gdap_events
-from security.models import (
-    DapRelationship,
-    EntraRole,
-    GdapAccessAssignment,
-    GdapRelationship,
+from security.models import DapRelationship, EntraRole, GdapAccessAssignment, GdapRelationship
+from security.selectors.gdap import (
+    dap_relationships,
+    gdap_approval_path,
+    gdap_assignments_shown,
+    gdap_history,
+    gdap_relationship,
+    gdap_relationship_from_token,
+    gdap_relationships,
+    gdap_summary,
 )
+from security.services import dap as dap_services
 from security.services import gdap as gdap_services
+from security.services import gdap_assignments as assignment_services
+from security.services.gdap_rules import RENEWABLE_STATUSES
+from security.views import PAGE_SIZE
 
 C = Capability
-PAGE_SIZE = 50
-STATUS_LABELS = dict(GdapStatus.choices)
-#: Statuses whose relationship the partner may still act on (renew needs a final or live one).
-RENEWABLE = GDAP_LIVE_STATUSES | GDAP_FINAL_STATUSES
-TERMINABLE = GDAP_LIVE_STATUSES
 
-
-# --- Helpers --------------------------------------------------------------------------------------
-
-
-def _can_read(user) -> bool:
-    return can(user, C.SECURITY_VIEW) or can(user, C.GDAP_MANAGE)
-
-
-def _require_read(request) -> None:
-    if not _can_read(request.user):
-        raise PermissionDenied("Your roles don't allow this in the Security workspace.")
-
-
-def _require_manage(request) -> None:
-    if not can(request.user, C.GDAP_MANAGE):
-        raise PermissionDenied("Only an Admin agent or a Global admin may change GDAP relationships.")
-
-
-def _relationship_or_404(request, pk: int) -> GdapRelationship:
-    _require_read(request)
-    return get_visible_or_404(
-        GdapRelationship.objects.select_related("customer", "created_by").prefetch_related("roles"),
-        request.user,
-        pk=pk,
-    )
-
-
-def _acting_relationship_or_404(request, pk: int) -> GdapRelationship:
-    relationship = _relationship_or_404(request, pk)
-    _require_manage(request)
-    return relationship
-
-
-def _back(relationship: GdapRelationship):
-    return redirect("security:gdap-detail", pk=relationship.pk)
-
-
-def _days(duration: timedelta | None) -> int | None:
-    return duration.days if duration is not None else None
-
+READ = (C.SECURITY_VIEW, C.GDAP_MANAGE)
+READ_DENIED = "Your roles don't allow this in the Security workspace."
+MANAGE_DENIED = "Only an Admin agent or a Global admin may change GDAP relationships."
+INVALID_LINK = "This approval link is not valid. Ask your partner to send it again."
 
 #: Service fields the GDAP forms name differently.
 _FORM_ALIASES = {"duration": "duration_days", "role_ids": "roles", "auto_extend_duration": "auto_extend"}
 
 
-def _errors_onto(form, exc: ValidationError) -> None:
-    form_errors(form, exc, _FORM_ALIASES)
+def _detail_url(relationship: GdapRelationship) -> str:
+    return reverse("security:gdap-detail", args=[relationship.pk])
+
+
+def _days(duration) -> int | None:
+    return duration.days if duration is not None else None
 
 
 # --- List and request -----------------------------------------------------------------------------
 
 
+@capability_required(*READ, message=READ_DENIED)
 def gdap_list(request):
-    """Every GDAP relationship with its customer, status, roles and end date; filters in the URL."""
-    _require_read(request)
-    relationships = GdapRelationship.objects.visible_to(request.user).select_related("customer")
-    status = request.GET.get("status") or ""
-    if status in GdapStatus.values:
-        relationships = relationships.filter(status=status)
-    search = (request.GET.get("q") or "").strip()
-    if search:
-        relationships = relationships.filter(
-            Q(display_name__icontains=search) | Q(customer__name__icontains=search)
-        )
-    if request.GET.get("global_admin") == "1":
-        relationships = relationships.filter(roles__pk=GLOBAL_ADMINISTRATOR_ROLE_ID)
-    relationships = relationships.prefetch_related(
-        Prefetch("roles", queryset=EntraRole.objects.order_by("display_name"))
-    ).order_by("-created_at", "-id")
-    page = Paginator(relationships, PAGE_SIZE).get_page(request.GET.get("page"))
-    visible = GdapRelationship.objects.visible_to(request.user)
+    """Every GDAP relationship with its customer, status, roles and end date, newest first;
+    filtered by the API's parameters in the URL."""
+    filterset = GdapRelationshipFilterSet(
+        request.GET, queryset=gdap_relationships(request.user), request=request
+    )
+    page = keyset_page(filterset.qs, field_name="created_at", after=request.GET.get("after"), size=PAGE_SIZE)
     context = {
-        "page_obj": page,
-        "query_without_page": query_without(request, "page"),
-        "params": request.GET,
+        "filter": filterset,
+        "page": page,
+        "query_without_cursor": query_without(request, "after"),
         "statuses": GdapStatus.choices,
-        "now": timezone.now(),
-        "live_count": visible.filter(status__in=GDAP_LIVE_STATUSES).count(),
-        "expiring_count": visible.filter(status=GdapStatus.EXPIRING).count(),
-        "pending_count": visible.filter(status=GdapStatus.APPROVAL_PENDING).count(),
-        "dap_count": DapRelationship.objects.visible_to(request.user).filter(removed_at__isnull=True).count(),
-        "can_manage": can(request.user, C.GDAP_MANAGE),
-        "global_admin_id": GLOBAL_ADMINISTRATOR_ROLE_ID,
+        "summary": gdap_summary(request.user),
     }
     return render(request, "security/gdap_list.html", context)
 
 
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 def gdap_create(request):
     """Request a GDAP relationship with one customer: name, duration, roles, auto-extend."""
-    _require_manage(request)
-    customers = Customer.objects.visible_to(request.user).order_by("name")
     initial: dict[str, Any] = {}
     if request.GET.get("customer"):
         initial["customer"] = request.GET["customer"]
@@ -145,124 +97,95 @@ def gdap_create(request):
         initial["roles"] = list(
             EntraRole.objects.filter(in_default_template=True).values_list("pk", flat=True)
         )
-    form = GdapCreateForm(request.POST or None, customers=customers, initial=initial)
+    form = GdapCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             relationship = gdap_services.gdap_relationship_create(
                 actor=request.user, organization=request.user.organization, **form.service_kwargs()
             )
         except ValidationError as exc:
-            _errors_onto(form, exc)
+            form_errors(form, exc, _FORM_ALIASES)
         else:
             messages.success(
                 request,
                 f"{relationship.display_name} created. "
                 "Lock it for approval to get the link for the customer.",
             )
-            return _back(relationship)
+            return redirect(_detail_url(relationship))
     return render(request, "security/gdap_create.html", {"form": form})
 
 
 # --- The relationship's page ------------------------------------------------------------------------
 
 
-@dataclass
-class HistoryRow:
-    when: datetime
-    who: str
-    status: str
-    previous_status: str
-    end_at: datetime | None
-    auto_extend_days: int | None
-    note: str
-
-
-def gdap_history(relationship: GdapRelationship) -> list[HistoryRow]:
-    """Status, end date and auto-extend changes, newest first."""
-    return [
-        HistoryRow(
-            when=event.at,
-            who=event.who,
-            status=STATUS_LABELS.get(event.to_status, event.to_status),
-            previous_status=STATUS_LABELS.get(event.from_status, event.from_status),
-            end_at=event.end_at,
-            auto_extend_days=_days(event.auto_extend_duration),
-            note=event.note,
-        )
-        for event in reversed(gdap_events(relationship))
-    ]
-
-
 @tenant_route(GdapRelationship)
+@capability_required(*READ, message=READ_DENIED)
 def gdap_detail(request, pk: int):
-    relationship = _relationship_or_404(request, pk)
-    manage = can(request.user, C.GDAP_MANAGE)
+    """The relationship with what may be done to it now (whether the person may is the template's
+    `{% can %}`), its roles, access assignments and history."""
+    relationship = gdap_relationship(request.user, pk)
     status = relationship.status
-    roles = list(relationship.roles.order_by("display_name"))
+    roles = list(relationship.roles.all())
     has_global_admin = any(str(role.pk) == GLOBAL_ADMINISTRATOR_ROLE_ID for role in roles)
     live = status in GDAP_LIVE_STATUSES
-    assignments = list(
-        relationship.access_assignments.exclude(status=AccessAssignmentStatus.DELETED)
-        .prefetch_related(Prefetch("roles", queryset=EntraRole.objects.order_by("display_name")))
-        .order_by("security_group_name", "id")
-    )
+    now = timezone.now()
     approval_url = ""
     if status == GdapStatus.APPROVAL_PENDING:
-        approval_url = request.build_absolute_uri(gdap_services.gdap_approval_path(relationship))
-    now = timezone.now()
+        approval_url = request.build_absolute_uri(gdap_approval_path(relationship))
     context = {
         "relationship": relationship,
         "roles": roles,
         "has_global_admin": has_global_admin,
-        "assignments": assignments,
+        "assignments": gdap_assignments_shown(relationship),
         "history": gdap_history(relationship),
         "approval_url": approval_url,
         "duration_days": _days(relationship.duration),
         "days_left": (relationship.end_at - now).days if relationship.end_at and live else None,
-        "can_lock": manage and status == GdapStatus.CREATED,
-        "can_auto_extend": manage
-        and status in (GdapStatus.CREATED, *GDAP_LIVE_STATUSES)
+        "lockable": status == GdapStatus.CREATED,
+        "auto_extend_changeable": status in (GdapStatus.CREATED, *GDAP_LIVE_STATUSES)
         and not has_global_admin,
-        "can_remove_global_admin": manage and status == GdapStatus.ACTIVE and has_global_admin,
-        "can_renew": manage and status in RENEWABLE,
-        "can_terminate": manage and status in TERMINABLE,
-        "can_assign": manage and live,
+        "global_admin_removable": status == GdapStatus.ACTIVE and has_global_admin,
+        "renewable": status in RENEWABLE_STATUSES,
+        "terminable": live,
+        "assignable": live,
         "assignment_form": AssignmentForm(relationship=relationship),
         "now": now,
     }
     return render(request, "security/gdap_detail.html", context)
 
 
-def _act(request, relationship, action, success: str, **kwargs):
-    try:
-        result = action(actor=request.user, relationship=relationship, **kwargs)
-    except ValidationError as exc:
-        show_errors(request, exc)
-        return _back(relationship)
-    messages.success(request, success.format(relationship=result))
-    return _back(result)
+def _relationship_action(request, pk: int, service, success, **kwargs):
+    """POST on a relationship: its service with the person as actor, then back to its page (the
+    new relationship's page for a renewal)."""
+    relationship = gdap_relationship(request.user, pk)
+    return post_action(
+        request,
+        lambda: service(actor=request.user, relationship=relationship, **kwargs),
+        success=success,
+        back=lambda result: _detail_url(result or relationship),
+    )
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_lock(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
-    return _act(
+    return _relationship_action(
         request,
-        relationship,
+        pk,
         gdap_services.gdap_lock_for_approval,
         "Locked for approval: send the approval link to the customer's Global Administrator.",
     )
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_auto_extend(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
     enabled = request.POST.get("enabled") == "1"
-    return _act(
+    return _relationship_action(
         request,
-        relationship,
+        pk,
         gdap_services.gdap_auto_extend_set,
         "Auto-extend turned on: the end date moves 180 days on its last day."
         if enabled
@@ -272,80 +195,81 @@ def gdap_auto_extend(request, pk: int):
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_remove_global_admin(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
-    return _act(
-        request, relationship, gdap_services.gdap_global_admin_remove, "Global Administrator removed."
+    return _relationship_action(
+        request, pk, gdap_services.gdap_global_admin_remove, "Global Administrator removed."
     )
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_renew(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
-    return _act(
+    return _relationship_action(
         request,
-        relationship,
+        pk,
         gdap_services.gdap_renew,
-        "Renewal request {relationship.display_name} created with the same customer and roles: "
-        "lock it for approval to send it.",
+        lambda renewal: (
+            f"Renewal request {renewal.display_name} created with the same customer and roles: "
+            "lock it for approval to send it."
+        ),
     )
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_terminate(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
-    return _act(
+    return _relationship_action(
         request,
-        relationship,
+        pk,
         gdap_services.gdap_terminate,
         "Relationship terminated; its access assignments are deleted.",
     )
 
 
 @tenant_route(GdapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_assignment_add(request, pk: int):
-    relationship = _acting_relationship_or_404(request, pk)
+    relationship = gdap_relationship(request.user, pk)
+    back = _detail_url(relationship)
     form = AssignmentForm(request.POST, relationship=relationship)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else error)
-        return _back(relationship)
-    try:
-        assignment = gdap_services.gdap_assignment_create(
+        return redirect(back)
+    return post_action(
+        request,
+        lambda: assignment_services.gdap_assignment_create(
             actor=request.user,
             relationship=relationship,
             security_group_id=form.cleaned_data["security_group_id"],
             security_group_name=form.cleaned_data["security_group_name"],
             role_ids=[str(role.pk) for role in form.cleaned_data["roles"]],
-        )
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"Access assignment for {assignment.security_group_name} added.")
-    return _back(relationship)
+        ),
+        success=lambda assignment: f"Access assignment for {assignment.security_group_name} added.",
+        back=back,
+    )
 
 
 @tenant_route(GdapAccessAssignment)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def gdap_assignment_delete(request, pk: int):
-    _require_read(request)
     assignment = get_visible_or_404(
         GdapAccessAssignment.objects.select_related("relationship"), request.user, pk=pk
     )
-    _require_manage(request)
-    try:
-        gdap_services.gdap_assignment_delete(actor=request.user, assignment=assignment)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"Access assignment for {assignment.security_group_name} deleted.")
-    return _back(assignment.relationship)
+    return post_action(
+        request,
+        lambda: assignment_services.gdap_assignment_delete(actor=request.user, assignment=assignment),
+        success=f"Access assignment for {assignment.security_group_name} deleted.",
+        back=_detail_url(assignment.relationship),
+    )
 
 
 # --- The customer's invitation (public) -------------------------------------------------------------
@@ -354,15 +278,14 @@ def gdap_assignment_delete(request, pk: int):
 def gdap_invitation(request, token: str):
     """The customer's Global Administrator reviews the requested roles and approves; no sign-in —
     the signed token is the only key."""
-    try:
-        relationship = gdap_services.gdap_relationship_from_token(token)
-    except ValidationError as exc:
-        return render(request, "security/gdap_invitation.html", {"errors": exc.messages}, status=404)
+    relationship = gdap_relationship_from_token(token)
+    if relationship is None:
+        return render(request, "security/gdap_invitation.html", {"errors": [INVALID_LINK]}, status=404)
     form = InvitationApproveForm(request.POST or None)
     context: dict[str, Any] = {
         "form": form,
         "relationship": relationship,
-        "roles": relationship.roles.order_by("display_name"),
+        "roles": relationship.roles.all(),
         "duration_days": _days(relationship.duration),
         "pending": relationship.status == GdapStatus.APPROVAL_PENDING,
     }
@@ -383,43 +306,34 @@ def gdap_invitation(request, token: str):
 # --- Legacy DAP ---------------------------------------------------------------------------------------
 
 
+@capability_required(*READ, message=READ_DENIED)
 def dap_list(request):
-    """Legacy DAP links found in customer tenants: reported so they can be removed, never created."""
-    _require_read(request)
-    rows = DapRelationship.objects.visible_to(request.user).select_related("customer", "removed_by")
-    if request.GET.get("removed") != "1":
-        rows = rows.filter(removed_at__isnull=True)
-    search = (request.GET.get("q") or "").strip()
-    if search:
-        rows = rows.filter(customer__name__icontains=search)
-    page = Paginator(rows.order_by("customer__name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    customer_ids = [dap.customer_id for dap in page.object_list]
-    with_gdap = set(
-        GdapRelationship.objects.visible_to(request.user)
-        .filter(customer_id__in=customer_ids, status__in=GDAP_LIVE_STATUSES)
-        .values_list("customer_id", flat=True)
-    )
+    """Legacy DAP links found in customer tenants, latest established first: reported so they can
+    be removed, never created. The links not removed yet unless the URL asks otherwise (`removed`,
+    as in the API)."""
+    data = request.GET.copy()
+    if "removed" not in data:
+        data["removed"] = "false"
+    filterset = DapFilterSet(data, queryset=dap_relationships(request.user), request=request)
+    after = request.GET.get("after")
+    page = keyset_page(filterset.qs, field_name="established_at", after=after, size=PAGE_SIZE)
     context = {
-        "page_obj": page,
-        "query_without_page": query_without(request, "page"),
-        "params": request.GET,
-        "with_gdap": with_gdap,
-        "inactive_before": timezone.now() - timedelta(days=90),
-        "can_manage": can(request.user, C.GDAP_MANAGE),
+        "filter": filterset,
+        "page": page,
+        "query_without_cursor": query_without(request, "after"),
+        "inactive_before": timezone.now() - timedelta(days=DAP_INACTIVE_DAYS),
     }
     return render(request, "security/dap_list.html", context)
 
 
 @tenant_route(DapRelationship)
+@capability_required(C.GDAP_MANAGE, message=MANAGE_DENIED)
 @require_POST
 def dap_remove(request, pk: int):
-    _require_read(request)
     dap = get_visible_or_404(DapRelationship.objects.select_related("customer"), request.user, pk=pk)
-    _require_manage(request)
-    try:
-        gdap_services.dap_remove(actor=request.user, dap=dap)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"DAP with {dap.customer.name} removed.")
-    return redirect("security:dap-list")
+    return post_action(
+        request,
+        lambda: dap_services.dap_remove(actor=request.user, dap=dap),
+        success=f"DAP with {dap.customer.name} removed.",
+        back=reverse("security:dap-list"),
+    )

@@ -1,34 +1,34 @@
 """Security workspace pages: posture — the requirements score, MFA of the partner's users and of
 customers, the tenant's security settings, alerts and customers' Azure budgets.
 
-Views parse input and call the services (security/services/); every rule and every write is
-theirs, and their ValidationErrors are shown to the person as they are.
+Views read through security/selectors/, parse input and call the services (security/services/);
+every rule and every write is theirs, and their ValidationErrors are shown to the person as they are.
+Lists filter with the FilterSets the API uses (same parameters, same rows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Case, CharField, F, Q, Value, When
-from django.db.models.functions import Cast
+from django.core.exceptions import ValidationError
+from django.db.models import Case, CharField, F, FloatField, Value, When
+from django.db.models.functions import Cast, Round
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from portal.capabilities import Capability, can
 from portal.files import copy_csv, csv_response, select_columns, text_rows
+from portal.paging import LookaheadPaginator, keyset_page
 from portal.roles import Role
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import form_errors, query_without, show_errors
+from portal.views import capability_required, form_errors, post_action, query_without, require_capability
 from security.choices import (
     AlertStatus,
     AlertType,
@@ -38,22 +38,47 @@ from security.choices import (
     RequirementKind,
     RequirementType,
 )
+from security.filters import (
+    AlertFilterSet,
+    AzureSubscriptionFilterSet,
+    CustomerMfaFilterSet,
+    MfaUserFilterSet,
+)
 from security.forms import AlertRespondForm, BudgetForm, SecuritySettingsForm, UploadForm, UserMfaPolicyForm
-from security.models import (
-    CustomerAzureSubscription,
-    CustomerMfaStat,
-    SecurityAlert,
-    SecurityScoreSnapshot,
-    UserMfaPolicy,
+from security.models import CustomerAzureSubscription, SecurityAlert
+from security.selectors.compliance import people_of
+from security.selectors.mfa import (
+    customer_mfa_stats,
+    customer_mfa_summary,
+    customers_without_mfa_figures,
+    mfa_coverage,
+    mfa_people,
+    mfa_rows,
+)
+from security.selectors.posture import (
+    alerts as alert_rows,
+)
+from security.selectors.posture import (
+    alerts_average_response_hours,
+    alerts_open_count,
+    azure_budget_summary,
+    azure_subscriptions,
+    score_snapshots,
+    settings_or_default,
+    user_mfa_exceptions,
 )
 from security.services import alerts as alert_services
 from security.services import mfa as mfa_services
 from security.services import requirements as requirement_services
 from security.services import settings as settings_services
+from security.views import PAGE_SIZE
 
 C = Capability
-PAGE_SIZE = 50
+
 HISTORY_DAYS = 180
+#: Customers without MFA figures listed by name on the customers' MFA page (when asked for).
+WITHOUT_FIGURES_SHOWN = 50
+DENIED = "Your roles don't allow this in the Security workspace."
 MECHANISM_LABELS = dict(MfaMechanism.choices)
 METHOD_LABELS = dict(MfaMethod.choices)
 REQUIREMENT_LABELS = dict(RequirementType.choices)
@@ -78,40 +103,28 @@ class MfaRow:
     roles: list[str]
 
 
-# --- Helpers --------------------------------------------------------------------------------------
+def _page(request, rows):
+    """Numbered pages (for lists ordered by something else than a date), counted up to the cap."""
+    return LookaheadPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def require(request, capability: str) -> None:
-    if not can(request.user, capability):
-        raise PermissionDenied("Your roles don't allow this in the Security workspace.")
-
-
-def _yes_no(value: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get(value or "")
-
-
-def _paged(request, rows, size: int = PAGE_SIZE):
-    page = Paginator(rows, size).get_page(request.GET.get("page"))
-    return page, query_without(request, "page")
+def _latest_checked(request, rows):
+    """Keyset pages of customer-tenant figures, the latest checked first."""
+    return keyset_page(rows, field_name="checked_at", after=request.GET.get("after"), size=PAGE_SIZE)
 
 
 # --- Score ----------------------------------------------------------------------------------------
 
 
+@capability_required(C.SECURITY_VIEW, C.COMPLIANCE_MANAGE, C.ACCOUNT_VIEW, message=DENIED)
 def index(request):
-    """The score tiles, the requirement rows with their evidence and action, and the history chart."""
+    """The score tiles, the requirement rows with their evidence and action, and the history chart.
+    People who see only compliance land on the Compliance page."""
     if not can(request.user, C.SECURITY_VIEW):
-        if can(request.user, C.COMPLIANCE_MANAGE) or can(request.user, C.ACCOUNT_VIEW):
-            return redirect("security:compliance")
-        require(request, C.SECURITY_VIEW)
-    organization = request.user.organization
-    score = requirement_services.security_score(organization)
+        return redirect("security:compliance")
+    score = requirement_services.security_score(request.user.organization)
     since = timezone.localdate() - timedelta(days=HISTORY_DAYS)
-    snapshots = list(
-        SecurityScoreSnapshot.objects.visible_to(request.user)
-        .filter(taken_on__gte=since)
-        .order_by("taken_on")
-    )
+    snapshots = list(score_snapshots(request.user, since=since))
     chart = {
         "labels": [snapshot.taken_on.isoformat() for snapshot in snapshots],
         "datasets": [{"label": "Security score", "data": [snapshot.score for snapshot in snapshots]}],
@@ -135,22 +148,19 @@ def index(request):
 # --- MFA of the partner's own users ---------------------------------------------------------------
 
 
-def _mfa_filters(request) -> dict:
-    params = request.GET
-    mechanism = params.get("mechanism") or None
-    return {
-        "search": (params.get("q") or "").strip(),
-        "registered": _yes_no(params.get("registered")),
-        "admins_only": params.get("admins") == "1",
-        "mechanism": mechanism if mechanism in MECHANISM_LABELS else None,
-    }
+def _mfa_filtered(request):
+    """The people filtered by the API's parameters (`registered`, `admin`, `mechanism`, `search`)."""
+    organization = request.user.organization
+    settings_row = settings_or_default(organization)
+    people = mfa_people(organization, settings_row)
+    return MfaUserFilterSet(request.GET, queryset=people, request=request), settings_row
 
 
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def mfa(request):
     """Everyone in the partner tenant with their MFA state; people without MFA first."""
-    require(request, C.SECURITY_VIEW)
-    organization = request.user.organization
-    filters = _mfa_filters(request)
+    filterset, settings_row = _mfa_filtered(request)
+    page = _page(request, filterset.qs)
     rows = [
         MfaRow(
             row,
@@ -159,14 +169,16 @@ def mfa(request):
             methods=[METHOD_LABELS.get(m, m) for m in row.methods],
             roles=[Role(code).label for code in row.roles],
         )
-        for row in mfa_services.mfa_user_rows(organization, **filters)
+        for row in mfa_rows(page.object_list, settings_row)
     ]
     context = {
         "rows": rows,
-        "coverage": mfa_services.mfa_coverage(organization),
+        "page_obj": page,
+        "query_without_page": query_without(request, "page"),
+        "coverage": mfa_coverage(request.user.organization),
         "params": request.GET,
         "mechanisms": MfaMechanism.choices,
-        "query": request.GET.urlencode(),
+        "query": query_without(request, "page"),
     }
     return render(request, "security/mfa.html", context)
 
@@ -212,38 +224,37 @@ def _mfa_csv_rows(rows) -> Iterator[tuple]:
         )
 
 
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def mfa_download(request):
     """The MFA dashboard's rows (same filters) as CSV."""
-    require(request, C.SECURITY_VIEW)
-    rows = mfa_services.mfa_user_rows(request.user.organization, **_mfa_filters(request))
+    filterset, settings_row = _mfa_filtered(request)
+    rows = mfa_rows(filterset.qs, settings_row)
     return csv_response(text_rows(_mfa_csv_rows(rows)), f"mfa-users-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 # --- MFA in customer tenants ----------------------------------------------------------------------
 
 
-def _customer_rows(request):
-    """Every customer with its MFA figures (None when none were imported yet), filtered by the URL."""
-    return mfa_services.customer_mfa_rows(
-        request.user.organization,
-        search=request.GET.get("q") or "",
-        compliant=_yes_no(request.GET.get("compliant")),
-    )
+def _customer_mfa_filtered(request) -> CustomerMfaFilterSet:
+    return CustomerMfaFilterSet(request.GET, queryset=customer_mfa_stats(request.user), request=request)
 
 
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def customers_mfa(request):
-    """MFA adoption per customer tenant: admins and non-admins with MFA, total users, compliance."""
-    require(request, C.SECURITY_VIEW)
-    page, query = _paged(request, _customer_rows(request))
-    visible = CustomerMfaStat.objects.visible_to(request.user)
+    """MFA adoption per customer tenant, the latest figures first: admins and non-admins with MFA,
+    total users, compliance; and the customers still without figures."""
+    filterset = _customer_mfa_filtered(request)
     context = {
-        "page_obj": page,
-        "query_without_page": query,
+        "filter": filterset,
+        "page": _latest_checked(request, filterset.qs),
+        "query_without_cursor": query_without(request, "after"),
         "params": request.GET,
-        "query": request.GET.urlencode(),
-        "total": visible.count(),
-        "compliant_count": visible.filter(admins_with_mfa=F("admins_total")).count(),
-        "can_manage": can(request.user, C.SECURITY_MANAGE),
+        "query": query_without(request, "page"),
+        "summary": customer_mfa_summary(request.user),
+        # Listed when asked for (`missing=1`): finding them means looking at every customer.
+        "without_figures": customers_without_mfa_figures(request.user, limit=WITHOUT_FIGURES_SHOWN)
+        if request.GET.get("missing") == "1"
+        else None,
     }
     return render(request, "security/customers_mfa.html", context)
 
@@ -257,29 +268,40 @@ def _text_bool(expression) -> Case:
     )
 
 
+_ADMIN_MFA_PERCENT = Case(
+    When(admins_total=0, then=Value(None)),
+    default=Cast(Round(Value(100.0) * F("admins_with_mfa") / F("admins_total"), 1), FloatField()),
+    output_field=FloatField(null=True),
+)
+_COMPLIANT = Case(
+    When(admins_with_mfa=F("admins_total"), then=Value("true")),
+    default=Value("false"),
+    output_field=CharField(),
+)
+
+
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def customers_mfa_download(request):
-    """The customer MFA table (same filters) as CSV, streamed by PostgreSQL."""
-    require(request, C.SECURITY_VIEW)
+    """The customers' MFA table (same filters) as CSV, streamed by PostgreSQL."""
     columns = {
-        "customer": F("name"),
-        "customerTenantId": Cast("tenant_id", CharField()),
-        "customerDomain": F("domain"),
+        "customer": F("customer__name"),
+        "customerTenantId": Cast("customer__tenant_id", CharField()),
+        "customerDomain": F("customer__domain"),
         "adminsWithMfa": F("admins_with_mfa"),
         "adminsTotal": F("admins_total"),
-        "adminMfaPercent": F("admin_mfa_pct"),
+        "adminMfaPercent": _ADMIN_MFA_PERCENT,
         "nonAdminsWithMfa": F("non_admins_with_mfa"),
         "usersTotal": F("users_total"),
-        "isCompliant": _text_bool("is_compliant"),
+        "isCompliant": _COMPLIANT,
         "securityDefaultsOn": _text_bool("security_defaults_on"),
         "conditionalAccessPolicies": F("ca_policies_count"),
-        "checkedDateTime": F("mfa_checked_at"),
+        "checkedDateTime": F("checked_at"),
     }
-    sql, params = select_columns(_customer_rows(request), columns)
+    sql, params = select_columns(_customer_mfa_filtered(request).qs, columns)
     return csv_response(copy_csv(sql, params), f"customer-mfa-{timezone.localdate():%Y-%m-%d}.csv")
 
 
-def _import_page(request, *, title, intro, columns, service, back, template="security/import.html"):
-    require(request, C.SECURITY_MANAGE)
+def _import_page(request, *, title: str, intro: str, columns, service: Callable, back: str):
     form = UploadForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
@@ -290,8 +312,7 @@ def _import_page(request, *, title, intro, columns, service, back, template="sec
         except UploadRejected as exc:
             rejection = exc
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_errors(form, exc)
         else:
             messages.success(request, f"{count} row{'s' if count != 1 else ''} imported.")
             return redirect(back)
@@ -303,9 +324,10 @@ def _import_page(request, *, title, intro, columns, service, back, template="sec
         "columns": columns,
         "back": back,
     }
-    return render(request, template, context)
+    return render(request, "security/import.html", context)
 
 
+@capability_required(C.SECURITY_MANAGE, message=DENIED)
 def customers_mfa_import(request):
     return _import_page(
         request,
@@ -326,33 +348,28 @@ def customers_mfa_import(request):
 # --- Azure budgets --------------------------------------------------------------------------------
 
 
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def azure_budgets(request):
-    """Customers' Azure subscriptions and their spending budgets (a recommended requirement)."""
-    require(request, C.SECURITY_VIEW)
-    subscriptions = CustomerAzureSubscription.objects.visible_to(request.user).select_related("customer")
-    search = (request.GET.get("q") or "").strip()
-    if search:
-        subscriptions = subscriptions.filter(
-            Q(customer__name__icontains=search)
-            | Q(display_name__icontains=search)
-            | Q(subscription_id__icontains=search)
-        )
-    budget = _yes_no(request.GET.get("budget"))
-    if budget is not None:
-        subscriptions = subscriptions.filter(budget_amount__isnull=not budget)
-    visible = CustomerAzureSubscription.objects.visible_to(request.user)
-    page, query = _paged(request, subscriptions.order_by("customer__name", "display_name", "id"))
+    """Customers' Azure subscriptions and their spending budgets (a recommended requirement), the
+    latest checked first."""
+    filterset = AzureSubscriptionFilterSet(
+        request.GET, queryset=azure_subscriptions(request.user), request=request
+    )
+    editing = request.GET.get("edit", "")
     context = {
-        "page_obj": page,
-        "query_without_page": query,
+        "filter": filterset,
+        "page": _latest_checked(request, filterset.qs),
+        "query_without_cursor": query_without(request, "after", "edit"),
+        "query_without_edit": query_without(request, "edit"),
+        # The one row whose budget form is open (`edit=<pk>`); the others show a link to open it.
+        "editing": int(editing) if editing.isdigit() else None,
         "params": request.GET,
-        "total": visible.count(),
-        "with_budget": visible.filter(budget_amount__isnull=False).count(),
-        "can_manage": can(request.user, C.SECURITY_MANAGE),
+        "summary": azure_budget_summary(request.user),
     }
     return render(request, "security/azure_budgets.html", context)
 
 
+@capability_required(C.SECURITY_MANAGE, message=DENIED)
 def azure_budgets_import(request):
     return _import_page(
         request,
@@ -370,64 +387,58 @@ def azure_budgets_import(request):
     )
 
 
+def _budget_saved(subscription: CustomerAzureSubscription) -> str:
+    if subscription.has_budget:
+        return (
+            f"Budget of {subscription.display_name} set to {subscription.budget_amount} "
+            f"{subscription.budget_currency}."
+        )
+    return f"Budget of {subscription.display_name} removed."
+
+
 @tenant_route(CustomerAzureSubscription)
+@capability_required(C.SECURITY_MANAGE, message=DENIED)
 @require_POST
 def azure_budget_set(request, pk: int):
-    require(request, C.SECURITY_MANAGE)
     subscription = get_visible_or_404(CustomerAzureSubscription.objects.all(), request.user, pk=pk)
+    # The list's filters and page survive the change (only a query string, never another address).
+    query = request.POST.get("query", "").lstrip("?")
+    back = reverse("security:azure-budgets") + (f"?{query}" if query else "")
     form = BudgetForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    else:
-        try:
-            subscription = mfa_services.azure_budget_set(
-                actor=request.user,
-                subscription=subscription,
-                amount=form.cleaned_data["amount"],
-                currency=form.cleaned_data["currency"],
-            )
-        except ValidationError as exc:
-            show_errors(request, exc)
-        else:
-            if subscription.has_budget:
-                messages.success(
-                    request,
-                    f"Budget of {subscription.display_name} set to {subscription.budget_amount} "
-                    f"{subscription.budget_currency}.",
-                )
-            else:
-                messages.success(request, f"Budget of {subscription.display_name} removed.")
-    # The list's filters and page survive the change (only a query string, never another address).
-    query = request.POST.get("query", "").lstrip("?")
-    return redirect(reverse("security:azure-budgets") + (f"?{query}" if query else ""))
+        return redirect(back)
+    return post_action(
+        request,
+        lambda: mfa_services.azure_budget_set(
+            actor=request.user,
+            subscription=subscription,
+            amount=form.cleaned_data["amount"],
+            currency=form.cleaned_data["currency"],
+        ),
+        success=_budget_saved,
+        back=back,
+    )
 
 
 # --- Settings -------------------------------------------------------------------------------------
 
 
-def _settings_initial(security_settings) -> dict:
-    return {name: getattr(security_settings, name) for name in SecuritySettingsForm.FIELDS}
-
-
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def settings_page(request):
-    """The security contact and the tenant's MFA policies; per-user MFA exceptions below."""
-    require(request, C.SECURITY_VIEW)
+    """The security contact and the tenant's MFA policies; per-user MFA exceptions below. Saving
+    either form needs SECURITY_MANAGE."""
     organization = request.user.organization
-    security_settings = settings_services.security_settings_for(organization)
-    can_manage = can(request.user, C.SECURITY_MANAGE)
-    users = (
-        User.objects.visible_to(request.user)
-        .filter(is_active=True, is_service_account=False)
-        .order_by("email")
-    )
-    form = SecuritySettingsForm(initial=_settings_initial(security_settings))
-    policy_form = UserMfaPolicyForm(users=users)
+    security_settings = settings_or_default(organization)
+    initial = {name: getattr(security_settings, name) for name in SecuritySettingsForm.FIELDS}
+    form = SecuritySettingsForm(initial=initial)
+    policy_form = UserMfaPolicyForm(people=people_of(request.user))
     if request.method == "POST":
-        require(request, C.SECURITY_MANAGE)
+        require_capability(request, C.SECURITY_MANAGE, message=DENIED)
         if request.POST.get("form") == "policy":
-            policy_form = UserMfaPolicyForm(request.POST, users=users)
+            policy_form = UserMfaPolicyForm(request.POST, people=people_of(request.user))
             if policy_form.is_valid():
                 data = policy_form.cleaned_data
                 try:
@@ -438,7 +449,7 @@ def settings_page(request):
                         third_party_mfa=data["third_party_mfa"],
                     )
                 except ValidationError as exc:
-                    show_errors(request, exc)
+                    form_errors(policy_form, exc)
                 else:
                     messages.success(request, f"MFA policy of {data['user'].email} saved.")
                     return redirect("security:settings")
@@ -454,17 +465,11 @@ def settings_page(request):
                 else:
                     messages.success(request, "Security settings saved.")
                     return redirect("security:settings")
-    policies = (
-        UserMfaPolicy.objects.visible_to(request.user)
-        .select_related("user")
-        .filter(Q(per_user_mfa_enabled=True) | Q(third_party_mfa=True))
-    )
     context = {
         "form": form,
         "policy_form": policy_form,
-        "policies": policies.order_by("user__email"),
+        "policies": user_mfa_exceptions(request.user),
         "security_settings": security_settings,
-        "can_manage": can_manage,
     }
     return render(request, "security/settings.html", context)
 
@@ -472,46 +477,37 @@ def settings_page(request):
 # --- Alerts ---------------------------------------------------------------------------------------
 
 
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def alerts(request):
-    """Security and fraud alerts with the average response time of the last 30 days."""
-    require(request, C.SECURITY_VIEW)
-    rows = SecurityAlert.objects.visible_to(request.user).select_related("customer", "responded_by")
-    status = request.GET.get("status") or ""
-    if status in AlertStatus.values:
-        rows = rows.filter(status=status)
-    alert_type = request.GET.get("type") or ""
-    if alert_type in AlertType.values:
-        rows = rows.filter(alert_type=alert_type)
-    search = (request.GET.get("q") or "").strip()
-    if search:
-        rows = rows.filter(Q(title__icontains=search) | Q(customer__name__icontains=search))
-    page, query = _paged(request, rows.order_by("-created_at", "-id"))
-    organization = request.user.organization
+    """Security and fraud alerts, newest first, with the average response time of the last 30 days;
+    filtered by the API's parameters (`q`, `status`, `alertType`, `customerTenantId`)."""
+    filterset = AlertFilterSet(request.GET, queryset=alert_rows(request.user), request=request)
     context = {
-        "page_obj": page,
-        "query_without_page": query,
+        "filter": filterset,
+        "page": keyset_page(
+            filterset.qs, field_name="created_at", after=request.GET.get("after"), size=PAGE_SIZE
+        ),
+        "query_without_cursor": query_without(request, "after"),
         "params": request.GET,
         "statuses": AlertStatus.choices,
         "types": AlertType.choices,
-        "average_hours": alert_services.alerts_average_response_hours(organization),
-        "open_count": SecurityAlert.objects.visible_to(request.user)
-        .filter(status=AlertStatus.ACTIVE)
-        .count(),
+        "average_hours": alerts_average_response_hours(request.user.organization),
+        "open_count": alerts_open_count(request.user),
         "now": timezone.now(),
     }
     return render(request, "security/alerts.html", context)
 
 
 @tenant_route(SecurityAlert)
+@capability_required(C.SECURITY_VIEW, message=DENIED)
 def alert_detail(request, pk: int):
-    require(request, C.SECURITY_VIEW)
+    """One alert; answering it (POST) needs SECURITY_MANAGE."""
     alert = get_visible_or_404(
         SecurityAlert.objects.select_related("customer", "responded_by"), request.user, pk=pk
     )
-    can_respond = can(request.user, C.SECURITY_MANAGE) and alert.status == AlertStatus.ACTIVE
     form = AlertRespondForm(request.POST or None)
     if request.method == "POST":
-        require(request, C.SECURITY_MANAGE)
+        require_capability(request, C.SECURITY_MANAGE, message=DENIED)
         if form.is_valid():
             try:
                 alert_services.alert_respond(
@@ -529,7 +525,7 @@ def alert_detail(request, pk: int):
     context = {
         "alert": alert,
         "form": form,
-        "can_respond": can_respond,
+        "answerable": alert.status == AlertStatus.ACTIVE,
         "age_hours": round(age.total_seconds() / 3600, 1),
     }
     return render(request, "security/alert_detail.html", context)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import ActionItem
 from security.choices import AlertType, CheckStatus, GdapStatus, ReviewerDecision
 from security.models import DapRelationship, EntraRole, SecurityAlert, TrainingCourse
-from security.services.gdap import gdap_transition
+from security.services.gdap_rules import gdap_transition
 from tests.factories import (
     CustomerFactory,
     CustomerMfaStatFactory,

@@ -14,12 +14,8 @@ from accounts.models import ActionItem
 from portal.models import AuditEvent
 from portal.roles import Role
 from security.choices import AlertStatus, AlertType
-from security.services.alerts import (
-    alert_dedupe_key,
-    alert_raise,
-    alert_respond,
-    alerts_average_response_hours,
-)
+from security.selectors.posture import alerts_average_response_hours
+from security.services.alerts import alert_dedupe_key, alert_raise, alert_respond
 from security.services.requirements import requirement_dedupe_key
 from tests.factories import CustomerFactory, SecurityAlertFactory
 

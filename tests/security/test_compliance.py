@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
@@ -91,11 +92,13 @@ def test_an_unknown_program_is_refused(org_a, alice):
     assert "program" in error.value.message_dict
 
 
-def test_only_compliance_or_account_admins_of_the_organization_enroll(org_a, bob, charlie):
-    with pytest.raises(PermissionDenied):
-        program_enroll(actor=bob, organization=org_a, program=Program.CSP_DIRECT_BILL)
-    with pytest.raises(PermissionDenied):
-        program_enroll(actor=charlie, organization=org_a, program=Program.CSP_DIRECT_BILL)
+def test_only_compliance_or_account_admins_enroll_the_page_checks_before_the_service(
+    org_a, bob, verified_client
+):
+    response = verified_client(bob).post(
+        reverse("security:compliance-enroll"), {"program": Program.CSP_DIRECT_BILL}
+    )
+    assert response.status_code == 403
     assert not ProgramEnrollment.objects.exists()
 
 
@@ -267,11 +270,13 @@ def test_the_appeal_limit_also_holds_through_check_transition(org_a, reviewer):
         check_transition(actor=reviewer, check=check, to_status=CS.APPEAL_SUBMITTED, reason="Again")
 
 
-def test_a_user_without_compliance_rights_cannot_appeal(org_a, bob, charlie):
+def test_a_user_without_compliance_rights_cannot_appeal(org_a, bob, charlie, verified_client):
     check = _check(org_a, status=CS.REJECTED)
-    for actor in (bob, charlie):
-        with pytest.raises(PermissionDenied):
-            check_appeal(actor=actor, check=check, note="Please")
+    url = reverse("security:check-appeal", args=[check.pk])
+    assert verified_client(bob).post(url, {"note": "Please"}).status_code == 403
+    assert verified_client(charlie).post(url, {"note": "Please"}).status_code == 404
+    check.refresh_from_db()
+    assert (check.status, check.appeals_used) == (CS.REJECTED, 0)
 
 
 # --- Document review ------------------------------------------------------------------------------

@@ -10,18 +10,18 @@ from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
 from accounts.models import Customer
-from accounts.services import customer_create
+from accounts.services.customers import customer_create
 from accounts.signals import customers_created
 from portal.models import AuditEvent
 from security.choices import GDAP_DISPLAY_NAME_MAX, GLOBAL_ADMINISTRATOR_ROLE_ID, GdapStatus
 from security.models import EntraRole, GdapRelationship
 from security.services.gdap import (
     gdap_auto_extend_set,
-    gdap_daily,
     gdap_default_grant,
     gdap_relationship_update,
     gdap_terminate,
 )
+from security.services.gdap_daily import gdap_daily
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -296,14 +297,10 @@ def test_documents_are_accepted_only_while_the_check_waits_for_the_partner(org, 
     assert not VerificationDocument.objects.exists()
 
 
-def test_only_compliance_and_account_admins_of_the_organization_upload(org, check, charlie):
+def test_only_compliance_and_account_admins_of_the_organization_upload(org, check, charlie, verified_client):
     member = UserFactory(organization=org, roles=["incentives_user"])
-    for actor in (member, charlie):
-        with pytest.raises(PermissionDenied):
-            document_upload(
-                actor=actor,
-                check=check,
-                doc_type=DocumentType.REGISTRATION_EXTRACT,
-                upload=_file(verification_pdf()),
-            )
+    url = reverse("security:check-upload", args=[check.pk])
+    for actor, refused in ((member, 403), (charlie, 404)):
+        data = {"doc_type": DocumentType.REGISTRATION_EXTRACT, "file": _file(verification_pdf())}
+        assert verified_client(actor).post(url, data).status_code == refused
     assert not VerificationDocument.objects.exists()

@@ -11,28 +11,27 @@ import pytest
 from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
-from accounts.action_center import action_item_dismiss
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
+from accounts.services.action_center import action_item_dismiss
 from portal.history import history_for
 from portal.models import AuditEvent, HistoryEvent, WebhookDelivery
 from portal.roles import Role
 from security.choices import GLOBAL_ADMINISTRATOR_ROLE_ID, AccessAssignmentStatus, GdapStatus
-from security.history import gdap_events
 from security.models import GdapRelationship
+from security.selectors.history import gdap_events
+from security.services.dap import dap_legacy_import, dap_remove
 from security.services.gdap import (
-    GDAP_STATUS_CHANGED,
-    dap_legacy_import,
-    dap_remove,
-    gdap_assignment_create,
     gdap_auto_extend_set,
     gdap_customer_approve,
-    gdap_daily,
     gdap_lock_for_approval,
     gdap_relationship_create,
     gdap_renew,
     gdap_terminate,
 )
+from security.services.gdap_assignments import gdap_assignment_create
+from security.services.gdap_daily import gdap_daily
+from security.services.gdap_rules import GDAP_STATUS_CHANGED
 from tests.factories import CustomerFactory, UserFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db

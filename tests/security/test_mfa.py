@@ -20,17 +20,23 @@ from portal.models import AuditEvent
 from portal.roles import Role
 from portal.uploads import UploadRejected
 from security.choices import MfaMechanism, MfaMethod
+from security.filters import CustomerMfaFilterSet, MfaUserFilterSet
 from security.models import CustomerAzureSubscription, CustomerMfaStat
-from security.services.mfa import (
+from security.selectors.mfa import (
     ADMIN_ROLES,
+    customer_mfa_stats,
+    customer_mfa_summary,
+    customers_without_mfa_figures,
+    mfa_coverage,
+    mfa_people,
+    mfa_rows,
+)
+from security.selectors.posture import settings_or_default
+from security.services.mfa import (
     azure_budget_set,
     azure_subscriptions_import,
     customer_mfa_import,
-    customer_mfa_queryset,
-    customer_mfa_rows,
     customer_mfa_upsert,
-    mfa_coverage,
-    mfa_user_rows,
 )
 from security.services.settings import security_settings_update, user_mfa_policy_set
 from tests.conftest import confirm_totp
@@ -42,6 +48,15 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def mfa_user_rows(organization, **params):
+    """The people's rows as the MFA page and API read them, filtered by the API's parameters."""
+    settings_row = settings_or_default(organization)
+    data = {name: str(value).lower() if isinstance(value, bool) else value for name, value in params.items()}
+    filterset = MfaUserFilterSet(data, queryset=mfa_people(organization, settings_row))
+    assert filterset.is_valid(), filterset.errors
+    return mfa_rows(filterset.qs, settings_row)
 
 
 # --- The partner's own people ---------------------------------------------------------------------
@@ -150,7 +165,8 @@ def test_rows_filter_by_search_registration_admin_role_and_mechanism(org_a, alic
     assert [row.email for row in mfa_user_rows(org_a, search="BOB")] == [bob.email]
     assert [row.email for row in mfa_user_rows(org_a, registered=True)] == [alice.email]
     assert [row.email for row in mfa_user_rows(org_a, registered=False)] == [bob.email]
-    assert [row.email for row in mfa_user_rows(org_a, admins_only=True)] == [alice.email]
+    assert [row.email for row in mfa_user_rows(org_a, admin=True)] == [alice.email]
+    assert [row.email for row in mfa_user_rows(org_a, admin=False)] == [bob.email]
     assert [row.email for row in mfa_user_rows(org_a, mechanism=MfaMechanism.PER_USER_MFA)] == [bob.email]
     assert [row.email for row in mfa_user_rows(org_a, mechanism=MfaMechanism.NONE)] == [alice.email]
 
@@ -251,38 +267,48 @@ def test_upsert_refuses_another_organizations_customer(org_a, org_b, alice):
     assert "customer" in caught.value.message_dict
 
 
-def test_customer_rows_include_customers_without_figures(org_a, org_b):
+def _stats(organization, **params):
+    return list(CustomerMfaFilterSet(params, queryset=customer_mfa_stats(organization)).qs)
+
+
+def test_customer_figures_filter_by_compliance_and_search(org_a, org_b):
     compliant = CustomerMfaStatFactory(
         organization=org_a, customer__name="Alpha", admins_total=3, admins_with_mfa=3
     )
     failing = CustomerMfaStatFactory(
         organization=org_a, customer__name="Beta", admins_total=3, admins_with_mfa=1
     )
-    unknown = CustomerFactory(organization=org_a, name="Gamma")
     CustomerMfaStatFactory(organization=org_b)
 
-    rows = list(customer_mfa_rows(org_a))
+    rows = _stats(org_a)
 
-    assert [row.name for row in rows] == ["Alpha", "Beta", "Gamma"]
-    assert [(row.has_mfa_data, row.is_compliant) for row in rows] == [
-        (True, True),
-        (True, False),
-        (False, None),
-    ]
-    assert [row.admin_mfa_pct for row in rows] == [100.0, 33.3, None]
-    assert rows[1].users_total == 40
-    assert rows[2].admins_total is None
-    assert [row.pk for row in customer_mfa_rows(org_a, compliant=True)] == [compliant.customer_id]
-    assert [row.pk for row in customer_mfa_rows(org_a, compliant=False)] == [failing.customer_id]
-    assert [row.pk for row in customer_mfa_rows(org_a, search="gam")] == [unknown.pk]
+    assert [row.customer.name for row in rows] == ["Alpha", "Beta"]
+    assert [(row.is_compliant, row.admin_mfa_pct) for row in rows] == [(True, 100.0), (False, 33.3)]
+    assert _stats(org_a, compliant="true") == [compliant]
+    assert _stats(org_a, compliant="false") == [failing]
+    assert _stats(org_a, q="bet") == [failing]
 
 
-def test_customer_queryset_is_scoped_to_the_organization_or_the_users_view(org_a, org_b, alice):
+def test_customers_without_figures_are_counted_and_listed_by_name(org_a, org_b, alice):
+    CustomerMfaStatFactory(organization=org_a, customer__name="Alpha", admins_total=3, admins_with_mfa=3)
+    CustomerMfaStatFactory(organization=org_a, customer__name="Beta", admins_total=3, admins_with_mfa=1)
+    zeta = CustomerFactory(organization=org_a, name="Zeta")
+    gamma = CustomerFactory(organization=org_a, name="Gamma")
+    CustomerFactory(organization=org_b, name="Other")
+
+    summary = customer_mfa_summary(alice)
+
+    assert (summary.with_figures, summary.compliant, summary.without_figures) == (2, 1, 2)
+    assert customers_without_mfa_figures(alice, limit=5) == [gamma, zeta]
+    assert customers_without_mfa_figures(alice, limit=1) == [gamma]
+
+
+def test_customer_figures_are_scoped_to_the_organization_or_the_users_view(org_a, org_b, alice):
     mine = CustomerMfaStatFactory(organization=org_a)
     CustomerMfaStatFactory(organization=org_b)
 
-    assert list(customer_mfa_queryset(org_a)) == [mine]
-    assert list(customer_mfa_queryset(alice)) == [mine]
+    assert list(customer_mfa_stats(org_a)) == [mine]
+    assert list(customer_mfa_stats(alice)) == [mine]
 
 
 # --- Customer MFA import --------------------------------------------------------------------------

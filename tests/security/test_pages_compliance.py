@@ -20,7 +20,8 @@ from portal.roles import Role
 from security.choices import CheckKind, CheckStatus, DocumentType, Program, TrainingStatus
 from security.forms_compliance import LegalProfileForm
 from security.models import TrainingAssignment, TrainingCourse, VerificationCheck, VerificationDocument
-from security.services.compliance import check_transition, program_enroll, training_assign
+from security.services.compliance import check_transition, program_enroll
+from security.services.training import training_assign
 from security.verification.assist.facts import ProfileFacts
 from security.verification.assist.policy import ALLOWED_TYPES
 from security.verification.samples.documents import sample_document
@@ -344,7 +345,7 @@ def test_an_oversized_upload_is_refused_with_the_limit(carla, business_check, ve
 def test_no_upload_form_once_the_check_is_verified(carla, checks, verified_client):
     check = checks[CheckKind.BUSINESS]
     response = verified_client(carla).get(reverse("security:check-detail", args=[check.pk]))
-    assert response.context["can_upload"] is False
+    assert response.context["uploadable"] is False
     assert b'data-testid="upload-form"' not in response.content
     refused = upload(verified_client(carla), check, b"%PDF-1.4\n%%EOF\n")
     assert refused.status_code == 400
@@ -367,7 +368,7 @@ def test_a_rejected_check_can_be_appealed_and_the_history_says_who_did_what(
         reason="The extract is for another entity.",
     )
     page = client.get(reverse("security:check-detail", args=[check.pk]))
-    assert page.context["can_appeal"] is True
+    assert page.context["appealable"] is True
     assert b'data-testid="appeal-form"' in page.content
 
     response = client.post(
@@ -502,7 +503,7 @@ def test_assigning_a_course_lists_it_per_person(org_a, carla, erin, course, veri
     due = timezone.localdate() + timedelta(days=14)
     response = client.post(
         reverse("security:training"),
-        {"course": course.pk, "users": [carla.pk, erin.pk], "due_on": due.isoformat()},
+        {"course": course.pk, "users": f"{carla.email}, {erin.email.upper()}", "due_on": due.isoformat()},
     )
     assert response.status_code == 302
     assert TrainingAssignment.objects.filter(organization=org_a, course=course).count() == 2
@@ -512,10 +513,27 @@ def test_assigning_a_course_lists_it_per_person(org_a, carla, erin, course, veri
     assert course.title in html
 
 
+def test_people_are_named_by_email_and_an_unknown_one_is_refused(org_b, carla, course, verified_client):
+    outsider = UserFactory(organization=org_b, email="otto@beta.example")
+    due = (timezone.localdate() + timedelta(days=14)).isoformat()
+    response = verified_client(carla).post(
+        reverse("security:training"),
+        {
+            "course": course.pk,
+            "users": f"{carla.email}\n{outsider.email}; nobody@alpha.example",
+            "due_on": due,
+        },
+    )
+    assert response.status_code == 400
+    errors = str(response.context["assign_form"].errors["users"])
+    assert "nobody@alpha.example" in errors and outsider.email in errors
+    assert not TrainingAssignment.objects.exists()
+
+
 def test_a_past_due_date_is_refused_with_the_services_message(carla, course, verified_client):
     response = verified_client(carla).post(
         reverse("security:training"),
-        {"course": course.pk, "users": [carla.pk], "due_on": timezone.localdate().isoformat()},
+        {"course": course.pk, "users": carla.email, "due_on": timezone.localdate().isoformat()},
     )
     assert response.status_code == 400
     assert "The due date must be in the future." in response.content.decode()
@@ -579,7 +597,7 @@ def test_completing_and_canceling_keep_the_lists_filters(org_a, alice, carla, er
 def test_a_check_not_verified_with_documents_offers_no_upload(org_a, alice, carla, verified_client):
     email = move(enroll(org_a, alice)[CheckKind.EMAIL], CheckStatus.ACTION_REQUIRED, reason="Click the link.")
     response = verified_client(carla).get(reverse("security:check-detail", args=[email.pk]))
-    assert response.context["can_upload"] is False
+    assert response.context["uploadable"] is False
     assert "This check is not verified with documents." in response.content.decode()
 
 

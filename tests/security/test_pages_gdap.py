@@ -15,7 +15,9 @@ from django.utils import timezone
 from portal.roles import Role
 from security.choices import GLOBAL_ADMINISTRATOR_ROLE_ID, AccessAssignmentStatus, GdapStatus
 from security.models import DapRelationship, GdapAccessAssignment, GdapRelationship
-from security.services.gdap import gdap_approval_path, gdap_daily, gdap_lock_for_approval
+from security.selectors.gdap import gdap_approval_path
+from security.services.gdap import gdap_lock_for_approval
+from security.services.gdap_daily import gdap_daily
 from tests.factories import (
     CustomerFactory,
     DapRelationshipFactory,
@@ -120,13 +122,13 @@ def test_another_organizations_assignment_and_dap_are_not_found(org_b, agent_cli
 
 def test_a_request_is_created_locked_approved_by_the_customer_and_recorded(org_a, agent_client, client):
     customer = CustomerFactory(organization=org_a, name="Contoso")
-    form = agent_client.get(reverse("security:gdap-create"), {"customer": customer.pk})
-    assert form.context["form"].initial["customer"] == str(customer.pk)
+    form = agent_client.get(reverse("security:gdap-create"), {"customer": str(customer.tenant_id)})
+    assert form.context["form"].initial["customer"] == str(customer.tenant_id)
 
     response = agent_client.post(
         reverse("security:gdap-create"),
         {
-            "customer": customer.pk,
+            "customer": str(customer.tenant_id),
             "display_name": "Contoso-Helpdesk",
             "duration_days": 365,
             "roles": [HELPDESK, DIRECTORY_READERS],
@@ -176,12 +178,51 @@ def test_a_request_is_created_locked_approved_by_the_customer_and_recorded(org_a
     assert history[-1].who == "agent@alpha.example"
 
 
+def _request(agent_client, customer: str, name: str):
+    return agent_client.post(
+        reverse("security:gdap-create"),
+        {"customer": customer, "display_name": name, "duration_days": 30, "roles": [HELPDESK]},
+    )
+
+
+def test_the_customer_is_named_by_tenant_id_domain_or_name_without_listing_every_customer(
+    org_a, org_b, agent_client
+):
+    contoso = CustomerFactory(organization=org_a, name="Contoso", domain="contoso.example")
+    CustomerFactory(organization=org_a, name="Contoso Retail", domain="contoso-retail.example")
+    theirs = CustomerFactory(organization=org_b, name="Fabrikam", domain="fabrikam.example")
+
+    page = agent_client.get(reverse("security:gdap-create"))
+    # A text field: the page lists no customers, however many the partner has.
+    assert b'<input type="text" name="customer"' in page.content
+    assert b'<select name="customer"' not in page.content
+    assert "Contoso Retail" not in page.content.decode()
+
+    for text, name in (
+        (str(contoso.tenant_id), "By tenant"),
+        ("CONTOSO.example", "By domain"),
+        ("contoso", "By exact name"),
+    ):
+        assert _request(agent_client, text, name).status_code == 302, text
+        assert GdapRelationship.objects.get(display_name=name).customer == contoso
+
+    several = _request(agent_client, "conto", "Ambiguous")
+    assert several.context["form"].errors["customer"] == [
+        "Several customers match 'conto': Contoso (contoso.example), Contoso Retail "
+        "(contoso-retail.example). Give the tenant ID or the domain."
+    ]
+    for text in ("Northwind", str(theirs.tenant_id), "fabrikam.example"):
+        refused = _request(agent_client, text, "Nobody")
+        assert refused.context["form"].errors["customer"] == [f"No customer of yours matches {text!r}."]
+    assert not GdapRelationship.objects.filter(display_name__in=["Ambiguous", "Nobody"]).exists()
+
+
 def test_a_bad_request_is_shown_next_to_its_field(org_a, agent_client):
     customer = CustomerFactory(organization=org_a)
     response = agent_client.post(
         reverse("security:gdap-create"),
         {
-            "customer": customer.pk,
+            "customer": str(customer.tenant_id),
             "display_name": "With GA",
             "duration_days": 30,
             "roles": [GLOBAL_ADMINISTRATOR_ROLE_ID],
@@ -217,7 +258,7 @@ def test_auto_extend_is_turned_on_and_off(org_a, agent_client):
 def test_global_administrator_blocks_auto_extend_until_removed(org_a, agent_client):
     relationship = active_gdap_relationship(org_a, roles=[GLOBAL_ADMINISTRATOR_ROLE_ID, HELPDESK])
     page = agent_client.get(detail(relationship))
-    assert page.context["can_remove_global_admin"] and not page.context["can_auto_extend"]
+    assert page.context["global_admin_removable"] and not page.context["auto_extend_changeable"]
     response = agent_client.post(
         reverse("security:gdap-auto-extend", args=[relationship.pk]), {"enabled": "1"}, follow=True
     )
@@ -232,7 +273,7 @@ def test_global_administrator_blocks_auto_extend_until_removed(org_a, agent_clie
     assert GLOBAL_ADMINISTRATOR_ROLE_ID not in {
         str(pk) for pk in relationship.roles.values_list("pk", flat=True)
     }
-    assert response.context["can_auto_extend"]
+    assert response.context["auto_extend_changeable"]
 
 
 def test_assignments_are_added_within_the_relationships_roles_and_deleted(org_a, agent_client):
@@ -274,7 +315,7 @@ def test_terminate_then_renew(org_a, agent_client):
     relationship.refresh_from_db()
     assert relationship.status == GdapStatus.TERMINATED
     assert response.context["assignments"] == []
-    assert not response.context["can_terminate"] and response.context["can_renew"]
+    assert not response.context["terminable"] and response.context["renewable"]
 
     response = agent_client.post(reverse("security:gdap-renew", args=[relationship.pk]), follow=True)
     renewal = GdapRelationship.objects.exclude(pk=relationship.pk).get()
@@ -308,14 +349,14 @@ def test_the_list_filters_and_shows_expiry(org_a, org_b, agent_client):
     assert ending.status == GdapStatus.EXPIRING
 
     response = agent_client.get(reverse("security:gdap-list"))
-    names = {r.display_name for r in response.context["page_obj"]}
+    names = {r.display_name for r in response.context["page"].rows}
     assert names == {"Ending soon", "Long", "Draft"}
     assert b'data-testid="expiring-count">1<' in response.content
 
     response = agent_client.get(reverse("security:gdap-list"), {"status": GdapStatus.EXPIRING})
-    assert [r.display_name for r in response.context["page_obj"]] == ["Ending soon"]
+    assert [r.display_name for r in response.context["page"].rows] == ["Ending soon"]
     response = agent_client.get(reverse("security:gdap-list"), {"q": "draft"})
-    assert [r.display_name for r in response.context["page_obj"]] == ["Draft"]
+    assert [r.display_name for r in response.context["page"].rows] == ["Draft"]
 
     page = agent_client.get(detail(ending))
     assert re.search(rb"\d+ days? left", page.content)
@@ -347,7 +388,7 @@ def test_dap_is_listed_and_removed_but_never_created(org_a, agent_client):
         organization=org_a, customer__name="Old Contoso", established_at=datetime(2020, 1, 1, tzinfo=UTC)
     )
     response = agent_client.get(reverse("security:dap-list"))
-    assert [d.pk for d in response.context["page_obj"]] == [dap.pk]
+    assert [d.pk for d in response.context["page"].rows] == [dap.pk]
     assert b"Inactive 90+ days" in response.content
     assert b"Request GDAP" in response.content
 
@@ -355,8 +396,8 @@ def test_dap_is_listed_and_removed_but_never_created(org_a, agent_client):
     assert "DAP with Old Contoso removed." in messages_of(response)
     dap.refresh_from_db()
     assert dap.removed_at is not None
-    assert list(response.context["page_obj"]) == []
-    shown = agent_client.get(reverse("security:dap-list"), {"removed": "1"})
+    assert list(response.context["page"].rows) == []
+    shown = agent_client.get(reverse("security:dap-list"), {"removed": "true"})
     assert b"Removed " in shown.content
 
     # No page creates a DAP: there is no create route and POSTing the list does nothing.

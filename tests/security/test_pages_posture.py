@@ -167,14 +167,14 @@ def test_people_without_mfa_come_first_and_filters_stay_in_the_url(org_a, gina, 
     assert emails[-1] == gina.email
     assert b"Not registered" in response.content
 
-    response = gina_client.get(reverse("security:mfa"), {"registered": "no", "admins": "1"})
+    response = gina_client.get(reverse("security:mfa"), {"registered": "false", "admin": "true"})
     assert [row.user.email for row in response.context["rows"]] == [admin_without.email]
-    assert b'name="admins" value="1" checked' in response.content
+    assert b'<option value="true" selected>Admin roles</option>' in response.content
 
 
 def test_the_mfa_csv_follows_the_filters(org_a, gina, gina_client):
     UserFactory(organization=org_a, email="amy@alpha.example", roles=[Role.SALES_AGENT])
-    response = gina_client.get(reverse("security:mfa-download"), {"registered": "yes"})
+    response = gina_client.get(reverse("security:mfa-download"), {"registered": "true"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = csv_rows(response)
@@ -187,13 +187,24 @@ def test_a_per_user_policy_shows_as_the_mechanism(org_a, gina, gina_client):
     amy = UserFactory(organization=org_a, email="amy@alpha.example", roles=[Role.SALES_AGENT])
     response = gina_client.post(
         reverse("security:settings"),
-        {"form": "policy", "user": amy.pk, "per_user_mfa_enabled": "on"},
+        {"form": "policy", "user": amy.email, "per_user_mfa_enabled": "on"},
         follow=True,
     )
     assert f"MFA policy of {amy.email} saved." in messages_of(response)
     rows = gina_client.get(reverse("security:mfa"), {"mechanism": MfaMechanism.PER_USER_MFA}).context["rows"]
     assert [row.user.email for row in rows] == [amy.email]
     assert rows[0].mechanism == "Per-user MFA"
+
+
+def test_a_per_user_policy_names_the_person_by_email(org_a, org_b, gina_client):
+    outsider = UserFactory(organization=org_b, email="otto@beta.example", roles=[Role.SALES_AGENT])
+    response = gina_client.post(
+        reverse("security:settings"),
+        {"form": "policy", "user": outsider.email, "per_user_mfa_enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert "No active person of your organization" in str(response.context["policy_form"].errors["user"])
+    assert not outsider.__class__.objects.filter(mfa_policy__isnull=False).exists()
 
 
 def test_a_reader_cannot_change_settings(reader, verified_client):
@@ -229,17 +240,22 @@ def test_the_customer_table_filters_and_downloads(org_a, org_b, gina_client):
     CustomerMfaStatFactory(organization=org_b, customer__name="Beta customer")
 
     response = gina_client.get(reverse("security:customers-mfa"))
-    names = [customer.name for customer in response.context["page_obj"]]
-    assert names == ["Contoso", "Fabrikam", "Northwind"]
+    names = {stat.customer.name for stat in response.context["page"].rows}
+    assert names == {"Contoso", "Fabrikam"}
     html = response.content.decode()
     assert "1 / 2" in html  # one of two customers with figures is compliant
     assert "25.0 %" in html
-    assert "No MFA figures yet." in html
+    # A customer without figures is counted, and named when asked for.
+    assert 'data-testid="customers-without-figures">1<' in html
+    assert response.context["without_figures"] is None
+    missing = gina_client.get(reverse("security:customers-mfa"), {"missing": "1"})
+    assert [c.name for c in missing.context["without_figures"]] == ["Northwind"]
+    assert b'data-testid="customer-without-figures"' in missing.content
 
-    response = gina_client.get(reverse("security:customers-mfa"), {"compliant": "no"})
-    assert [c.name for c in response.context["page_obj"]] == ["Fabrikam"]
+    response = gina_client.get(reverse("security:customers-mfa"), {"compliant": "false"})
+    assert [stat.customer.name for stat in response.context["page"].rows] == ["Fabrikam"]
 
-    rows = csv_rows(gina_client.get(reverse("security:customers-mfa-download"), {"compliant": "no"}))
+    rows = csv_rows(gina_client.get(reverse("security:customers-mfa-download"), {"compliant": "false"}))
     assert [row["customer"] for row in rows] == ["Fabrikam"]
     assert rows[0]["adminsWithMfa"] == "1"
     assert rows[0]["isCompliant"] == "false"
@@ -280,9 +296,9 @@ def test_a_budget_is_set_removed_and_refused_clearly(org_a, gina_client):
     subscription = CustomerAzureSubscriptionFactory(organization=org_a, display_name="Prod")
     url = reverse("security:azure-budget-set", args=[subscription.pk])
 
-    response = gina_client.post(url, {"amount": "500", "currency": "eur", "query": "budget=no"})
+    response = gina_client.post(url, {"amount": "500", "currency": "eur", "query": "budget=false"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("security:azure-budgets") + "?budget=no"
+    assert response["Location"] == reverse("security:azure-budgets") + "?budget=false"
     subscription.refresh_from_db()
     assert (subscription.budget_amount, subscription.budget_currency) == (Decimal("500"), "EUR")
 
@@ -297,13 +313,33 @@ def test_a_budget_is_set_removed_and_refused_clearly(org_a, gina_client):
     assert subscription.budget_amount is None
 
 
+def test_the_budget_form_opens_on_the_row_asked_for(org_a, gina_client, reader, verified_client):
+    first = CustomerAzureSubscriptionFactory(organization=org_a, display_name="First")
+    second = CustomerAzureSubscriptionFactory(organization=org_a, display_name="Second")
+    url = reverse("security:azure-budgets")
+
+    closed = gina_client.get(url, {"budget": "false"})
+    assert b'data-testid="budget-form"' not in closed.content
+    assert closed.content.count(b'data-testid="set-budget"') == 2
+    assert f'href="?budget=false&amp;edit={first.pk}#subscription-{first.pk}"'.encode() in closed.content
+
+    opened = gina_client.get(url, {"budget": "false", "edit": str(second.pk)}).content.decode()
+    assert opened.count('data-testid="budget-form"') == 1
+    assert reverse("security:azure-budget-set", args=[second.pk]) in opened
+    # Saving keeps the list's filters, not the open form.
+    assert 'name="query" value="budget=false"' in opened
+
+    read_only = verified_client(reader).get(url, {"edit": str(second.pk)}).content
+    assert b'data-testid="budget-form"' not in read_only and b'data-testid="set-budget"' not in read_only
+
+
 def test_the_budget_list_filters_by_budget(org_a, gina_client):
     CustomerAzureSubscriptionFactory(
         organization=org_a, display_name="With", budget_amount=100, budget_currency="USD"
     )
     CustomerAzureSubscriptionFactory(organization=org_a, display_name="Without")
-    response = gina_client.get(reverse("security:azure-budgets"), {"budget": "no"})
-    assert [s.display_name for s in response.context["page_obj"]] == ["Without"]
+    response = gina_client.get(reverse("security:azure-budgets"), {"budget": "false"})
+    assert [s.display_name for s in response.context["page"].rows] == ["Without"]
     assert b"1 / 2" in response.content
 
 
@@ -337,7 +373,7 @@ def test_alerts_are_listed_filtered_and_answered(org_a, gina_client):
         response_note="done",
     )
     response = gina_client.get(reverse("security:alerts"), {"status": AlertStatus.ACTIVE})
-    assert [alert.title for alert in response.context["page_obj"]] == ["Crypto mining on Contoso"]
+    assert [alert.title for alert in response.context["page"].rows] == ["Crypto mining on Contoso"]
     assert b'data-testid="open-alerts">1<' in response.content
 
     url = reverse("security:alert-detail", args=[open_alert.pk])

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -16,7 +17,7 @@ from accounts.models import ActionItem
 from portal.models import AuditEvent
 from security.choices import TrainingStatus
 from security.models import TrainingAssignment, TrainingCourse
-from security.services.compliance import (
+from security.services.training import (
     training_assign,
     training_cancel,
     training_complete,
@@ -147,12 +148,13 @@ def test_an_inactive_course_is_not_assigned(org_a, manager, course, people):
     assert "course" in error.value.message_dict
 
 
-def test_only_compliance_managers_of_the_organization_assign(org_a, bob, charlie, course, people):
-    for actor in (bob, charlie):
-        with pytest.raises(PermissionDenied):
-            training_assign(
-                actor=actor, organization=org_a, course=course, users=people, due_on=TODAY + timedelta(days=9)
-            )
+def test_only_compliance_managers_assign_the_page_checks_first(org_a, bob, course, people, verified_client):
+    response = verified_client(bob).post(
+        reverse("security:training"),
+        {"course": course.pk, "users": people[0].email, "due_on": (TODAY + timedelta(days=9)).isoformat()},
+    )
+    assert response.status_code == 403
+    assert not TrainingAssignment.objects.exists()
 
 
 # --- Completion and cancellation ------------------------------------------------------------------
@@ -179,13 +181,12 @@ def test_a_compliance_manager_completes_or_cancels_for_someone(org_a, manager, a
     assert (first.status, second.status) == (TrainingStatus.COMPLETED, TrainingStatus.CANCELED)
 
 
-def test_nobody_else_touches_an_assignment(org_a, bob, charlie, people):
+def test_nobody_else_touches_an_assignment(org_a, bob, charlie, people, verified_client):
     assignment = TrainingAssignmentFactory(organization=org_a, user=people[0])
-    for actor in (bob, charlie, people[1]):
-        with pytest.raises(PermissionDenied):
-            training_complete(actor=actor, assignment=assignment)
-        with pytest.raises(PermissionDenied):
-            training_cancel(actor=actor, assignment=assignment)
+    for actor, refused in ((bob, 403), (people[1], 403), (charlie, 404)):
+        client = verified_client(actor)
+        for name in ("security:training-complete", "security:training-cancel"):
+            assert client.post(reverse(name, args=[assignment.pk])).status_code == refused, (actor, name)
     assignment.refresh_from_db()
     assert assignment.status == TrainingStatus.ASSIGNED
 
