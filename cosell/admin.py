@@ -2,12 +2,16 @@
 profiles, case studies, solutions, and "Find partners" — a seller's customer need ranked by
 `match_partners`, every score explained factor by factor.
 
-Referrals are written by cosell.services.referrals; here vendor staff change only the vendor's own
-fields (Microsoft status, assignment, lead temperature). Such an edit is recorded like any other
-write (`referral_recorded`, source "admin"), so it shows in the referral's history.
+Every write goes through cosell.services, as the pages' and the API's do. On a referral vendor staff
+change only the vendor's own fields (Microsoft status, assignment, lead temperature):
+`referral_vendor_update` records the edit like any other write (source "admin"), so it shows in the
+referral's history. Rules, profiles, case studies and solutions are written (and audited) by their
+services too.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -17,15 +21,43 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from cosell.choices import CustomerSize, HistorySource
+from cosell.choices import CustomerSize
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
-from cosell.services.activity import referral_history, referral_recorded
-from cosell.services.matching import CustomerNeed, match_partners
+from cosell.selectors.activity import referral_history
+from cosell.selectors.matching import CustomerNeed, match_partners
+from cosell.services import profile as profile_services
+from cosell.services import routing as rule_services
+from cosell.services.referrals import VENDOR_EDITABLE, referral_vendor_update
 from earnings.choices import SolutionArea
 from portal.admin_base import html_table
 
-#: The fields vendor staff may change on a referral; everything else is the partner's document.
-VENDOR_EDITABLE = ("microsoft_status", "lead_temperature", "assigned_team", "assigned_user")
+
+class ServiceWritesAdmin(admin.ModelAdmin):
+    """An admin whose saves and deletes call the model's services instead of writing the row.
+
+    Subclasses define `service_save(request, obj, values, change)`, which returns the row as the
+    service saved it, and `service_delete(request, obj)`. The organization is chosen when a row is
+    added and stays the same afterwards.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "organization"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        names = form.changed_data if change else list(form.cleaned_data)
+        values = {name: form.cleaned_data[name] for name in names if name != "organization"}
+        saved = self.service_save(request, obj, values, change)
+        # The admin goes on with `obj` (its log entry, the redirect): it becomes the saved row.
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj) -> None:
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.service_delete(request, obj)
 
 
 @admin.register(Referral)
@@ -112,11 +144,10 @@ class ReferralAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj: Referral, form, change) -> None:
-        """Record who changed the vendor fields, from the admin, and bump the ETag's version."""
-        obj.version += 1
-        obj.updated_at = timezone.now()
-        with referral_recorded(obj, actor=request.user, source=HistorySource.ADMIN):
-            obj.save(update_fields=[*form.changed_data, "version", "updated_at"])
+        """The vendor fields through `referral_vendor_update`: recorded (source "admin"), a new eTag."""
+        values = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = referral_vendor_update(referral=obj, actor=request.user, values=values)
+        obj.version = saved.version
 
     @admin.display(description="Changes")
     def history(self, obj: Referral):
@@ -140,7 +171,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(ServiceWritesAdmin):
     list_display = [
         "name",
         "organization",
@@ -156,7 +187,18 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "organization__legal_name", "assign_to_team"]
     list_select_related = ["organization", "assign_to_user"]
     raw_id_fields = ["organization", "assign_to_user"]
+    readonly_fields = ["created_at"]
     ordering = ["organization", "is_default", "priority", "id"]
+
+    def service_save(self, request, obj: RoutingRule, values: dict[str, Any], change: bool) -> RoutingRule:
+        if change:
+            return rule_services.routing_rule_update(rule=obj, actor=request.user, values=values)
+        return rule_services.routing_rule_create(
+            organization=obj.organization, actor=request.user, values=values
+        )
+
+    def service_delete(self, request, obj: RoutingRule) -> None:
+        rule_services.routing_rule_delete(rule=obj, actor=request.user)
 
     @admin.display(description="Countries")
     def countries(self, obj: RoutingRule) -> str:
@@ -191,7 +233,7 @@ class NeedForm(forms.Form):
 
 
 @admin.register(CapabilityProfile)
-class CapabilityProfileAdmin(admin.ModelAdmin):
+class CapabilityProfileAdmin(ServiceWritesAdmin):
     change_list_template = "admin/cosell/capabilityprofile/change_list.html"
     list_display = [
         "organization",
@@ -204,6 +246,15 @@ class CapabilityProfileAdmin(admin.ModelAdmin):
     search_fields = ["organization__legal_name", "organization__partner_global_id"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
+    readonly_fields = ["updated_at"]
+
+    def service_save(self, request, obj: CapabilityProfile, values: dict[str, Any], change: bool):
+        return profile_services.capability_profile_save(
+            organization=obj.organization, actor=request.user, values=values
+        )
+
+    def service_delete(self, request, obj: CapabilityProfile) -> None:
+        profile_services.capability_profile_delete(profile=obj, actor=request.user)
 
     @admin.display(description="Solution areas")
     def areas(self, obj: CapabilityProfile) -> str:
@@ -251,7 +302,7 @@ class CapabilityProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(admin.ModelAdmin):
+class CaseStudyAdmin(ServiceWritesAdmin):
     list_display = ["title", "organization", "customer_name", "industry", "products_shown", "is_public"]
     list_filter = ["is_public", "industry"]
     search_fields = ["title", "customer_name", "organization__legal_name"]
@@ -260,13 +311,24 @@ class CaseStudyAdmin(admin.ModelAdmin):
     # A reference link without a scheme is a web page: https, as Django 6 will assume.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def service_save(self, request, obj: CaseStudy, values: dict[str, Any], change: bool) -> CaseStudy:
+        return profile_services.case_study_save(
+            organization=obj.organization,
+            actor=request.user,
+            case_study=obj if change else None,
+            values=values,
+        )
+
+    def service_delete(self, request, obj: CaseStudy) -> None:
+        profile_services.case_study_delete(case_study=obj, actor=request.user)
+
     @admin.display(description="Products")
     def products_shown(self, obj: CaseStudy) -> str:
         return ", ".join(obj.products) or "—"
 
 
 @admin.register(Solution)
-class SolutionAdmin(admin.ModelAdmin):
+class SolutionAdmin(ServiceWritesAdmin):
     list_display = [
         "solution_id",
         "name",
@@ -279,3 +341,11 @@ class SolutionAdmin(admin.ModelAdmin):
     search_fields = ["=solution_id", "name", "organization__legal_name"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
+
+    def service_save(self, request, obj: Solution, values: dict[str, Any], change: bool) -> Solution:
+        return profile_services.solution_save(
+            organization=obj.organization, actor=request.user, solution=obj if change else None, values=values
+        )
+
+    def service_delete(self, request, obj: Solution) -> None:
+        profile_services.solution_delete(solution=obj, actor=request.user)

@@ -9,14 +9,11 @@ PUT (full) and PATCH (partial) need `If-Match` (428 without it, 412 when it is s
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -33,14 +30,16 @@ from cosell.choices import (
 )
 from cosell.models import Referral, RoutingRule
 from cosell.odata import FILTERS, MAX_TOP, ORDERINGS, ODataError, parse_query
-from cosell.services.activity import referral_history
+from cosell.selectors.activity import referral_history
+from cosell.selectors.referrals import referral_odata_page
+from cosell.selectors.routing import routing_test
 from cosell.services.referrals import (
     IllegalTransition,
     StaleReferral,
     referral_create,
     referral_update,
 )
-from cosell.services.routing import routing_test
+from cosell.services.routing import routing_rule_create, routing_rule_delete, routing_rule_update
 from cosell.validation import referral_to_json
 from portal.api import PROBLEM_CONTENT_TYPE, ModelSerializer, PortalAutoSchema, TenantViewSet, created
 from portal.capabilities import Capability
@@ -318,21 +317,13 @@ class ReferralViewSet(TenantViewSet):
             query = parse_query(request.query_params)
         except ODataError as exc:
             raise exceptions.ValidationError({exc.option: [exc.message]}) from None
-        queryset: QuerySet = self.get_queryset().filter(**query.filters)
+        page = referral_odata_page(user=request.user, query=query)
         body: dict[str, Any] = {}
-        if query.count:
-            # Counting reads every matching row: only when the client asks for it.
-            body["@odata.count"] = queryset.count()
-        page = list(queryset.order_by(*query.ordering)[query.skip : query.skip + query.top + 1])
-        more = query.top > 0 and len(page) > query.top
-        # Every row is the caller's organization's (visible_to): hand it over instead of joining
-        # and building the same organization once per row.
-        organization = request.user.organization
-        for referral in page:
-            referral.organization = organization
+        if page.count is not None:
+            body["@odata.count"] = page.count
         # The renderer writes the Decimal dealValue as a JSON number.
-        body["value"] = [referral_to_json(referral) for referral in page[: query.top]]
-        if more:
+        body["value"] = [referral_to_json(referral) for referral in page.rows]
+        if page.more:
             params = {key: value for key, value in request.query_params.items() if key != "$skip"}
             params["$skip"] = str(query.skip + query.top)
             body["@odata.nextLink"] = request.build_absolute_uri(request.path) + "?" + urlencode(params)
@@ -464,18 +455,6 @@ class RoutingRuleSerializer(ModelSerializer):
         ]
         read_only_fields = ["id", "created_at"]
 
-    def validate(self, attrs):
-        """The rule's own checks (`RoutingRule.clean`), on a copy carrying the request's values."""
-        rule = copy.copy(self.instance) if self.instance else RoutingRule()
-        rule.organization_id = self.context["request"].user.organization_id
-        for name, value in attrs.items():
-            setattr(rule, name, value)
-        try:
-            rule.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
-        return attrs
-
 
 class RoutingDecisionSerializer(serializers.Serializer):
     ruleId = serializers.IntegerField(allow_null=True)  # noqa: N815 - the API's camelCase
@@ -510,15 +489,21 @@ class RoutingRuleViewSet(
     def get_queryset(self):
         return super().get_queryset().order_by("-id")
 
-    # Routing rules are plain configuration without history or side effects: the serializer's
-    # validated save is the whole write (the pages' RoutingRuleForm does the same).
+    # The serializer parses; cosell.services.routing checks the rule and writes it, as for the pages.
     def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save(organization=self.request.user.organization)
+        serializer.instance = routing_rule_create(
+            organization=self.request.user.organization,
+            actor=self.request.user,
+            values=serializer.validated_data,
+        )
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
+        serializer.instance = routing_rule_update(
+            rule=serializer.instance, actor=self.request.user, values=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        routing_rule_delete(rule=instance, actor=self.request.user)
 
     @extend_schema(
         operation_id="cosell_routing_rules_test",

@@ -27,6 +27,8 @@ STATUS_MOVES: dict[str, frozenset[str]] = {
     ReferralStatus.ACTIVE: frozenset({ReferralStatus.ACTIVE, ReferralStatus.CLOSED}),
     ReferralStatus.CLOSED: frozenset({ReferralStatus.CLOSED}),
 }
+#: A New referral in these substatuses still awaits an answer (accept or decline) before it expires.
+AWAITING_ANSWER = (ReferralSubstatus.PENDING, ReferralSubstatus.RECEIVED)
 SUBSTATUSES: dict[str, frozenset[str]] = {
     ReferralStatus.NEW: frozenset({ReferralSubstatus.PENDING, ReferralSubstatus.RECEIVED}),
     ReferralStatus.ACTIVE: frozenset({ReferralSubstatus.ACCEPTED}),

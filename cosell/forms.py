@@ -15,7 +15,9 @@ from django import forms
 from accounts.models import User
 from cosell.choices import CustomerSize, DealKind, LeadTemperature, LossReason, MarketplaceIntent
 from cosell.models import CapabilityProfile, CaseStudy, RoutingRule, Solution
+from cosell.services.routing import RULE_FIELDS
 from earnings.choices import PartnerRole, SolutionArea
+from earnings.filters import MonthField
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -43,6 +45,31 @@ class CommaListField(forms.CharField):
         items = [str(v) for v in value] if isinstance(value, list | tuple) else (value or "").split(",")
         cleaned = [item.strip() for item in items if item.strip()]
         return [item.upper() for item in cleaned] if self.upper else cleaned
+
+
+class UserEmailField(forms.ModelChoiceField):
+    """A person of the organization, typed as their e-mail address and looked up on submit: a text
+    input, not a list of every user (an organization may have thousands)."""
+
+    widget = forms.EmailInput
+
+    def __init__(self, queryset=None, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("to_field_name", "email")
+        super().__init__(queryset if queryset is not None else User.objects.none(), **kwargs)
+        self.error_messages["invalid_choice"] = "Nobody in your organization has this e-mail address."
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, User):
+            return value
+        try:
+            return self.queryset.get(email__iexact=str(value).strip())
+        except (User.DoesNotExist, User.MultipleObjectsReturned):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
 
 
 class MembersField(forms.CharField):
@@ -374,27 +401,15 @@ class RoutingRuleForm(forms.ModelForm):
     )
     match_solution_ids = CommaListField(label="Solutions", help_text="SOL-… ids; empty = any.")
     match_products = CommaListField(label="Products", help_text="Empty = any.")
+    assign_to_user = UserEmailField(label="Assign to user", help_text="Their e-mail address.")
     notify_emails = CommaListField(label="Notify (e-mails)")
 
     class Meta:
         model = RoutingRule
-        fields = (
-            "name",
-            "priority",
-            "is_active",
-            "is_default",
-            "match_countries",
-            "match_solution_ids",
-            "match_products",
-            "match_min_deal_value",
-            "assign_to_team",
-            "assign_to_user",
-            "notify_emails",
-        )
+        fields = RULE_FIELDS
         labels = {
             "match_min_deal_value": "Minimum deal value",
             "assign_to_team": "Assign to team",
-            "assign_to_user": "Assign to user",
             "is_default": "Default rule",
             "is_active": "Active",
         }
@@ -403,15 +418,19 @@ class RoutingRuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.instance.organization = organization
-        self.fields["assign_to_user"].queryset = User.objects.filter(organization=organization).order_by(
-            "email"
-        )
+        self.fields["assign_to_user"].queryset = User.objects.filter(organization=organization)
+        if self.instance.assign_to_user_id:
+            self.initial["assign_to_user"] = self.instance.assign_to_user
 
     def clean_notify_emails(self) -> list[str]:
         emails = self.cleaned_data["notify_emails"]
         for email in emails:
             forms.EmailField().clean(email)
         return emails
+
+    def values(self) -> dict[str, Any]:
+        """The rule's fields for cosell.services.routing."""
+        return {name: self.cleaned_data[name] for name in RULE_FIELDS}
 
 
 class RoutingTestForm(forms.Form):
@@ -469,8 +488,9 @@ class SolutionForm(forms.ModelForm):
         labels = {"co_sell_ready": "Co-sell ready", "azure_ip_co_sell_eligible": "Azure IP co-sell eligible"}
 
 
-CaseStudyFormSet = forms.modelformset_factory(CaseStudy, form=CaseStudyForm, extra=1, can_delete=True)
-SolutionFormSet = forms.modelformset_factory(Solution, form=SolutionForm, extra=1, can_delete=True)
+def model_form_values(form: forms.ModelForm) -> dict[str, Any]:
+    """A valid model form's fields, for the service that writes its model."""
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
 
 
 # --- Matching (spec §7) --------------------------------------------------------------------------
@@ -500,17 +520,21 @@ class InsightFilterForm(forms.Form):
         queryset=Solution.objects.none(), to_field_name="solution_id", label="Solution", required=False
     )
     country = forms.CharField(max_length=2, label="Country", required=False)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), label="Owner", required=False)
+    owner = UserEmailField(label="Owner (e-mail)")
     deal_kind = forms.ChoiceField(choices=_blank(DealKind.choices), label="Deal kind", required=False)
-    period_from = forms.DateField(label="Created from", required=False, widget=DATE)
-    period_to = forms.DateField(label="Created to", required=False, widget=DATE)
+    period_from = MonthField(
+        label="Created from", required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    period_to = MonthField(
+        label="Created to", required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["solution_id"].queryset = Solution.objects.filter(organization=organization).order_by(
             "name"
         )
-        self.fields["owner"].queryset = User.objects.filter(organization=organization).order_by("email")
+        self.fields["owner"].queryset = User.objects.filter(organization=organization)
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()

@@ -25,7 +25,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from cosell.services.matching import REGIONS, SPECIALIZATION_AREAS, CustomerNeed, PartnerFacts, rank_partners
+from cosell.selectors.matching import REGIONS, SPECIALIZATION_AREAS, CustomerNeed, PartnerFacts, rank_partners
 from earnings.choices import SolutionArea
 
 __all__ = (

@@ -85,6 +85,9 @@ class ReferralQuerySet(TenantQuerySet):
 class Referral(TenantModel):
     """One party's record of a lead or co-sell deal (spec §2). `organization` owns it."""
 
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.REFERRALS_MANAGE_OWN, Capability.REFERRALS_MANAGE_ALL)
+
     referral_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="id")
     engagement_id = models.UUIDField(default=uuid.uuid4, db_index=True, verbose_name="engagementId")
     name = models.CharField(max_length=200)
@@ -164,6 +167,22 @@ class Referral(TenantModel):
                 condition=Q(status=ReferralStatus.NEW),
                 name="cosell_referral_expiring",
             ),
+            # Insights' time in each stage: the latest counted deals of a period that were accepted
+            # / closed, read from the index alone (the moments are included, the rest is its condition).
+            models.Index(
+                fields=["organization", "-created_at"],
+                include=["accepted_at"],
+                condition=Q(accepted_at__isnull=False, is_draft=False)
+                & ~Q(target__contains=[{"id": VENDOR_ID}]),
+                name="cosell_referral_accepted",
+            ),
+            models.Index(
+                fields=["organization", "-created_at"],
+                include=["accepted_at", "updated_at"],
+                condition=Q(substatus__in=[ReferralSubstatus.WON, ReferralSubstatus.LOST], is_draft=False)
+                & ~Q(target__contains=[{"id": VENDOR_ID}]),
+                name="cosell_referral_won_lost",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,6 +196,10 @@ class Referral(TenantModel):
         if Capability.REFERRALS_MANAGE_OWN in user.capabilities:
             return queryset.filter(Q(assigned_user_id=user.pk) | Q(created_by_id=user.pk))
         return queryset.none()
+
+    def is_own(self, user) -> bool:
+        """Assigned to `user` or created by them: what a Referrals user may work (as `narrow_for_user`)."""
+        return user.pk is not None and user.pk in (self.assigned_user_id, self.created_by_id)
 
     @property
     def etag(self) -> str:
@@ -300,3 +323,59 @@ class Solution(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.solution_id})"
+
+
+# --- Insights summary (spec §8) -------------------------------------------------------------------
+
+
+class ReferralSummary(TenantModel):
+    """Referrals rolled up per creation month (UTC) and the dimensions insights filter on.
+
+    Kept by the database, like an index: statement triggers on `cosell_referral` (migration 0004)
+    add each inserted, updated or deleted row's contribution in the same transaction, whichever
+    code wrote it (services, bulk loads, data fixes). Drafts and the vendor-side copies of co-sell
+    deals are not counted (as `partner_side`). Insights read these rows, so their cost follows the
+    number of months and dimension values, not the number of referrals. Nothing in Python writes it.
+    """
+
+    # No database constraint and no cascade: deleting an organization deletes its referrals, whose
+    # trigger takes their rows out of the summary (a row that reaches zero deals is removed).
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    status = models.CharField(max_length=10)
+    substatus = models.CharField(max_length=10)
+    microsoft_status = models.CharField(max_length=10, blank=True)
+    deal_kind = models.CharField(max_length=12, blank=True)
+    customer_country = models.CharField(max_length=2, blank=True)
+    solution_area = models.CharField(max_length=40, blank=True)
+    #: The ids of every target (solutions, …), sorted: the "solution" filter matches one of them.
+    target_ids = ArrayField(models.TextField(), default=list, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    deals = models.IntegerField(default=0)
+    #: Deals with a deal value, and the sum of those values (in `currency`).
+    valued = models.IntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization",
+                    "month",
+                    "status",
+                    "substatus",
+                    "microsoft_status",
+                    "deal_kind",
+                    "customer_country",
+                    "solution_area",
+                    "target_ids",
+                    "currency",
+                ],
+                name="cosell_summary_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.month:%Y-%m} {self.status}/{self.substatus}: {self.deals}"

@@ -8,7 +8,8 @@ expires; it is idempotent too: one item per referral and threshold, refreshed, n
 
 from celery import shared_task
 
-from cosell.services.referrals import referrals_expire, referrals_remind
+from cosell.services.referrals import referrals_expire
+from cosell.services.reminders import referrals_remind
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, expires=60 * 60 * 12, time_limit=60 * 30)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from accounts.models import Organization
 from cosell.demo.organizations import CONTOSO, DOMAINS, FABRIKAM, NORTHWIND, TAILWIND
-from cosell.demo.routing import ROUTING_RULES, _rule_upsert
-from cosell.models import CapabilityProfile, CaseStudy, Solution
+from cosell.demo.routing import DEMO_ACTOR, ROUTING_RULES, demo_rule_upsert
+from cosell.models import CaseStudy, Solution
+from cosell.services.profile import capability_profile_save, case_study_save, solution_save
 from earnings.choices import SolutionArea
 
 __all__ = ("CASE_STUDIES", "PROFILES", "SOLUTIONS", "cosell_demo_catalogue")
@@ -183,15 +184,17 @@ SOLUTIONS = [
 
 
 def cosell_demo_catalogue(organizations: list[Organization]) -> None:
-    """Profiles, case studies, solutions and routing rules of the demo organizations; idempotent."""
+    """Profiles, case studies, solutions and routing rules of the demo organizations, written by
+    their services; idempotent (a row that already has the demo's values is not written again)."""
     by_id = {organization.partner_global_id: organization for organization in organizations}
     for partner_global_id, demo in PROFILES.items():
         organization = by_id.get(partner_global_id)
         if organization is None:
             continue
-        CapabilityProfile.objects.update_or_create(
+        capability_profile_save(
             organization=organization,
-            defaults={
+            actor=DEMO_ACTOR,
+            values={
                 "solution_areas": list(demo.solution_areas),
                 "industries": list(demo.industries),
                 "products": list(demo.products),
@@ -209,10 +212,12 @@ def cosell_demo_catalogue(organizations: list[Organization]) -> None:
         if organization is None:
             continue
         slug = study.customer_name.lower().replace(" ", "-").replace("'", "")
-        CaseStudy.objects.update_or_create(
+        case_study_save(
             organization=organization,
-            title=study.title,
-            defaults={
+            actor=DEMO_ACTOR,
+            case_study=CaseStudy.objects.filter(organization=organization, title=study.title).first(),
+            values={
+                "title": study.title,
                 "customer_name": study.customer_name,
                 "industry": study.industry,
                 "products": list(study.products),
@@ -227,10 +232,14 @@ def cosell_demo_catalogue(organizations: list[Organization]) -> None:
         organization = by_id.get(solution.partner_global_id)
         if organization is None:
             continue
-        Solution.objects.update_or_create(
+        solution_save(
             organization=organization,
-            solution_id=solution.solution_id,
-            defaults={
+            actor=DEMO_ACTOR,
+            solution=Solution.objects.filter(
+                organization=organization, solution_id=solution.solution_id
+            ).first(),
+            values={
+                "solution_id": solution.solution_id,
                 "name": solution.name,
                 "solution_area": solution.solution_area,
                 "co_sell_ready": solution.co_sell_ready,
@@ -241,4 +250,4 @@ def cosell_demo_catalogue(organizations: list[Organization]) -> None:
         organization = by_id.get(rule.partner_global_id)
         if organization is None:
             continue
-        _rule_upsert(organization, rule)
+        demo_rule_upsert(organization, rule)

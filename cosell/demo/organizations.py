@@ -12,6 +12,7 @@ FABRIKAM, CONTOSO, NORTHWIND, TAILWIND = "4812345", "5230001", "7310001", "84200
 DOMAINS = {demo.partner_global_id: demo.domain for demo in ORGANIZATIONS}
 
 
-def _demo_organizations() -> list[Organization]:
+def demo_organizations() -> list[Organization]:
+    """The demo organizations that exist (accounts seeds them), by Partner global ID."""
     ids = [demo.partner_global_id for demo in ORGANIZATIONS]
     return list(Organization.objects.filter(partner_global_id__in=ids).order_by("partner_global_id"))

@@ -205,7 +205,8 @@ def _referral(demo: DemoReferral, organization: Organization, actor: User, rng: 
     return referral
 
 
-def _referrals(organizations: list[Organization], seed: int, report: CosellSeedReport) -> None:
+def demo_referrals_seed(organizations: list[Organization], seed: int, report: CosellSeedReport) -> None:
+    """Every demo referral, through the services, taken to its outcome; then the expiry job."""
     by_id = {organization.partner_global_id: organization for organization in organizations}
     actors = {organization.pk: _referrals_admin(organization) for organization in organizations}
     rng = random.Random(seed)

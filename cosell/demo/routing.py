@@ -10,8 +10,12 @@ from decimal import Decimal
 from accounts.models import Organization, User
 from cosell.demo.organizations import CONTOSO, DOMAINS, FABRIKAM, NORTHWIND, TAILWIND
 from cosell.models import RoutingRule
+from cosell.services.routing import routing_rule_create, routing_rule_update
 
-__all__ = ("ROUTING_RULES",)
+__all__ = ("DEMO_ACTOR", "ROUTING_RULES", "demo_rule_upsert")
+
+#: Who the audit log says wrote the demo catalogue.
+DEMO_ACTOR = "demo data"
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,9 @@ ROUTING_RULES = [
 ]
 
 
-def _rule_upsert(organization: Organization, rule: DemoRule) -> None:
+def demo_rule_upsert(organization: Organization, rule: DemoRule) -> None:
+    """The demo rule of `organization` by its name, created or brought back to the demo's values
+    through the routing rule services (nothing is written when it already has them)."""
     if rule.is_default:
         other_default = RoutingRule.objects.filter(organization=organization, is_default=True).exclude(
             name=rule.name
@@ -70,18 +76,19 @@ def _rule_upsert(organization: Organization, rule: DemoRule) -> None:
         user = User.objects.filter(
             email=f"{rule.user}@{DOMAINS[rule.partner_global_id]}", is_active=True
         ).first()
-    RoutingRule.objects.update_or_create(
-        organization=organization,
-        name=rule.name,
-        defaults={
-            "priority": rule.priority,
-            "is_active": True,
-            "is_default": rule.is_default,
-            "match_countries": list(rule.countries),
-            "match_solution_ids": list(rule.solution_ids),
-            "match_products": list(rule.products),
-            "match_min_deal_value": rule.min_deal_value,
-            "assign_to_team": "" if user else rule.team,
-            "assign_to_user": user,
-        },
-    )
+    values = {
+        "priority": rule.priority,
+        "is_active": True,
+        "is_default": rule.is_default,
+        "match_countries": list(rule.countries),
+        "match_solution_ids": list(rule.solution_ids),
+        "match_products": list(rule.products),
+        "match_min_deal_value": rule.min_deal_value,
+        "assign_to_team": "" if user else rule.team,
+        "assign_to_user": user,
+    }
+    existing = RoutingRule.objects.filter(organization=organization, name=rule.name).first()
+    if existing is None:
+        routing_rule_create(organization=organization, actor=DEMO_ACTOR, values={"name": rule.name, **values})
+    else:
+        routing_rule_update(rule=existing, actor=DEMO_ACTOR, values=values)

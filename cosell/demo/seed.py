@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from cosell.demo.catalogue import cosell_demo_catalogue
-from cosell.demo.organizations import _demo_organizations
-from cosell.demo.referrals import _referrals
+from cosell.demo.organizations import demo_organizations
+from cosell.demo.referrals import demo_referrals_seed
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
 
 __all__ = ("CosellSeedReport", "cosell_demo_loaded", "cosell_demo_seed")
@@ -31,7 +31,7 @@ class CosellSeedReport:
 
 def cosell_demo_loaded() -> bool:
     """True once the demo organizations have referrals."""
-    return Referral.objects.filter(organization__in=_demo_organizations()).exists()
+    return Referral.objects.filter(organization__in=demo_organizations()).exists()
 
 
 def _state(is_draft: bool, status: str, substatus: str) -> str:
@@ -45,11 +45,11 @@ def cosell_demo_seed(*, seed: int = 7) -> CosellSeedReport:
     organizations have none. The same seed gives the same deal values and closing dates.
     """
     report = CosellSeedReport()
-    organizations = _demo_organizations()
+    organizations = demo_organizations()
     with transaction.atomic():
         cosell_demo_catalogue(organizations)
         if organizations and not cosell_demo_loaded():
-            _referrals(organizations, seed, report)
+            demo_referrals_seed(organizations, seed, report)
     scope = Q(organization__in=organizations)
     report.profiles = CapabilityProfile.objects.filter(scope).count()
     report.case_studies = CaseStudy.objects.filter(scope).count()

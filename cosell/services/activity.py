@@ -1,5 +1,5 @@
 """The referral activity feed (spec/cosell.md §4): what one write changed, written by the
-services into the referral's history (portal.history) and read back one row per changed path.
+services into the referral's history (portal.history); cosell.selectors.activity reads it back.
 
 `referral_recorded` wraps every write of a referral: it reads the tracked columns before and
 after and appends one event in the write's transaction, listing each changed JSON path with
@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cosell.choices import HistorySource
 from cosell.models import TRACKED_FIELDS, Referral
 from cosell.validation import VENDOR_ID, json_value
 from portal import context
-from portal.capabilities import Capability
-from portal.history import history_for, history_record
+from portal.history import history_record
 
-__all__ = ("FIELD_PATHS", "Change", "referral_changes", "referral_history", "referral_recorded")
+__all__ = ("FIELD_PATHS", "referral_changes", "referral_recorded")
 
 #: Where each tracked column lives in the referral JSON (a JSON pointer). The nested objects are
 #: diffed key by key below them; the copied columns point into the object they were copied from.
@@ -62,21 +59,6 @@ FIELD_PATHS: dict[str, str] = {
     "solution_area": "/solutionArea",
     "solution_play": "/solutionPlay",
 }
-_MASKED_PREFIX = "/customerProfile/team"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One changed field of one write, for the activity feed and the API's /history."""
-
-    when: datetime
-    who: str
-    actor_type: str
-    source: str
-    field: str
-    old: Any
-    new: Any
-    request_id: str = ""
 
 
 def _diff(path: str, old: Any, new: Any) -> Iterator[tuple[str, Any, Any]]:
@@ -87,23 +69,6 @@ def _diff(path: str, old: Any, new: Any) -> Iterator[tuple[str, Any, Any]]:
             yield from _diff(f"{path}/{key}", old.get(key), new.get(key))
     elif old != new:
         yield path, json_value(old), json_value(new)
-
-
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_mask(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            k: (_mask_email(v) if k == "email" and isinstance(v, str) else _mask(v)) for k, v in value.items()
-        }
-    if isinstance(value, str) and "@" in value:
-        return _mask_email(value)
-    return value
 
 
 def _attname(name: str) -> str:
@@ -162,30 +127,3 @@ def referral_recorded(referral: Referral, *, actor: Any, source: str, note: str 
             "correlation_id": context.current().request_id,
         },
     )
-
-
-def referral_history(referral: Referral, *, viewer: Any = None) -> list[Change]:
-    """Every change of the referral, oldest first: one row per changed JSON path.
-
-    E-mail addresses of the customer's team are masked unless `viewer` may manage all referrals.
-    """
-    reveal = viewer is not None and Capability.REFERRALS_MANAGE_ALL in getattr(viewer, "capabilities", ())
-    rows = []
-    for event in history_for(referral):
-        data = event.data
-        for path, old, new in data.get("changes", []):
-            if not reveal and path.startswith(_MASKED_PREFIX):
-                old, new = _mask(old), _mask(new)
-            rows.append(
-                Change(
-                    when=event.at,
-                    who=event.actor_label,
-                    actor_type=data.get("actor_type", "system"),
-                    source=data.get("source", HistorySource.SYSTEM),
-                    field=path,
-                    old=old,
-                    new=new,
-                    request_id=data.get("correlation_id", ""),
-                )
-            )
-    return rows

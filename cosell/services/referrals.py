@@ -1,4 +1,4 @@
-"""Referrals and deals (spec/cosell.md §2–§4, §10): the only writers of `Referral`.
+"""Referrals and deals (spec/cosell.md §2–§4, §5's assignment, §10): the only writers of `Referral`.
 
 Each write runs inside `referral_recorded`, bumps `version` (the eTag) and `updated_at`, and emits
 a webhook once the transaction commits. `referral_recorded` appends the write to the referral's
@@ -15,13 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
-from accounts.choices import ActionItemCode, ActionItemStatus, Severity
-from accounts.models import ActionItem
 from cosell.choices import (
+    AWAITING_ANSWER,
     STATUS_MOVES,
     SUBSTATUSES,
     DealKind,
@@ -33,7 +30,9 @@ from cosell.choices import (
     ReferralType,
 )
 from cosell.models import Referral, Solution
+from cosell.selectors.routing import RoutingDecision, RoutingInput, routing_decide
 from cosell.services.activity import referral_recorded
+from cosell.services.reminders import referral_reminders_settle
 from cosell.validation import (
     VENDOR_ID,
     json_value,
@@ -41,13 +40,14 @@ from cosell.validation import (
     referral_from_json,
     referral_to_json,
 )
-from portal.roles import Role
+from portal.locks import lock, lock_many
 from portal.webhooks import register_event, webhook_emit
 
 __all__ = (
     "REFERRAL_CREATED",
     "REFERRAL_STATUS_CHANGED",
     "REFERRAL_UPDATED",
+    "VENDOR_EDITABLE",
     "WON_HOLD",
     "IllegalTransition",
     "StaleReferral",
@@ -57,9 +57,10 @@ __all__ = (
     "referral_close",
     "referral_create",
     "referral_decline",
+    "referral_route",
     "referral_update",
+    "referral_vendor_update",
     "referrals_expire",
-    "referrals_remind",
 )
 
 REFERRAL_CREATED = register_event("cosell.referral.created", "A referral or deal was created or received.")
@@ -70,7 +71,6 @@ REFERRAL_STATUS_CHANGED = register_event(
 
 #: spec §3: an eligible deal may be marked Won only this long after it was created.
 WON_HOLD = timedelta(hours=72)
-_OPEN_SUBSTATUSES = (ReferralSubstatus.PENDING, ReferralSubstatus.RECEIVED)
 
 
 class StaleReferral(ValidationError):
@@ -103,10 +103,6 @@ def _save(referral: Referral, fields: list[str] | tuple[str, ...] | set[str]) ->
     referral.updated_at = timezone.now()
     referral.full_clean(exclude=["organization", "routing_rule", "assigned_user", "created_by"])
     referral.save(update_fields=sorted({*fields, "version", "updated_at"}))
-
-
-def _lock(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update(of=("self",)).select_related("organization").get(pk=referral.pk)
 
 
 def _emit(referral: Referral, event: str, **extra: Any) -> None:
@@ -239,10 +235,7 @@ def referral_create(*, organization, actor: Any, data: dict, source: str) -> Ref
         referral.full_clean(exclude=["organization", "routing_rule", "assigned_user", "created_by"])
         referral.save()
     if inbound:
-        # Imported here to prevent an import cycle: routing reads the history helpers of this module.
-        from cosell.services.routing import route
-
-        route(referral=referral)
+        _route(referral)
     elif not _targets_vendor(fields):
         _submit(referral=referral, actor=actor, source=source)
     _emit(referral, REFERRAL_CREATED)
@@ -253,7 +246,7 @@ def referral_create(*, organization, actor: Any, data: dict, source: str) -> Ref
 def deal_draft_save(*, organization, actor: Any, data: dict, referral: Referral | None = None) -> Referral:
     """Save the deal workflow's progress: any subset of the document, checked for what is there."""
     if referral is not None:
-        referral = _lock(referral)
+        referral = lock(referral, "organization")
         if not referral.is_draft:
             raise ValidationError({"": ["Only drafts are saved step by step; this deal was submitted."]})
         merged = _merge(referral_to_json(referral), data)
@@ -289,7 +282,7 @@ def deal_draft_save(*, organization, actor: Any, data: dict, referral: Referral 
 @transaction.atomic
 def deal_submit(*, referral: Referral, actor: Any) -> Referral:
     """Validate the draft in full (spec §3) and make it a live deal."""
-    referral = _lock(referral)
+    referral = lock(referral, "organization")
     if not referral.is_draft:
         raise ValidationError({"": ["This deal was already submitted."]})
     document = referral_to_json(referral)
@@ -401,7 +394,7 @@ def referral_update(
     *, referral: Referral, actor: Any, data: dict, if_match: str | None, partial: bool, source: str
 ) -> Referral:
     """PUT (`partial=False`, the whole document) or PATCH (a JSON merge patch) of a referral."""
-    referral = _lock(referral)
+    referral = lock(referral, "organization")
     if if_match is not None and not _etag_matches(referral, if_match):
         raise StaleReferral(referral, if_match)
     if referral.is_closed:
@@ -425,7 +418,7 @@ def referral_update(
     with referral_recorded(referral, actor=actor, source=source):
         _save(referral, changed)
     if new_status != old_status:
-        _reminders_settle(referral)
+        referral_reminders_settle(referral)
         _status_changed(referral, old_status)
     if set(changed) - {"status", "substatus", "accepted_at"}:
         _emit(referral, REFERRAL_UPDATED, fields=sorted(set(changed) - {"status", "substatus"}))
@@ -442,7 +435,7 @@ def _move(
         setattr(referral, name, value)
     with referral_recorded(referral, actor=actor, source=source):
         _save(referral, [*fields, *values])
-    _reminders_settle(referral)
+    referral_reminders_settle(referral)
     _status_changed(referral, old)
     return referral
 
@@ -450,7 +443,7 @@ def _move(
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor: Any, source: str = HistorySource.UI) -> Referral:
     """Accept an inbound referral before its expiration (New → Active/Accepted)."""
-    referral = _lock(referral)
+    referral = lock(referral, "organization")
     if referral.status != ReferralStatus.NEW:
         raise IllegalTransition(
             f"Only new referrals can be accepted; this one is {referral.status}/{referral.substatus}."
@@ -474,7 +467,7 @@ def referral_decline(
     *, referral: Referral, actor: Any, reason: str, loss_reason: str, source: str = HistorySource.UI
 ) -> Referral:
     """Decline an inbound referral before its expiration, saying why (New → Closed/Declined)."""
-    referral = _lock(referral)
+    referral = lock(referral, "organization")
     _check_loss_reason(loss_reason)
     if not reason.strip() and not loss_reason:
         raise ValidationError({"statusReason": ["Say why you decline the referral."]})
@@ -504,7 +497,7 @@ def referral_close(
     source: str = HistorySource.UI,
 ) -> Referral:
     """Close a deal as Won or Lost (Won waits 72 h on registration-eligible deals, spec §3)."""
-    referral = _lock(referral)
+    referral = lock(referral, "organization")
     _check_loss_reason(loss_reason)
     if won and loss_reason:
         raise ValidationError({"lossReason": ["A won deal has no loss reason."]})
@@ -519,6 +512,52 @@ def referral_close(
     )
 
 
+# --- Assignment (spec §5) and the vendor's fields --------------------------------------------------
+
+
+def _route(referral: Referral, actor: Any = "system") -> RoutingDecision:
+    decision = routing_decide(organization_id=referral.organization_id, given=RoutingInput.of(referral))
+    referral.routing_rule = decision.rule
+    referral.assigned_team = decision.team
+    referral.assigned_user = decision.user
+    with referral_recorded(referral, actor=actor, source=HistorySource.ROUTING):
+        _save(referral, ["routing_rule", "assigned_team", "assigned_user"])
+    _emit(referral, REFERRAL_UPDATED, fields=["assigned_team", "assigned_user", "routing_rule"])
+    return decision
+
+
+@transaction.atomic
+def referral_route(*, referral: Referral, actor: Any = "system") -> RoutingDecision:
+    """Route an inbound referral by the rules as they are now and store the decision (rule, team,
+    user); its history shows source "routing". `referral_create` routes new inbound ones itself."""
+    return _route(lock(referral, "organization"), actor)
+
+
+#: The fields vendor staff may change on a referral (the admin); everything else is the partner's.
+VENDOR_EDITABLE = ("microsoft_status", "lead_temperature", "assigned_team", "assigned_user")
+
+
+@transaction.atomic
+def referral_vendor_update(
+    *, referral: Referral, actor: Any, values: dict[str, Any], source: str = HistorySource.ADMIN
+) -> Referral:
+    """The vendor's own fields of a referral (Microsoft status, lead temperature, assignment),
+    recorded like any other write (source "admin") and announced to the partner's webhooks."""
+    others = sorted(set(values) - set(VENDOR_EDITABLE))
+    if others:
+        raise ValidationError({name: ["Only the partner changes this field."] for name in others})
+    referral = lock(referral, "organization")
+    changed = [name for name, value in values.items() if getattr(referral, name) != value]
+    if not changed:
+        return referral
+    for name in changed:
+        setattr(referral, name, values[name])
+    with referral_recorded(referral, actor=actor, source=source):
+        _save(referral, changed)
+    _emit(referral, REFERRAL_UPDATED, fields=sorted(changed))
+    return referral
+
+
 def referrals_expire(*, now: datetime | None = None) -> int:
     """Close New/Pending|Received referrals past their expiration as Closed/Expired (spec §10).
 
@@ -529,125 +568,21 @@ def referrals_expire(*, now: datetime | None = None) -> int:
     # Unscoped on purpose: the job runs for every organization.
     overdue = Referral.objects.filter(
         status=ReferralStatus.NEW,
-        substatus__in=_OPEN_SUBSTATUSES,
+        substatus__in=AWAITING_ANSWER,
         is_draft=False,
         expiration_at__lte=now,
     )
     closed = 0
     for pk in list(overdue.values_list("pk", flat=True)):
         with transaction.atomic():
-            referral = overdue.filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
+            referral = lock_many(overdue.filter(pk=pk), skip_locked=True).first()
             if referral is None:
                 continue
             old = (referral.status, referral.substatus)
             referral.status, referral.substatus = ReferralStatus.CLOSED, ReferralSubstatus.EXPIRED
             with referral_recorded(referral, actor="system", source=HistorySource.EXPIRY_JOB):
                 _save(referral, ["status", "substatus"])
-            _reminders_settle(referral)
+            referral_reminders_settle(referral)
             _status_changed(referral, old)
             closed += 1
     return closed
-
-
-# --- Expiry reminders (spec §10) ------------------------------------------------------------------
-
-#: spec §10: the assignee hears of an unanswered referral this long before it expires, as
-#: (threshold name, time left, severity), the nearest threshold first.
-REMINDER_THRESHOLDS: tuple[tuple[str, timedelta, str], ...] = (
-    ("1d", timedelta(days=1), Severity.HIGH),
-    ("3d", timedelta(days=3), Severity.MEDIUM),
-)
-_REMINDER_PREFIX = "cosell-referral-"
-
-
-def _reminder_key(referral: Referral, threshold: str) -> str:
-    return f"{_REMINDER_PREFIX}{referral.pk}-expiring-{threshold}"
-
-
-def _reminders_settle(referral: Referral) -> None:
-    """Resolve the referral's expiry reminders once it left New/Pending|Received (answered or expired)."""
-    if referral.status == ReferralStatus.NEW and referral.substatus in _OPEN_SUBSTATUSES:
-        return
-    for threshold, _left, _severity in REMINDER_THRESHOLDS:
-        action_item_resolve(
-            organization_id=referral.organization_id, dedupe_key=_reminder_key(referral, threshold)
-        )
-
-
-def _threshold(referral: Referral, now: datetime) -> tuple[str, str] | None:
-    """(threshold name, severity) the referral's expiration has crossed, or None."""
-    if referral.expiration_at is None or referral.expiration_at <= now:
-        return None
-    for name, left, severity in REMINDER_THRESHOLDS:
-        if referral.expiration_at - now <= left:
-            return name, severity
-    return None
-
-
-def referrals_remind(*, now: datetime | None = None) -> int:
-    """Raise an Action Center item for each unanswered referral 3 days and 1 day before it expires.
-
-    One item per referral and threshold (the 1-day item supersedes the 3-day one, which is
-    resolved), addressed to the assignee or, when nobody is assigned, to the Referrals admins.
-    Idempotent: a rerun refreshes the open item; one the user closed stays closed. Items of
-    referrals that no longer qualify are resolved. Returns how many items this run raised or refreshed.
-    """
-    now = now or timezone.now()
-    # Unscoped on purpose: the job runs for every organization.
-    due = (
-        Referral.objects.filter(
-            status=ReferralStatus.NEW,
-            substatus__in=_OPEN_SUBSTATUSES,
-            is_draft=False,
-            expiration_at__gt=now,
-            expiration_at__lte=now + REMINDER_THRESHOLDS[-1][1],
-        )
-        .select_related("assigned_user")
-        .order_by("pk")
-    )
-    wanted: dict[tuple[int, str], tuple[Referral, str]] = {}
-    for referral in due:
-        crossed = _threshold(referral, now)
-        if crossed is not None:
-            wanted[(referral.organization_id, _reminder_key(referral, crossed[0]))] = (referral, crossed[1])
-    closed_by_user = set(
-        ActionItem.objects.filter(
-            dedupe_key__in=[key for _org, key in wanted],
-            status__in=[ActionItemStatus.RESOLVED, ActionItemStatus.DISMISSED],
-        )
-        .exclude(status=ActionItemStatus.RESOLVED, resolved_by__isnull=True)
-        .values_list("organization_id", "dedupe_key")
-    )
-    raised = 0
-    for (organization_id, dedupe_key), (referral, severity) in wanted.items():
-        if (organization_id, dedupe_key) in closed_by_user:
-            continue
-        _remind(referral, dedupe_key=dedupe_key, severity=severity)
-        raised += 1
-    stale = ActionItem.objects.filter(
-        code=ActionItemCode.REFERRAL_EXPIRING,
-        dedupe_key__startswith=_REMINDER_PREFIX,
-        status__in=[ActionItemStatus.OPEN, ActionItemStatus.SNOOZED],
-    ).values_list("organization_id", "dedupe_key")
-    for organization_id, dedupe_key in list(stale):
-        if (organization_id, dedupe_key) not in wanted:
-            action_item_resolve(organization_id=organization_id, dedupe_key=dedupe_key)
-    return raised
-
-
-def _remind(referral: Referral, *, dedupe_key: str, severity: str) -> None:
-    expires = timezone.localtime(referral.expiration_at)
-    assignee = referral.assigned_user
-    whom = f"Assigned to {assignee.get_full_name()}." if assignee else "Nobody is assigned yet."
-    action_item_raise(
-        organization_id=referral.organization_id,
-        code=ActionItemCode.REFERRAL_EXPIRING,
-        dedupe_key=dedupe_key,
-        title=f"Referral {referral.name} expires on {expires:%d %B %Y %H:%M}"[:200],
-        body=f"{referral.customer_name}: accept or decline it before then, or it closes as Expired. {whom}",
-        severity=severity,
-        due_at=referral.expiration_at,
-        target_url=reverse("cosell:referral-detail", kwargs={"pk": referral.pk}),
-        # The Action Center addresses roles, not people: the assignee works as a Referrals user.
-        audience_roles=[Role.REFERRALS_USER] if assignee else [Role.REFERRALS_ADMIN],
-    )

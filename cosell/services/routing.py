@@ -1,274 +1,111 @@
-"""Inbound routing (spec/cosell.md §5): which team or user an incoming referral goes to, and why.
+"""Routing rules (spec §5): the only writers of `RoutingRule`, for the pages, the API and the admin.
 
-Active rules are tried by priority, then id; the first whose every non-empty criterion matches
-wins; else the organization's default rule; else every Referrals admin. `route` stores the
-decision on the referral (its history shows source "routing"); `routing_test` answers the same
-question for the rule tester without a referral; `routing_problems` flags rules that can never fire.
+A rule is configuration: each write checks the rule as a whole (`RoutingRule.clean`: someone to
+assign to, a user of the organization, one default rule) and leaves an audit row with what changed.
+Which rule routes a referral is read by cosell.selectors.routing; the referral services store it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 
-from accounts.models import User
-from cosell.choices import HistorySource
-from cosell.models import Referral, RoutingRule
-from cosell.services.activity import referral_recorded
-from portal.capabilities import ROLE_CAPABILITIES, Capability
+from cosell.models import RoutingRule
+from portal.audit import apply_changes, audit_record
+from portal.locks import lock
 
-__all__ = (
-    "ALL_ADMINS_TEAM",
-    "Problem",
-    "RoutingDecision",
-    "RoutingInput",
-    "route",
-    "routing_decide",
-    "routing_problems",
-    "routing_test",
+__all__ = ("RULE_FIELDS", "routing_rule_create", "routing_rule_delete", "routing_rule_update")
+
+#: What a person or client sets on a rule (the organization and creation time are the service's).
+RULE_FIELDS = (
+    "name",
+    "priority",
+    "is_active",
+    "is_default",
+    "match_countries",
+    "match_solution_ids",
+    "match_products",
+    "match_min_deal_value",
+    "assign_to_team",
+    "assign_to_user",
+    "notify_emails",
 )
 
-#: What `assigned_team` says when no rule applies and the organization has no default.
-ALL_ADMINS_TEAM = "Referrals admins"
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
-@dataclass(frozen=True)
-class RoutingInput:
-    """What the rules look at: the referral's customer country, solutions, products and value."""
-
-    country: str
-    solution_ids: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    deal_value: Decimal | None = None
-
-    @classmethod
-    def of(cls, referral: Referral) -> RoutingInput:
-        requirements = referral.requirements or {}
-        return cls(
-            country=referral.customer_country,
-            solution_ids=tuple(
-                t.get("id", "") for t in referral.target or [] if t.get("type") == "SolutionProfile"
-            ),
-            products=tuple(tag.get("id", "") for tag in requirements.get("products") or []),
-            deal_value=referral.deal_value,
-        )
+def _audit_changes(changes: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    """{field: [before, after]} as JSON values (a user as its id, an amount as text)."""
+    return {name: [_audit_value(before), _audit_value(after)] for name, (before, after) in changes.items()}
 
 
-@dataclass
-class RoutingDecision:
-    rule: RoutingRule | None
-    team: str
-    user: User | None = None
-    #: The Referrals admins the referral goes to when no rule applies (no default rule).
-    admins: list[User] = field(default_factory=list)
-    explanation: list[str] = field(default_factory=list)
-
-    @property
-    def is_default(self) -> bool:
-        return self.rule is not None and self.rule.is_default
-
-    @property
-    def summary(self) -> str:
-        target = self.team or (self.user.email if self.user else "")
-        if self.rule is None:
-            return f"No rule applies and there is no default rule: {ALL_ADMINS_TEAM}."
-        kind = "default rule" if self.rule.is_default else f"rule {self.rule.name!r}"
-        return f"Routed by {kind} to {target}."
+def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(RULE_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["Not a field of a routing rule."] for name in unknown})
+    return dict(values)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A rule that is shadowed or overlaps another (spec §5)."""
-
-    rule: RoutingRule
-    other: RoutingRule
-    code: str  # "unreachable" or "overlap"
-    message: str
-
-
-def _ordered_rules(organization_id: int) -> QuerySet[RoutingRule]:
-    return RoutingRule.objects.filter(organization_id=organization_id, is_active=True).select_related(
-        "assign_to_user"
-    )
-
-
-def _criteria(rule: RoutingRule, given: RoutingInput) -> list[tuple[bool, str]]:
-    """(matched, sentence) for each non-empty criterion of the rule."""
-    checks: list[tuple[bool, str]] = []
-    if rule.match_countries:
-        countries = ", ".join(rule.match_countries)
-        ok = given.country in rule.match_countries
-        checks.append((ok, f"country {given.country or '(none)'} {'is' if ok else 'is not'} in {countries}"))
-    if rule.match_solution_ids:
-        wanted = ", ".join(rule.match_solution_ids)
-        hit = sorted(set(given.solution_ids) & set(rule.match_solution_ids))
-        shown = ", ".join(given.solution_ids) or "(none)"
-        checks.append((bool(hit), f"solution {shown} {'is' if hit else 'is not'} one of {wanted}"))
-    if rule.match_products:
-        wanted = ", ".join(rule.match_products)
-        hit = sorted(set(given.products) & set(rule.match_products))
-        shown = ", ".join(given.products) or "(none)"
-        checks.append(
-            (bool(hit), f"products {shown} {'include' if hit else 'do not include'} one of {wanted}")
-        )
-    if rule.match_min_deal_value is not None:
-        minimum = rule.match_min_deal_value.normalize()
-        ok = given.deal_value is not None and given.deal_value >= rule.match_min_deal_value
-        value = "(none)" if given.deal_value is None else f"{given.deal_value.normalize():f}"
-        checks.append((ok, f"deal value {value} {'is at least' if ok else 'is below'} {minimum:f}"))
-    return checks
-
-
-def _assignee(rule: RoutingRule) -> str:
-    return rule.assign_to_team or (rule.assign_to_user.email if rule.assign_to_user else "")
-
-
-def _referral_admins(organization_id: int) -> list[User]:
-    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.REFERRALS_MANAGE_ALL in caps]
-    return list(
-        User.objects.filter(organization_id=organization_id, is_active=True, role_assignments__role__in=roles)
-        .distinct()
-        .order_by("email")
-    )
-
-
-def routing_decide(*, organization_id: int, given: RoutingInput) -> RoutingDecision:
-    """Which rule fires for `given`, with one explanation line per rule tried (spec §5)."""
-    lines: list[str] = []
-    default: RoutingRule | None = None
-    for rule in _ordered_rules(organization_id).order_by("priority", "id"):
-        if rule.is_default:
-            default = rule
-            continue
-        checks = _criteria(rule, given)
-        label = f"Rule {rule.name!r} (priority {rule.priority})"
-        if not checks:
-            lines.append(f"{label}: no criteria, matches everything → {_assignee(rule)}.")
-            return RoutingDecision(rule, rule.assign_to_team, rule.assign_to_user, explanation=lines)
-        failed = [text for ok, text in checks if not ok]
-        if failed:
-            lines.append(f"{label}: skipped — {'; '.join(failed)}.")
-            continue
-        lines.append(f"{label}: matches — {'; '.join(text for _, text in checks)} → {_assignee(rule)}.")
-        return RoutingDecision(rule, rule.assign_to_team, rule.assign_to_user, explanation=lines)
-    if default is not None:
-        lines.append(f"No rule matched: default rule {default.name!r} → {_assignee(default)}.")
-        return RoutingDecision(default, default.assign_to_team, default.assign_to_user, explanation=lines)
-    admins = _referral_admins(organization_id)
-    lines.append(
-        f"No rule matched and there is no default rule: assigned to all Referrals admins "
-        f"({', '.join(user.email for user in admins) or 'none yet'})."
-    )
-    return RoutingDecision(None, ALL_ADMINS_TEAM, None, admins=admins, explanation=lines)
-
-
-def routing_test(
-    *,
-    organization,
-    country: str,
-    solution_id: str = "",
-    products: Sequence[str] = (),
-    deal_value: Decimal | None = None,
-) -> RoutingDecision:
-    """The rule tester: the decision for a referral with these properties, nothing stored."""
-    given = RoutingInput(
-        country=(country or "").strip().upper(),
-        solution_ids=(solution_id.strip(),) if solution_id and solution_id.strip() else (),
-        products=tuple(p for p in products if p),
-        deal_value=deal_value,
-    )
-    return routing_decide(organization_id=organization.pk, given=given)
+def _validate(rule: RoutingRule) -> None:
+    # The rule's own check names the default rule it collides with; the database's constraints
+    # stay as the last guard, so they are not checked twice here.
+    rule.full_clean(exclude=["organization"], validate_constraints=False)
 
 
 @transaction.atomic
-def route(*, referral: Referral) -> RoutingDecision:
-    """Route an incoming referral and store the decision (rule, team, user) on it."""
-    # Imported here to prevent an import cycle: the referral services call routing on arrival.
-    from cosell.services.referrals import REFERRAL_UPDATED, _emit, _save
-
-    decision = routing_decide(organization_id=referral.organization_id, given=RoutingInput.of(referral))
-    referral.routing_rule = decision.rule
-    referral.assigned_team = decision.team
-    referral.assigned_user = decision.user
-    with referral_recorded(referral, actor="system", source=HistorySource.ROUTING):
-        _save(referral, ["routing_rule", "assigned_team", "assigned_user"])
-    _emit(referral, REFERRAL_UPDATED, fields=["assigned_team", "assigned_user", "routing_rule"])
-    return decision
-
-
-# --- Problems -------------------------------------------------------------------------------------
-
-
-def _covers(wider: Iterable, narrower: Iterable) -> bool:
-    """A criterion list `wider` matches everything `narrower` matches (empty = any)."""
-    wider, narrower = set(wider), set(narrower)
-    return not wider or (bool(narrower) and narrower <= wider)
-
-
-def _intersects(one: Iterable, two: Iterable) -> bool:
-    one, two = set(one), set(two)
-    return not one or not two or bool(one & two)
-
-
-def _value_covers(wider: Decimal | None, narrower: Decimal | None) -> bool:
-    return wider is None or (narrower is not None and narrower >= wider)
-
-
-def _shadows(earlier: RoutingRule, later: RoutingRule) -> bool:
-    """Every input `later` matches is matched by `earlier` first: `later` never fires."""
-    return (
-        _covers(earlier.match_countries, later.match_countries)
-        and _covers(earlier.match_solution_ids, later.match_solution_ids)
-        and _covers(earlier.match_products, later.match_products)
-        and _value_covers(earlier.match_min_deal_value, later.match_min_deal_value)
+def routing_rule_create(*, organization: Any, actor: Any, values: Mapping[str, Any]) -> RoutingRule:
+    """A new rule of `organization` from `values` (fields of RULE_FIELDS)."""
+    rule = RoutingRule(organization=organization, **_checked(values))
+    _validate(rule)
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="routing_rule.created",
+        organization_id=rule.organization_id,
+        target=rule,
+        changes=_audit_changes({name: [None, getattr(rule, name)] for name in values}),
     )
+    return rule
 
 
-def _overlaps(one: RoutingRule, two: RoutingRule) -> bool:
-    return (
-        _intersects(one.match_countries, two.match_countries)
-        and _intersects(one.match_solution_ids, two.match_solution_ids)
-        and _intersects(one.match_products, two.match_products)
+@transaction.atomic
+def routing_rule_update(*, rule: RoutingRule, actor: Any, values: Mapping[str, Any]) -> RoutingRule:
+    """Change some fields of a rule; nothing is written when nothing changes."""
+    rule = lock(rule, "assign_to_user")
+    changes = apply_changes(rule, _checked(values))
+    if not changes:
+        return rule
+    _validate(rule)
+    rule.save(update_fields=sorted(changes))
+    audit_record(
+        actor=actor,
+        action="routing_rule.updated",
+        organization_id=rule.organization_id,
+        target=rule,
+        changes=_audit_changes(changes),
     )
+    return rule
 
 
-def routing_problems(organization) -> list[Problem]:
-    """Flag active rules that can never fire (an earlier rule covers all they match) and pairs
-    that both match some input (the earlier one wins there, which may not be what was meant)."""
-    rules = [
-        rule for rule in _ordered_rules(organization.pk).order_by("priority", "id") if not rule.is_default
-    ]
-    problems: list[Problem] = []
-    for index, later in enumerate(rules):
-        shadowed = False
-        for earlier in rules[:index]:
-            if _shadows(earlier, later):
-                problems.append(
-                    Problem(
-                        later,
-                        earlier,
-                        "unreachable",
-                        f"Rule {later.name!r} (priority {later.priority}) never fires: rule {earlier.name!r} "
-                        f"(priority {earlier.priority}) matches everything it matches and is tried first.",
-                    )
-                )
-                shadowed = True
-                break
-        if shadowed:
-            continue
-        for earlier in rules[:index]:
-            if _overlaps(earlier, later):
-                problems.append(
-                    Problem(
-                        later,
-                        earlier,
-                        "overlap",
-                        f"Rules {earlier.name!r} and {later.name!r} both match some referrals; "
-                        f"{earlier.name!r} (priority {earlier.priority}) wins for those.",
-                    )
-                )
-    return problems
+@transaction.atomic
+def routing_rule_delete(*, rule: RoutingRule, actor: Any) -> None:
+    """Delete a rule; referrals it routed keep their assignment (their `routing_rule` is cleared)."""
+    rule = lock(rule)
+    audit_record(
+        actor=actor,
+        action="routing_rule.deleted",
+        organization_id=rule.organization_id,
+        target=rule,
+        changes={"name": rule.name},
+    )
+    rule.delete()

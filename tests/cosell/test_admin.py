@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from cosell.models import Referral
-from cosell.services.activity import referral_history
+from cosell.selectors.activity import referral_history
 from tests.factories import (
     CapabilityProfileFactory,
     CaseStudyFactory,

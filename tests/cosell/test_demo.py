@@ -16,8 +16,8 @@ from cosell.demo.referral_data import REFERRALS
 from cosell.demo.referrals import DEMO_NOTE
 from cosell.demo.seed import cosell_demo_loaded, cosell_demo_seed
 from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
-from cosell.services.activity import referral_history
-from cosell.services.routing import routing_test
+from cosell.selectors.activity import referral_history
+from cosell.selectors.routing import routing_test
 from cosell.validation import VENDOR_ID
 from portal.history import history_for
 from portal.models import HistoryEvent

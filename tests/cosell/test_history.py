@@ -7,7 +7,8 @@ import pytest
 
 from cosell.choices import HistorySource
 from cosell.models import Referral
-from cosell.services.activity import referral_history, referral_recorded
+from cosell.selectors.activity import referral_history
+from cosell.services.activity import referral_recorded
 from cosell.services.referrals import referral_create, referral_update
 from portal import context
 from portal.history import history_for

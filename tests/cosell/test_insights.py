@@ -8,14 +8,13 @@ from decimal import Decimal
 import pytest
 
 from cosell.models import Referral
-from cosell.services.insights import (
+from cosell.selectors.insights import (
     INSIGHTS_HEADER,
     InsightFilters,
     insights_csv,
+    insights_figures,
     insights_rows,
-    insights_summary,
     lifecycle_durations,
-    pipeline_by_stage_and_month,
 )
 from earnings.models import ExchangeRate
 from portal.roles import Role
@@ -50,7 +49,7 @@ def test_it_reproduces_the_spec_example_month(alice, org_a):
     for _ in range(15):
         deal(org_a, status="Active", substatus="Accepted", deal_value=Decimal("10000"), currency="USD")
 
-    summary = insights_summary(user=alice, filters=InsightFilters(period_from=date(2025, 3, 1)))
+    summary = insights_figures(user=alice, filters=InsightFilters(period_from=date(2025, 3, 1))).summary
 
     assert summary.created == 40
     assert (summary.won, summary.lost) == (12, 8)
@@ -67,12 +66,12 @@ def test_it_converts_at_the_month_end_rate_and_counts_deals_without_a_rate(alice
     deal(org_a, status="Active", substatus="Accepted", deal_value=Decimal("100000"), currency="EUR")
     deal(org_a, status="Active", substatus="Accepted", deal_value=Decimal("5000"), currency="CHF")
 
-    [row] = pipeline_by_stage_and_month(user=alice)
+    [row] = insights_figures(user=alice).rows
 
     assert (row.month, row.status, row.substatus, row.deals) == (date(2025, 3, 1), "Active", "Accepted", 2)
     assert row.value_usd == Decimal("110000.00")  # the rate of 31 March, not April's
     assert row.unconverted == 1
-    assert insights_summary(user=alice).unconverted == 1
+    assert insights_figures(user=alice).summary.unconverted == 1
 
 
 def test_it_filters_and_never_shows_another_organizations_or_unassigned_deals(alice, org_a, charlie, org_b):
@@ -100,10 +99,10 @@ def test_it_filters_and_never_shows_another_organizations_or_unassigned_deals(al
     seller = UserFactory(organization=org_a, roles=[Role.REFERRALS_USER])
     Referral.objects.filter(pk=mine.pk).update(assigned_user=seller)
 
-    assert insights_summary(user=alice).created == 2
-    assert insights_summary(user=alice).by_microsoft_status == {"Accepted": 1, "Pending": 1}
-    assert insights_summary(user=charlie).created == 1
-    assert insights_summary(user=seller).created == 1
+    assert insights_figures(user=alice).summary.created == 2
+    assert insights_figures(user=alice).summary.by_microsoft_status == {"Accepted": 1, "Pending": 1}
+    assert insights_figures(user=charlie).summary.created == 1
+    assert insights_figures(user=seller).summary.created == 1
     for filters in (
         InsightFilters(country="de"),
         InsightFilters(solution_area="Data & AI"),
@@ -111,8 +110,10 @@ def test_it_filters_and_never_shows_another_organizations_or_unassigned_deals(al
         InsightFilters(owner_id=seller.pk),
         InsightFilters(solution_id="SOL-34104-EBB"),
     ):
-        assert insights_summary(user=alice, filters=filters).created == 1, filters
-    assert insights_summary(user=alice, filters=InsightFilters(period_to=date(2025, 2, 28))).created == 0
+        assert insights_figures(user=alice, filters=filters).summary.created == 1, filters
+    assert (
+        insights_figures(user=alice, filters=InsightFilters(period_to=date(2025, 2, 28))).summary.created == 0
+    )
 
 
 def test_it_gives_median_and_p90_of_each_lifecycle_span(alice, org_a):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cosell.labelled_deals import baseline_rank, evaluate, labelled_deals
-from cosell.services.matching import (
+from cosell.selectors.matching import (
     COUNTRY_REGION,
     CustomerNeed,
     PartnerFacts,

@@ -15,10 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cosell.choices import HistorySource, LossReason, ReferralStatus, ReferralSubstatus
-from cosell.models import CapabilityProfile, Referral, RoutingRule
+from cosell.models import CapabilityProfile, CaseStudy, Referral, RoutingRule, Solution
+from cosell.selectors.referrals import referral_capabilities
 from cosell.services.referrals import referral_create
 from cosell.validation import VENDOR_ID
+from portal.capabilities import Capability
 from portal.roles import Role
+from tests.contracts.routes import all_routes
 from tests.factories import (
     CapabilityProfileFactory,
     CaseStudyFactory,
@@ -27,6 +30,7 @@ from tests.factories import (
     SolutionFactory,
     UserFactory,
 )
+from tests.portal.test_page_capabilities import required_of
 
 pytestmark = pytest.mark.django_db
 
@@ -461,7 +465,7 @@ def test_the_tester_says_which_rule_fires_and_why(dana_client, org_a):
 # --- Profile, insights, matching ------------------------------------------------------------------
 
 
-def test_the_profile_saves_lists_case_studies_and_solutions(dana_client, org_a):
+def test_the_profile_saves_its_lists(dana_client, org_a):
     response = dana_client.post(
         reverse("cosell:profile"),
         {
@@ -469,18 +473,6 @@ def test_the_profile_saves_lists_case_studies_and_solutions(dana_client, org_a):
             "profile-industries": "Manufacturing, Retail",
             "profile-products": "Azure",
             "profile-countries_served": "de, at",
-            "studies-TOTAL_FORMS": "1",
-            "studies-INITIAL_FORMS": "0",
-            "studies-0-title": "Plant analytics",
-            "studies-0-customer_name": "Contoso",
-            "studies-0-industry": "Manufacturing",
-            "studies-0-products": "Azure",
-            "studies-0-is_public": "on",
-            "solutions-TOTAL_FORMS": "1",
-            "solutions-INITIAL_FORMS": "0",
-            "solutions-0-solution_id": "SOL-ABC-001",
-            "solutions-0-name": "Data Warehouse",
-            "solutions-0-co_sell_ready": "on",
         },
     )
 
@@ -488,9 +480,48 @@ def test_the_profile_saves_lists_case_studies_and_solutions(dana_client, org_a):
     profile = CapabilityProfile.objects.get(organization=org_a)
     assert profile.countries_served == ["DE", "AT"]
     assert profile.industries == ["Manufacturing", "Retail"]
-    assert org_a.pk == profile.organization_id
+
+
+def test_customer_references_and_solutions_are_added_edited_and_deleted(dana_client, org_a):
+    dana_client.post(
+        reverse("cosell:case-study-new"),
+        {
+            "title": "Plant analytics",
+            "customer_name": "Contoso",
+            "industry": "Manufacturing",
+            "is_public": "on",
+        },
+    )
+    dana_client.post(
+        reverse("cosell:solution-new"),
+        {"solution_id": "SOL-ABC-001", "name": "Data Warehouse", "co_sell_ready": "on"},
+    )
+    study, solution = CaseStudy.objects.get(organization=org_a), Solution.objects.get(organization=org_a)
     page = dana_client.get(reverse("cosell:profile")).content.decode()
     assert "Plant analytics" in page and "SOL-ABC-001" in page
+
+    dana_client.post(
+        reverse("cosell:case-study-edit", args=[study.pk]),
+        {"title": "Plant analytics", "customer_name": "Contoso", "industry": "Retail", "products": "Azure"},
+    )
+    study.refresh_from_db()
+    assert (study.industry, study.products, study.is_public) == ("Retail", ["Azure"], False)
+    dana_client.post(reverse("cosell:solution-delete", args=[solution.pk]))
+    assert not Solution.objects.filter(pk=solution.pk).exists()
+
+
+def test_a_referrals_user_reads_the_profile_but_changes_nothing(org_a, verified_client):
+    study = CaseStudyFactory(organization=org_a, title="Plant analytics")
+    client = verified_client(UserFactory(organization=org_a, roles=[Role.REFERRALS_USER]))
+
+    page = client.get(reverse("cosell:profile"))
+
+    assert "Plant analytics" in page.content.decode()
+    assert reverse("cosell:case-study-edit", args=[study.pk]) not in page.content.decode()
+    assert client.post(reverse("cosell:profile"), {"profile-industries": "Retail"}).status_code == 403
+    assert client.get(reverse("cosell:case-study-edit", args=[study.pk])).status_code == 403
+    assert client.post(reverse("cosell:case-study-delete", args=[study.pk])).status_code == 403
+    assert CaseStudy.objects.filter(pk=study.pk).exists()
 
 
 def test_insights_chart_the_pipeline_and_download_the_same_figures(dana_client, org_a):
@@ -541,3 +572,101 @@ def test_matching_shows_only_the_own_score_and_rank(dana_client, org_a, org_b):
     assert response.context["ranked_count"] == 2
     assert org_b.legal_name.encode() not in response.content
     assert b'data-testid="rank"' in response.content
+
+
+# --- One capability check per page ------------------------------------------------------------------
+
+
+def test_every_cosell_page_names_the_capability_it_needs():
+    routes = [route for route in all_routes() if (route.name or "").startswith("cosell:")]
+
+    assert len(routes) > 20
+    assert {
+        route.name: required_of(route.callback) for route in routes if required_of(route.callback) is None
+    } == {}
+    managers_only = {
+        route.name for route in routes if required_of(route.callback) == ("referrals.manage_all",)
+    }
+    assert {"cosell:routing-rules", "cosell:routing-rule-new", "cosell:case-study-new"} <= managers_only
+
+
+def test_a_referrals_user_works_their_own_referrals_only(org_a, verified_client, referral):
+    seller = UserFactory(organization=org_a, roles=[Role.REFERRALS_USER])
+    theirs = ReferralFactory(organization=org_a, assigned_user=seller)
+    client = verified_client(seller)
+
+    assert client.get(reverse("cosell:referral-detail", args=[theirs.pk])).status_code == 200
+    assert client.get(reverse("cosell:referral-detail", args=[referral.pk])).status_code == 404
+    assert referral_capabilities(theirs, seller) == (
+        Capability.REFERRALS_MANAGE_OWN,
+        Capability.REFERRALS_MANAGE_ALL,
+    )
+    assert referral_capabilities(referral, seller) == (Capability.REFERRALS_MANAGE_ALL,)
+    # The sub-navigation shows routing rules only to whoever manages them ({% can %}).
+    nav = client.get(reverse("cosell:index")).content.decode()
+    assert reverse("cosell:routing-rules") not in nav
+    assert (
+        reverse("cosell:routing-rules")
+        in verified_client(UserFactory(organization=org_a, roles=[Role.REFERRALS_ADMIN]))
+        .get(reverse("cosell:index"))
+        .content.decode()
+    )
+
+
+def test_the_routing_explanation_loads_when_opened(dana_client, org_a, referral):
+    RoutingRuleFactory(organization=org_a, name="DACH data", priority=10, match_countries=["DE"])
+    own = ReferralFactory(organization=org_a, is_inbound=False)
+
+    page = dana_client.get(reverse("cosell:referral-detail", args=[referral.pk])).content.decode()
+    why = dana_client.get(reverse("cosell:referral-routing", args=[referral.pk]))
+
+    assert reverse("cosell:referral-routing", args=[referral.pk]) in page
+    assert why.context["decision"].rule.name == "DACH data"
+    assert b'data-testid="explanation"' in why.content
+    assert dana_client.get(reverse("cosell:referral-routing", args=[own.pk])).status_code == 404
+
+
+def test_the_referral_page_takes_the_same_queries_for_inbound_and_own_deals(dana_client, org_a, referral):
+    def queries(pk) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert dana_client.get(reverse("cosell:referral-detail", args=[pk])).status_code == 200
+        return len(captured)
+
+    own = ReferralFactory(organization=org_a, is_inbound=False)
+    queries(own.pk)  # the first request of the session renews it
+
+    assert queries(referral.pk) == queries(own.pk)
+
+
+def test_a_rule_assigns_a_user_typed_by_e_mail(dana_client, org_a, org_b):
+    seller = UserFactory(organization=org_a, email="seller@alpha.example")
+    UserFactory(organization=org_b, email="other@beta.example")
+    url = reverse("cosell:routing-rule-new")
+
+    dana_client.post(
+        url, {"name": "Seller", "priority": "5", "is_active": "on", "assign_to_user": "Seller@Alpha.example"}
+    )
+    refused = dana_client.post(
+        url, {"name": "Theirs", "priority": "6", "assign_to_user": "other@beta.example"}
+    )
+
+    assert RoutingRule.objects.get(organization=org_a).assign_to_user == seller
+    assert "assign_to_user" in refused.context["form"].errors
+    edit = dana_client.get(
+        reverse("cosell:routing-rule-edit", args=[RoutingRule.objects.get(name="Seller").pk])
+    )
+    assert 'value="seller@alpha.example"' in edit.content.decode()
+    assert '<select name="assign_to_user"' not in edit.content.decode()
+
+
+def test_insights_cover_the_last_six_months_unless_asked_for_more(dana_client, org_a):
+    long_ago = timezone.now() - timezone.timedelta(days=800)
+    ReferralFactory(organization=org_a, currency="USD", created_at=long_ago)
+    ReferralFactory(organization=org_a, currency="USD")
+
+    default = dana_client.get(reverse("cosell:insights"))
+    everything = dana_client.get(reverse("cosell:insights"), {"period_from": f"{long_ago:%Y-%m}"})
+
+    assert default.context["summary"].created == 1
+    assert everything.context["summary"].created == 2
+    assert b'data-testid="period"' in default.content

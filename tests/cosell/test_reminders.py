@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from accounts.action_center import action_item_dismiss, action_item_mark_done
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
+from accounts.services.action_center import action_item_dismiss, action_item_mark_done
 from cosell.choices import ReferralStatus, ReferralSubstatus
 from cosell.services.referrals import (
     referral_accept,
@@ -19,8 +19,8 @@ from cosell.services.referrals import (
     referral_decline,
     referral_update,
     referrals_expire,
-    referrals_remind,
 )
+from cosell.services.reminders import referrals_remind
 from cosell.tasks import referrals_remind_task
 from portal.roles import Role
 from tests.factories import ReferralFactory, UserFactory

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from cosell.services.activity import referral_history
-from cosell.services.routing import ALL_ADMINS_TEAM, route, routing_problems, routing_test
+from cosell.selectors.activity import referral_history
+from cosell.selectors.routing import ALL_ADMINS_TEAM, routing_problems, routing_test
+from cosell.services.referrals import referral_route
 from portal.roles import Role
 from tests.factories import ReferralFactory, RoutingRuleFactory, UserFactory
 
@@ -66,7 +67,7 @@ def _referral(org, country, solution="SOL-ABC-001", **extra):
 )
 def test_the_spec_example_routes_as_documented(org_a, spec_rules, country, solution, team, rule):
     referral = _referral(org_a, country, solution)
-    decision = route(referral=referral)
+    decision = referral_route(referral=referral)
     referral.refresh_from_db()
     assert decision.rule == spec_rules[rule]
     assert (referral.assigned_team, referral.routing_rule) == (team, spec_rules[rule])
@@ -74,7 +75,7 @@ def test_the_spec_example_routes_as_documented(org_a, spec_rules, country, solut
 
 def test_routing_is_recorded_in_the_history_with_source_routing(org_a, spec_rules):
     referral = _referral(org_a, "DE")
-    route(referral=referral)
+    referral_route(referral=referral)
     rows = {change.field: change for change in referral_history(referral)}
     assert rows["/assignedTeam"].new == "DACH Data team"
     assert rows["/routingRule"].new == spec_rules["dach"].pk
@@ -86,12 +87,12 @@ def test_priority_decides_then_the_id(org_a):
         organization=org_a, priority=5, match_countries=["DE"], assign_to_team="Second"
     )
     first = RoutingRuleFactory(organization=org_a, priority=1, match_countries=["DE"], assign_to_team="First")
-    assert route(referral=_referral(org_a, "DE")).rule == first
+    assert referral_route(referral=_referral(org_a, "DE")).rule == first
     tie_low = RoutingRuleFactory(
         organization=org_a, priority=0, match_countries=["DE"], assign_to_team="Tie A"
     )
     RoutingRuleFactory(organization=org_a, priority=0, match_countries=["DE"], assign_to_team="Tie B")
-    assert route(referral=_referral(org_a, "DE")).rule == tie_low
+    assert referral_route(referral=_referral(org_a, "DE")).rule == tie_low
     assert later.pk != first.pk
 
 
@@ -100,7 +101,7 @@ def test_inactive_rules_are_skipped(org_a):
     fallback = RoutingRuleFactory(
         organization=org_a, priority=2, match_countries=["DE"], assign_to_team="Live"
     )
-    assert route(referral=_referral(org_a, "DE")).rule == fallback
+    assert referral_route(referral=_referral(org_a, "DE")).rule == fallback
 
 
 def test_without_a_default_it_goes_to_all_referrals_admins(org_a, org_b, alice):
@@ -109,7 +110,7 @@ def test_without_a_default_it_goes_to_all_referrals_admins(org_a, org_b, alice):
     UserFactory(organization=org_b, email="other@beta.example", roles=[Role.REFERRALS_ADMIN])
     RoutingRuleFactory(organization=org_a, priority=1, match_countries=["AT"])
     referral = _referral(org_a, "FR")
-    decision = route(referral=referral)
+    decision = referral_route(referral=referral)
     referral.refresh_from_db()
     assert decision.rule is None
     assert {user.email for user in decision.admins} == {admin.email, alice.email}
@@ -123,7 +124,7 @@ def test_without_a_default_it_goes_to_all_referrals_admins(org_a, org_b, alice):
 
 def test_rules_of_other_organizations_never_apply(org_a, org_b):
     RoutingRuleFactory(organization=org_b, priority=1, match_countries=["DE"], assign_to_team="Beta team")
-    assert route(referral=_referral(org_a, "DE")).team == ALL_ADMINS_TEAM
+    assert referral_route(referral=_referral(org_a, "DE")).team == ALL_ADMINS_TEAM
 
 
 def test_a_rule_may_assign_a_user(org_a):
@@ -132,7 +133,7 @@ def test_a_rule_may_assign_a_user(org_a):
         organization=org_a, priority=1, match_countries=["DE"], assign_to_team="", assign_to_user=seller
     )
     referral = _referral(org_a, "DE")
-    route(referral=referral)
+    referral_route(referral=referral)
     referral.refresh_from_db()
     assert (referral.routing_rule, referral.assigned_user) == (rule, seller)
 
@@ -148,12 +149,17 @@ def test_products_and_minimum_value_must_match_too(org_a):
     )
     azure = {"products": [{"id": "Azure"}]}
     assert (
-        route(referral=_referral(org_a, "DE", deal_value=Decimal("180000"), requirements=azure)).rule == big
+        referral_route(referral=_referral(org_a, "DE", deal_value=Decimal("180000"), requirements=azure)).rule
+        == big
     )
-    assert route(referral=_referral(org_a, "DE", deal_value=Decimal("5000"), requirements=azure)).rule is None
+    assert (
+        referral_route(referral=_referral(org_a, "DE", deal_value=Decimal("5000"), requirements=azure)).rule
+        is None
+    )
     other = {"products": [{"id": "Teams"}]}
     assert (
-        route(referral=_referral(org_a, "DE", deal_value=Decimal("180000"), requirements=other)).rule is None
+        referral_route(referral=_referral(org_a, "DE", deal_value=Decimal("180000"), requirements=other)).rule
+        is None
     )
 
 

@@ -18,7 +18,7 @@ from cosell.choices import (
     ReferralSubstatus,
 )
 from cosell.models import Referral
-from cosell.services.activity import referral_history
+from cosell.selectors.activity import referral_history
 from cosell.services.referrals import (
     IllegalTransition,
     referral_accept,

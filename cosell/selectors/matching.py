@@ -46,7 +46,9 @@ __all__ = (
     "Component",
     "CustomerNeed",
     "Match",
+    "OwnMatch",
     "PartnerFacts",
+    "match_own",
     "match_partners",
     "partner_score",
     "rank_partners",
@@ -336,9 +338,9 @@ def _referral_stats(organization_ids: list[int], since) -> dict[int, tuple[int, 
 
 
 def match_partners(
-    *, need: CustomerNeed, limit: int = 10, organizations: Iterable | None = None
+    *, need: CustomerNeed, limit: int | None = 10, organizations: Iterable | None = None
 ) -> list[Match]:
-    """The best `limit` partners for the need, each with its score explained (spec §7).
+    """The best `limit` partners for the need (None: all), each with its score explained (spec §7).
 
     Candidates are the organizations with a capability profile (or only those of `organizations`,
     given as Organization rows or ids). Four queries whatever the number of partners.
@@ -388,3 +390,25 @@ def match_partners(
             )
         )
     return rank_partners(need, candidates, limit=limit)
+
+
+@dataclass(frozen=True)
+class OwnMatch:
+    """How a seller's matching would rank one organization: its score and place among them all."""
+
+    match: Match | None
+    position: int | None
+    ranked: int
+
+    @property
+    def has_profile(self) -> bool:
+        # Every organization with a capability profile is ranked.
+        return self.match is not None
+
+
+def match_own(*, need: CustomerNeed, organization_id: int) -> OwnMatch:
+    """The organization's own score for the need and its position among every ranked partner
+    (the partners' names and scores stay with the vendor)."""
+    ranked = match_partners(need=need, limit=None)
+    position = next((n for n, m in enumerate(ranked, start=1) if m.organization_id == organization_id), None)
+    return OwnMatch(match=ranked[position - 1] if position else None, position=position, ranked=len(ranked))
