@@ -18,11 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from earnings import selectors
 from earnings.choices import ExportFormat, ExportStatus, IneligibleReason
-from earnings.exports import REPORTS, export_create, export_delete, export_is_expired, export_path
+from earnings.exports import REPORTS, export_is_expired, export_path
 from earnings.filters import EarningsFilterSet, IneligibleFilterSet, PaymentFilterSet, TransactionFilterSet
 from earnings.models import Earning, ExportJob, IneligibleTransaction, Payment, Transaction
-from earnings.views_exports import visible_exports
+from earnings.services.exports import export_create, export_delete
 from portal.api import ModelSerializer, TenantViewSet
 from portal.capabilities import Capability
 
@@ -334,7 +335,6 @@ class IneligibleViewSet(ColumnsViewSet):
     filterset_class = IneligibleFilterSet
     related = {
         "transaction_id_value": F("transaction__transaction_id"),
-        "transaction_date": F("transaction__transaction_date"),
         "program_name": F("program__name"),
         "engagement_id_value": F("engagement__engagement_id"),
         "engagement_name": F("engagement__name"),
@@ -421,7 +421,7 @@ class ExportViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return super().get_queryset()
-        return visible_exports(self.request.user)
+        return selectors.exports(user=self.request.user)
 
     @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
     def create(self, request):

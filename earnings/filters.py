@@ -157,9 +157,7 @@ class IneligibleFilterSet(SearchFilterSet):
         fields: list[str] = []
 
     def filter_month(self, queryset, name, value):
-        return queryset.filter(
-            transaction__transaction_date__gte=value, transaction__transaction_date__lt=add_months(value, 1)
-        )
+        return queryset.filter(transaction_date__gte=value, transaction_date__lt=add_months(value, 1))
 
 
 class PaymentFilterSet(SearchFilterSet):

@@ -305,6 +305,9 @@ class Transaction(LocationScoped, TenantModel):
 class Payment(LocationScoped, TenantModel):
     """A payment order: the enrollment's due earnings of one payment month in one currency."""
 
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.EARNINGS_VIEW,)
+
     location_path = "enrollment__location"
 
     payment_id = models.CharField(max_length=20, unique=True, verbose_name="paymentID")
@@ -427,7 +430,13 @@ class Earning(LocationScoped, TenantModel):
             # The API's cursor pages by id within the organization.
             models.Index(fields=["organization", "-id"]),
             models.Index(fields=["organization", "estimated_payment_month"]),
-            models.Index(fields=["payment"]),
+            # A payment's earnings, newest first, and its remittance read from the index alone.
+            models.Index(fields=["payment", "-earning_date", "-id"]),
+            models.Index(
+                fields=["payment", "currency"],
+                include=["earning_amount", "earning_amount_usd"],
+                name="earnings_payment_remittance",
+            ),
             models.Index(fields=["enrollment", "payment_status", "estimated_payment_month"]),
         ]
 
@@ -463,6 +472,64 @@ class EarningSummary(LocationScoped, TenantModel):
         indexes = [models.Index(fields=["organization", "earning_month"])]
 
 
+class CustomerEarningTotal(TenantModel):
+    """What each customer earned since `since` (the trailing year when the summaries were last
+    rebuilt): the Earnings page's top customers, without aggregating the ledger.
+
+    The totals span every partner location, so a person who sees only some locations sees none
+    of them (the page aggregates their own rows instead).
+    """
+
+    since = models.DateField()
+    customer_name = models.CharField(max_length=200)
+    earning_count = models.PositiveIntegerField()
+    earning_amount_usd = AmountField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-earning_amount_usd", "customer_name"])]
+
+    @classmethod
+    def narrow_for_user(cls, queryset: models.QuerySet, user) -> models.QuerySet:
+        if locations_granting(user, Capability.EARNINGS_VIEW) is None:
+            return queryset
+        return queryset.none()
+
+
+class RevenueSummary(LocationScoped, TenantModel):
+    """Assessed transactions per month and Revenue filter: how many earned under some engagement
+    and how many earned under none, with their USD amounts (the Revenue page's totals)."""
+
+    location = models.ForeignKey("accounts.PartnerLocation", on_delete=models.CASCADE, related_name="+")
+    transaction_month = models.DateField()
+    solution_area = models.CharField(max_length=40)
+    partner_role = models.CharField(max_length=20)
+    partner_association = models.CharField(max_length=30, blank=True)
+    transaction_type = models.CharField(max_length=10)
+    eligible_count = models.PositiveIntegerField()
+    eligible_usd = AmountField()
+    ineligible_count = models.PositiveIntegerField()
+    ineligible_usd = AmountField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "transaction_month"])]
+
+
+class IneligibleSummary(LocationScoped, TenantModel):
+    """Ineligible transactions per month, reason and filter, each transaction counted once per
+    reason (the Ineligible revenue page's reasons)."""
+
+    location = models.ForeignKey("accounts.PartnerLocation", on_delete=models.CASCADE, related_name="+")
+    transaction_month = models.DateField()
+    reason_code = models.CharField(max_length=30, choices=IneligibleReason.choices)
+    solution_area = models.CharField(max_length=40)
+    partner_role = models.CharField(max_length=20)
+    transaction_count = models.PositiveIntegerField()
+    amount_usd = AmountField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "transaction_month"])]
+
+
 # --- Ineligible transactions ----------------------------------------------------------------------
 
 
@@ -475,17 +542,24 @@ class IneligibleTransaction(LocationScoped, TenantModel):
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="+")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     reason_code = models.CharField(max_length=30, choices=IneligibleReason.choices)
+    #: The transaction's date, so the page orders and pages by it without a join. Writers pass
+    #: nothing (`default=None`): the database copies it on every insert (trigger
+    #: `earnings_ineligible_transaction_date`, migration 0004).
+    transaction_date = models.DateField(editable=False, default=None)
     calculation_date = models.DateField()
     job = models.ForeignKey(
         "portal.JobRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        ordering = ["-transaction__transaction_date", "-id"]
+        ordering = ["-transaction_date", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["transaction", "engagement"], name="earnings_ineligible_once")
         ]
-        indexes = [models.Index(fields=["organization", "reason_code"])]
+        indexes = [
+            models.Index(fields=["organization", "reason_code"]),
+            models.Index(fields=["organization", "-transaction_date", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.transaction_id} {self.reason_code}"

@@ -6,13 +6,14 @@ with its bad rows and nothing is written. The portal side is the user's visible 
 per transaction (earning, adjustments and reversals summed). Each row of the file is matched by
 the first key it carries — transaction ID, else invoice number + product, else customer + product
 with the amount within the tolerance — in pandas, on one query's worth of portal rows.
+
+This module reads and matches; `earnings.services.reconciliation` keeps the uploaded file and
+stores the result.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,22 +23,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.storage import default_storage
-from django.db import connection, transaction
-from django.db.models import F, Max, Min, QuerySet, Sum
+from django.db.models import F, Max, Min, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
-from psycopg import sql
 
 from earnings.choices import ReconciliationLineKind as Kind
 from earnings.filters import EarningsFilterSet
-from earnings.models import Earning, Reconciliation, ReconciliationLine
+from earnings.models import Earning
 from earnings.periods import format_month
-from portal.audit import audit_record
-from portal.files import Amount, copy_csv, select_columns
-from portal.uploads import CSV, XLSX, RowError, UploadRejected, read_table, validate_upload
+from portal.uploads import RowError, UploadRejected
 
 
 @dataclass(frozen=True)
@@ -147,55 +140,6 @@ class StagedFile:
             "preview": self.preview,
             "row_count": self.row_count,
         }
-
-
-def staged_save(*, upload: File, preview_rows: int = 5) -> StagedFile:
-    """Check the file can be read (type, size, header, rows) and keep it for the mapping step.
-
-    The file goes to the default storage under a random name that only the session knows.
-    Raises UploadRejected (nothing kept) when the file is empty, too large, not CSV/XLSX or unreadable.
-    """
-    kind = validate_upload(upload, allowed={CSV, XLSX})
-    frame = read_table(upload, required_columns=[])
-    _staged_sweep()
-    upload.seek(0)
-    path = default_storage.save(f"{STAGED_DIR}/{secrets.token_hex(16)}.{kind}", upload)
-    preview = [[str(value)[:80] for value in row] for row in frame.head(preview_rows).itertuples(index=False)]
-    return StagedFile(
-        path=path,
-        file_name=(getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255],
-        columns=list(frame.columns),
-        preview=preview,
-        row_count=len(frame),
-    )
-
-
-def staged_open(path: str) -> File:
-    """A staged file, or FileNotFoundError; only paths under the staging directory are opened."""
-    if not path.startswith(f"{STAGED_DIR}/") or ".." in path or not default_storage.exists(path):
-        raise FileNotFoundError(path)
-    return default_storage.open(path, "rb")
-
-
-def staged_delete(path: str | None) -> None:
-    if path and path.startswith(f"{STAGED_DIR}/") and ".." not in path:
-        default_storage.delete(path)
-
-
-def _staged_sweep() -> None:
-    """Files left by abandoned mapping steps are removed after a day."""
-    try:
-        _dirs, names = default_storage.listdir(STAGED_DIR)
-    except FileNotFoundError:
-        return
-    cutoff = timezone.now() - STAGED_MAX_AGE
-    for name in names:
-        path = f"{STAGED_DIR}/{name}"
-        try:
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
-        except FileNotFoundError:
-            continue  # another request swept it first
 
 
 # --- The partner's side: every row checked --------------------------------------------------------
@@ -549,8 +493,10 @@ def _side(frame: pd.DataFrame, positions: pd.Series) -> pd.DataFrame:
     return padded.take(positions.where(positions >= 0, len(frame)).to_numpy()).reset_index(drop=True)
 
 
-def _lines(matches: pd.DataFrame, partner: pd.DataFrame, portal: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """The model field values of each line."""
+def line_values(
+    matches: pd.DataFrame, partner: pd.DataFrame, portal: pd.DataFrame
+) -> Iterator[dict[str, Any]]:
+    """The model field values of each line (`earnings.services.reconciliation` stores them)."""
     mine, theirs = _side(partner, matches["p"]), _side(portal, matches["q"])
     # The file's own value where it has one; the portal fills in what the file left out.
     shown = [
@@ -598,128 +544,3 @@ def _lines(matches: pd.DataFrame, partner: pd.DataFrame, portal: pd.DataFrame) -
             "difference": _amount(gap) if is_mine and is_theirs else None,
             "partner_row": {str(k): str(v) for k, v in raw.items()} if is_mine else {},
         }
-
-
-_LINE_FIELDS = [
-    "organization_id",
-    "reconciliation_id",
-    "kind",
-    "row_number",
-    "earning_id",
-    "transaction_id",
-    "invoice_number",
-    "customer_name",
-    "product_id",
-    "partner_amount",
-    "portal_amount",
-    "difference",
-    "partner_row",
-]
-
-
-def _lines_copy(reconciliation: Reconciliation, lines: Iterable[dict[str, Any]]) -> None:
-    """Write the lines with COPY … FROM STDIN, several times faster than bulk_create on a large file."""
-    meta = ReconciliationLine._meta
-    column_of = {field.attname: field.column for field in meta.concrete_fields}
-    columns = [column_of[name] for name in _LINE_FIELDS]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    owner = {"organization_id": reconciliation.organization_id, "reconciliation_id": reconciliation.pk}
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for line in lines:
-            values = {**owner, **line, "partner_row": json.dumps(line["partner_row"])}
-            copy.write_row([values[name] for name in _LINE_FIELDS])
-
-
-# --- The service ----------------------------------------------------------------------------------
-
-
-def reconciliation_create(
-    *,
-    actor: Any,
-    upload: File,
-    file_name: str,
-    mapping: dict[str, str],
-    tolerance: Decimal = Decimal("0.01"),
-    payment_month: date | None = None,
-    payment_id: str = "",
-) -> Reconciliation:
-    """Match the partner's file against `actor`'s visible earnings and store the result.
-
-    Raises ValidationError for an unusable mapping and UploadRejected for a bad file; in both
-    cases nothing is written.
-    """
-    mapping = {name: column for name, column in mapping.items() if column}
-    errors = mapping_errors(mapping)
-    if errors:
-        raise ValidationError(errors)
-    if tolerance < 0:
-        raise ValidationError("The tolerance cannot be negative.")
-    organization_id = actor.organization_id
-    frame = read_table(upload, required_columns=list(mapping.values()))
-    partner = partner_rows_clean(frame, mapping)
-    portal = portal_rows(actor, payment_month=payment_month, payment_id=payment_id.strip())
-    matches = lines_match(partner, portal, tolerance=tolerance, by_currency=CURRENCY in mapping)
-    counts = matches["kind"].value_counts()
-    with transaction.atomic():
-        reconciliation = Reconciliation.objects.create(
-            organization_id=organization_id,
-            file_name=file_name[:255],
-            column_mapping=mapping,
-            amount_tolerance=tolerance,
-            payment_month=payment_month,
-            payment_id=payment_id.strip(),
-            matched_count=int(counts.get(Kind.MATCHED, 0)),
-            difference_count=int(counts.get(Kind.AMOUNT_DIFFERENCE, 0)),
-            partner_only_count=int(counts.get(Kind.PARTNER_ONLY, 0)),
-            portal_only_count=int(counts.get(Kind.PORTAL_ONLY, 0)),
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        _lines_copy(reconciliation, _lines(matches, partner, portal))
-        audit_record(
-            actor=actor,
-            action="earnings.reconciliation.created",
-            organization_id=organization_id,
-            target=reconciliation,
-            changes={
-                "file_name": reconciliation.file_name,
-                "rows": len(partner),
-                "column_mapping": mapping,
-                "amount_tolerance": str(tolerance),
-                "paymentMonth": format_month(payment_month),
-                "paymentId": payment_id.strip(),
-                "matched": reconciliation.matched_count,
-                "amount_difference": reconciliation.difference_count,
-                "partner_only": reconciliation.partner_only_count,
-                "portal_only": reconciliation.portal_only_count,
-            },
-        )
-    return reconciliation
-
-
-def reconciliation_totals(lines: QuerySet[ReconciliationLine]) -> dict[str, Decimal]:
-    totals = lines.order_by().aggregate(partner=Sum("partner_amount"), portal=Sum("portal_amount"))
-    partner, portal = totals["partner"] or Decimal(0), totals["portal"] or Decimal(0)
-    return {"partner": partner, "portal": portal, "difference": partner - portal}
-
-
-# --- The result as CSV ----------------------------------------------------------------------------
-
-
-def reconciliation_csv(lines: QuerySet[ReconciliationLine]) -> Iterator[bytes]:
-    """The lines (header first), streamed from PostgreSQL with COPY … TO STDOUT."""
-    expressions = (
-        F("kind"),
-        F("row_number"),
-        F("transaction_id"),
-        F("invoice_number"),
-        F("customer_name"),
-        F("product_id"),
-        Amount(F("partner_amount")),
-        Amount(F("portal_amount")),
-        Amount(F("difference")),
-        F("earning__earning_id"),
-    )
-    rows = lines.order_by("kind", "row_number", "id")
-    return copy_csv(*select_columns(rows, dict(zip(CSV_COLUMNS, expressions, strict=True))))

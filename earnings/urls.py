@@ -23,7 +23,7 @@ from earnings import views_exports  # noqa: E402
 
 urlpatterns += [
     path("downloads/<slug:report>.<slug:fmt>", views_exports.download, name="download"),
-    path("exports/", views_exports.ExportListView.as_view(), name="export-list"),
+    path("exports/", views_exports.export_list, name="export-list"),
     path("exports/new/", views_exports.export_new, name="export-create"),
     path("exports/<int:pk>/", views_exports.export_detail, name="export-detail"),
     path("exports/<int:pk>/progress/", views_exports.export_progress, name="export-progress"),
@@ -34,7 +34,7 @@ urlpatterns += [
 from earnings import views_reconcile  # noqa: E402
 
 urlpatterns += [
-    path("reconcile/", views_reconcile.ReconcileListView.as_view(), name="reconcile-list"),
+    path("reconcile/", views_reconcile.reconcile_list, name="reconcile-list"),
     path("reconcile/new/", views_reconcile.reconcile_new, name="reconcile-new"),
     path("reconcile/<int:pk>/", views_reconcile.ReconcileDetailView.as_view(), name="reconcile-detail"),
     path("reconcile/<int:pk>/result.csv", views_reconcile.reconcile_csv, name="reconcile-csv"),

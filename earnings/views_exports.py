@@ -8,16 +8,16 @@ with a button that starts the same report as a background export.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from earnings import selectors
 from earnings.choices import ExportFormat, ExportStatus
 from earnings.exports import (
     REPORTS,
     ReportFilterError,
-    export_create,
     export_is_expired,
     export_path,
     report_filename,
@@ -28,28 +28,24 @@ from earnings.exports import (
     xlsx_too_large_message,
 )
 from earnings.models import ExportJob
-from portal.capabilities import Capability, can, locations_granting
+from earnings.services.exports import export_create
+from portal.capabilities import Capability
 from portal.files import copy_csv, csv_response
 from portal.htmx import htmx_partial
-from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import TenantListView
+from portal.paging import keyset_page
+from portal.tenancy import tenant_route
+from portal.views import capability_required, query_without
 
 C = Capability
 EXPORT_FIELDS = ("report", "format", "csrfmiddlewaretoken")
+EXPORTS_PER_PAGE = 10
 
-
-def visible_exports(user):
-    """Exports the user may see: a location-scoped person sees only their own requests, because
-    an export holds the rows of whoever requested it."""
-    exports = ExportJob.objects.visible_to(user)
-    if locations_granting(user, C.EARNINGS_VIEW) is not None:
-        exports = exports.filter(requested_by=user)
-    return exports
+viewing = capability_required(C.EARNINGS_VIEW)
 
 
 @require_GET
+@viewing
 def download(request, report: str, fmt: str):
-    _require_view(request)
     layout = REPORTS.get(report)
     if layout is None or fmt not in ExportFormat.values:
         raise Http404("No such report or format.")
@@ -72,27 +68,32 @@ def download(request, report: str, fmt: str):
     return FileResponse(report_xlsx(layout, sql, params), as_attachment=True, filename=filename)
 
 
-class ExportListView(TenantListView):
-    model = ExportJob
-    capability = C.EARNINGS_VIEW
-    template_name = "earnings/export_list.html"
-    partial_template_name = "earnings/_export_table.html"
-    paginate_by = 25
+def _export_page(request, **context):
+    page = keyset_page(
+        selectors.exports(user=request.user),
+        field_name="requested_at",
+        after=request.GET.get("after"),
+        size=EXPORTS_PER_PAGE,
+    )
+    return {
+        "page": page,
+        "query_without_cursor": query_without(request, "after"),
+        "reports": REPORTS.values(),
+        "formats": ExportFormat.choices,
+        **context,
+    }
 
-    def get_queryset(self):
-        self.filterset = None
-        return visible_exports(self.request.user).select_related("job", "requested_by")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["reports"] = REPORTS.values()
-        context["formats"] = ExportFormat.choices
-        return context
+@viewing
+def export_list(request):
+    """The person's background exports, newest first, and the form that starts one."""
+    template = "earnings/_export_table.html" if htmx_partial(request) else "earnings/export_list.html"
+    return render(request, template, _export_page(request))
 
 
 @require_POST
+@viewing
 def export_new(request):
-    _require_view(request)
     filters = {name: value for name, value in request.POST.items() if name not in EXPORT_FIELDS}
     try:
         export = export_create(
@@ -102,17 +103,13 @@ def export_new(request):
             actor=request.user,
         )
     except ValidationError as exc:
-        context = {
-            "object_list": visible_exports(request.user).select_related("job", "requested_by")[:25],
-            "reports": REPORTS.values(),
-            "formats": ExportFormat.choices,
-            "errors": exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages},
-        }
-        return render(request, "earnings/export_list.html", context, status=400)
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        return render(request, "earnings/export_list.html", _export_page(request, errors=errors), status=400)
     return redirect("earnings:export-detail", pk=export.pk)
 
 
 @tenant_route(ExportJob)
+@viewing
 def export_detail(request, pk: int):
     export = _export_or_404(request, pk)
     template = "earnings/_export_progress.html" if htmx_partial(request) else "earnings/export_detail.html"
@@ -120,6 +117,7 @@ def export_detail(request, pk: int):
 
 
 @tenant_route(ExportJob)
+@viewing
 def export_progress(request, pk: int):
     """The htmx progress fragment, polled until the export is Completed or Failed."""
     export = _export_or_404(request, pk)
@@ -127,6 +125,7 @@ def export_progress(request, pk: int):
 
 
 @tenant_route(ExportJob)
+@viewing
 def export_file(request, pk: int):
     export = _export_or_404(request, pk)
     if export.status != ExportStatus.COMPLETED:
@@ -141,14 +140,11 @@ def export_file(request, pk: int):
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
-def _require_view(request) -> None:
-    if not can(request.user, C.EARNINGS_VIEW):
-        raise PermissionDenied("Your roles don't allow this page.")
-
-
 def _export_or_404(request, pk: int) -> ExportJob:
-    _require_view(request)
-    return get_visible_or_404(visible_exports(request.user).select_related("job"), request.user, pk=pk)
+    export = selectors.export_for_page(user=request.user, pk=pk)
+    if export is None:
+        raise Http404("No export of yours has this id.")
+    return export
 
 
 def _export_context(export: ExportJob) -> dict:

@@ -9,29 +9,36 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from earnings import reconciliation as service
+from earnings import selectors
 from earnings.choices import ReconciliationLineKind
 from earnings.forms_reconcile import ReconcileMappingForm, ReconcileUploadForm
-from earnings.models import Reconciliation, ReconciliationLine
-from portal.capabilities import Capability, can
+from earnings.models import Reconciliation
+from earnings.reconciliation import FIELDS, mapping_guess
+from earnings.services.reconciliation import reconciliation_create, staged_delete, staged_open, staged_save
+from portal.capabilities import Capability
 from portal.files import csv_response
-from portal.tenancy import get_visible_or_404, tenant_route
+from portal.paging import keyset_page
+from portal.tenancy import tenant_route
 from portal.uploads import UploadRejected
-from portal.views import TenantDetailView, TenantListView
+from portal.views import TenantDetailView, capability_required, query_without
 
 C = Capability
 SESSION_KEY = "earnings.reconcile"
 LINES_PER_PAGE = 100
+RECONCILIATIONS_PER_PAGE = 20
 
 
-def _lines(user, reconciliation: Reconciliation, kind: str | None = None):
-    lines = ReconciliationLine.objects.visible_to(user).filter(reconciliation=reconciliation)
-    return lines.filter(kind=kind) if kind else lines
+def _reconciliation_or_404(request, pk: int) -> Reconciliation:
+    reconciliation = selectors.reconciliation_for_page(user=request.user, pk=pk)
+    if reconciliation is None:
+        raise Http404("No reconciliation of your organization has this id.")
+    return reconciliation
 
 
 def _kind(request) -> str | None:
@@ -39,14 +46,17 @@ def _kind(request) -> str | None:
     return kind if kind in ReconciliationLineKind.values else None
 
 
-class ReconcileListView(TenantListView):
-    model = Reconciliation
-    capability = C.EARNINGS_VIEW
-    template_name = "earnings/reconcile_list.html"
-
-    def get_queryset(self):
-        self.filterset = None
-        return Reconciliation.objects.visible_to(self.request.user).select_related("created_by")
+@capability_required(C.EARNINGS_VIEW)
+def reconcile_list(request):
+    """The organization's reconciliations, newest first."""
+    page = keyset_page(
+        selectors.reconciliations(user=request.user),
+        field_name="created_at",
+        after=request.GET.get("after"),
+        size=RECONCILIATIONS_PER_PAGE,
+    )
+    context = {"page": page, "query_without_cursor": query_without(request, "after")}
+    return render(request, "earnings/reconcile_list.html", context)
 
 
 class ReconcileDetailView(TenantDetailView):
@@ -58,8 +68,7 @@ class ReconcileDetailView(TenantDetailView):
     context_object_name = "reconciliation"
 
     def get_object(self, queryset=None):
-        queryset = Reconciliation.objects.visible_to(self.request.user).select_related("created_by")
-        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+        return _reconciliation_or_404(self.request, self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -70,19 +79,21 @@ class ReconcileDetailView(TenantDetailView):
             ReconciliationLineKind.PARTNER_ONLY: reconciliation.partner_only_count,
             ReconciliationLineKind.PORTAL_ONLY: reconciliation.portal_only_count,
         }
-        lines = (
-            _lines(user, reconciliation, kind).select_related("earning").order_by("kind", "row_number", "id")
-        )
+        lines = selectors.reconciliation_lines(user=user, reconciliation=reconciliation, kind=kind)
         context.update(
             kind=kind,
             tabs=[(value, label, counts[value]) for value, label in ReconciliationLineKind.choices],
             total_count=sum(counts.values()),
-            totals=service.reconciliation_totals(_lines(user, reconciliation)),
-            page_obj=Paginator(lines, LINES_PER_PAGE).get_page(self.request.GET.get("page")),
+            totals=selectors.reconciliation_totals(
+                selectors.reconciliation_lines(user=user, reconciliation=reconciliation)
+            ),
+            page_obj=Paginator(lines.select_related("earning"), LINES_PER_PAGE).get_page(
+                self.request.GET.get("page")
+            ),
             query_without_page=f"kind={kind}" if kind else "",
             mapping=[
                 (field.label, reconciliation.column_mapping[field.name])
-                for field in service.FIELDS
+                for field in FIELDS
                 if field.name in reconciliation.column_mapping
             ],
         )
@@ -91,21 +102,19 @@ class ReconcileDetailView(TenantDetailView):
 
 @tenant_route(Reconciliation)
 @require_GET
+@capability_required(C.EARNINGS_VIEW, message="Your roles don't allow this download.")
 def reconcile_csv(request, pk: int):
     """The result (or one kind of line with `?kind=`) as CSV, streamed from PostgreSQL."""
-    if not can(request.user, C.EARNINGS_VIEW):
-        raise PermissionDenied("Your roles don't allow this download.")
-    reconciliation = get_visible_or_404(Reconciliation, request.user, pk=pk)
+    reconciliation = _reconciliation_or_404(request, pk)
     kind = _kind(request)
-    lines = _lines(request.user, reconciliation, kind)
+    lines = selectors.reconciliation_lines(user=request.user, reconciliation=reconciliation, kind=kind)
     name = f"reconciliation-{reconciliation.pk}{f'-{kind}' if kind else ''}.csv"
-    return csv_response(service.reconciliation_csv(lines), name)
+    return csv_response(selectors.reconciliation_csv(lines), name)
 
 
+@capability_required(C.EARNINGS_RECONCILE, message="Your roles don't allow reconciling earnings.")
 def reconcile_new(request):
     """Step 1 (upload) and step 2 (map the columns, `?token=`), then the result page."""
-    if not can(request.user, C.EARNINGS_RECONCILE):
-        raise PermissionDenied("Your roles don't allow reconciling earnings.")
     token = request.POST.get("token") or request.GET.get("token")
     if token is not None:
         return _mapping_step(request, token)
@@ -113,7 +122,7 @@ def reconcile_new(request):
     rejection = None
     if request.method == "POST" and form.is_valid():
         try:
-            staged = service.staged_save(upload=form.cleaned_data["file"])
+            staged = staged_save(upload=form.cleaned_data["file"])
         except UploadRejected as exc:
             rejection = exc
         else:
@@ -138,7 +147,7 @@ def _mapping_step(request, token: str):
         messages.error(request, "That file is no longer here; upload it again.")
         return redirect("earnings:reconcile-new")
     if request.method != "POST":
-        initial = ReconcileMappingForm.initial_for(token, service.mapping_guess(staged["columns"]))
+        initial = ReconcileMappingForm.initial_for(token, mapping_guess(staged["columns"]))
         form = ReconcileMappingForm(initial=initial, columns=staged["columns"])
         return _mapping_page(request, form, staged)
     form = ReconcileMappingForm(request.POST, columns=staged["columns"])
@@ -146,8 +155,8 @@ def _mapping_step(request, token: str):
         return _mapping_page(request, form, staged)
     data = form.cleaned_data
     try:
-        with service.staged_open(staged["path"]) as upload:
-            reconciliation = service.reconciliation_create(
+        with staged_open(staged["path"]) as upload:
+            reconciliation = reconciliation_create(
                 actor=request.user,
                 upload=upload,
                 file_name=staged["file_name"],
@@ -180,4 +189,4 @@ def _mapping_page(request, form, staged, rejection=None):
 def _staged_discard(request) -> None:
     staged = request.session.pop(SESSION_KEY, None)
     if staged:
-        service.staged_delete(staged.get("path"))
+        staged_delete(staged.get("path"))

@@ -32,8 +32,8 @@ from incentives.models import (
     OutcomeLink,
     ProofDocument,
 )
-from incentives.opportunity_import import opportunities_import
 from incentives.services.claims.review import claim_review
+from incentives.services.opportunities import opportunities_import
 from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form, html_table
 from portal.history import history_for
 from portal.uploads import UploadRejected

@@ -9,14 +9,14 @@
   `history/` and `payout/`.
 
 Field and filter names are camelCase like the Earnings API; the filters are the pages' FilterSets.
-Every write calls incentives.services; their ValidationErrors are problem+json 400 answers.
+Each action names its capability (`capabilities`); reads go through incentives.selectors, every
+write calls incentives.services, whose ValidationErrors are problem+json 400 answers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers
@@ -26,18 +26,19 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer, PartnerLocation
+from incentives import selectors
 from incentives.choices import CustomerIdType, ProofKind
 from incentives.filters import ActivityTypeFilterSet, ClaimFilterSet, OpportunityFilterSet
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, ProofDocument
-from incentives.opportunity_import import opportunity_upsert
 from incentives.services.claims.closing import claim_cancel
 from incentives.services.claims.creation import claim_create
 from incentives.services.claims.proof import proof_attach
 from incentives.services.claims.rules import ClaimRefused
 from incentives.services.claims.submission import claim_respond, claim_submit
+from incentives.services.opportunities import opportunity_upsert
 from incentives.services.payouts import PayoutExplanation, potential_payout
 from portal.api import ModelSerializer, TenantViewSet, created
-from portal.capabilities import Capability, can
+from portal.capabilities import Capability
 from portal.history import history_for
 
 C = Capability
@@ -144,13 +145,9 @@ class ActivityTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     capabilities = {"*": C.INCENTIVES_VIEW}
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .prefetch_related(
-                Prefetch("rates", queryset=ActivityRate.objects.order_by("market_tier", "-valid_from"))
-            )
-        )
+        if getattr(self, "swagger_fake_view", False):
+            return ActivityType.objects.none()
+        return selectors.catalogue_with_rate_history(user=self.request.user)
 
 
 # --- Payout explanations --------------------------------------------------------------------------
@@ -250,10 +247,8 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         """Share one seller opportunity with the organization, or update the one with its MSX ID."""
         data = OpportunityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        existed = (
-            Opportunity.objects.visible_to(request.user)
-            .filter(msx_opportunity_id=data.validated_data["msxOpportunityId"].strip().upper())
-            .exists()
+        existed = selectors.msx_opportunity_shared(
+            user=request.user, msx_opportunity_id=data.validated_data["msxOpportunityId"]
         )
         opportunity = opportunity_upsert(
             organization=request.user.organization, data=dict(data.validated_data), actor=request.user
@@ -277,13 +272,14 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def payout(self, request, pk=None):
         """The potential payout of an activity on this opportunity, explained line by line."""
         opportunity = self.get_object()
-        code = request.query_params.get("activityType", "")
-        activity = ActivityType.objects.visible_to(request.user).filter(code=code).first() if code else None
+        activity = selectors.activity_by_code(
+            user=request.user, code=request.query_params.get("activityType", "")
+        )
         if activity is None:
             raise exceptions.ValidationError(
                 {"activityType": ["Name an activity of the catalogue by its code."]}
             )
-        locations = PartnerLocation.objects.visible_to(request.user).order_by("-is_headquarters", "pk")
+        locations = selectors.partner_locations(user=request.user)
         raw_location = request.query_params.get("location")
         if raw_location:
             if not raw_location.isdigit():
@@ -463,6 +459,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         "submit": C.INCENTIVES_CLAIMS,
         "respond": C.INCENTIVES_CLAIMS,
         "cancel": C.INCENTIVES_CLAIMS,
+        "proof_attach": C.INCENTIVES_CLAIMS,
     }
 
     def _answer(self, claim: Claim) -> Response:
@@ -533,21 +530,19 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         claim_cancel(claim=claim, actor=request.user, note=data.validated_data["note"])
         return self._answer(claim)
 
-    @extend_schema(methods=["GET"], request=None, responses=ProofSerializer(many=True))
-    @extend_schema(
-        methods=["POST"],
-        request={"multipart/form-data": ProofInputSerializer},
-        responses={201: ProofSerializer},
-    )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @extend_schema(request=None, responses=ProofSerializer(many=True))
+    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def proof(self, request, pk=None):
-        """GET: the claim's proof of execution. POST (multipart `kind` + `file`): attach one document."""
+        """The claim's proof of execution."""
         claim = self.get_object()
-        if request.method == "GET":
-            documents = ProofDocument.objects.visible_to(request.user).filter(claim=claim)
-            return Response(ProofSerializer(documents, many=True).data)
-        if not can(request.user, C.INCENTIVES_CLAIMS):
-            raise exceptions.PermissionDenied("You don't have a role that allows this.")
+        documents = selectors.claim_proof_documents(user=request.user, claim=claim)
+        return Response(ProofSerializer(documents, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": ProofInputSerializer}, responses={201: ProofSerializer})
+    @proof.mapping.post
+    def proof_attach(self, request, pk=None):
+        """Attach one proof document (multipart `kind` + `file`)."""
+        claim = self.get_object()
         data = ProofInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # A wrong type or size is the service's ValidationError on `file`: a problem+json 400.

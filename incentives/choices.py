@@ -71,6 +71,14 @@ TERMINAL_STATUSES = frozenset(
         ClaimStatus.COMPLETED,
     }
 )
+#: Statuses in which the partner is the one to act (the overview's "needs you now").
+PARTNER_TURN = (
+    ClaimStatus.DRAFT,
+    ClaimStatus.IN_PROGRESS,
+    ClaimStatus.PENDING_POE,
+    ClaimStatus.PARTNER_ACTION_REQUIRED,
+    ClaimStatus.REJECTED,
+)
 
 
 class ProofKind(models.TextChoices):

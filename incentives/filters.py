@@ -12,7 +12,6 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Customer
 from earnings.choices import SolutionArea
 from earnings.filters import MonthFilter
 from earnings.periods import add_months
@@ -24,6 +23,7 @@ from incentives.choices import (
     PayPattern,
 )
 from incentives.models import ActivityType, Claim, Opportunity
+from incentives.selectors import customer_condition
 from portal.filters import SearchFilterSet
 
 
@@ -32,11 +32,19 @@ def fiscal_year_bounds(year: int) -> tuple[date, date]:
     return date(year - 1, 7, 1), date(year, 7, 1)
 
 
-def _visible_customers(request):
-    # The customer picker lists the user's own organization's customers only.
-    if request is None:
-        return Customer.objects.none()
-    return Customer.objects.visible_to(request.user).order_by("name")
+class CustomerFilter(django_filters.CharFilter):
+    """The customer by id, tenant ID, or part of its name or domain: a text box, because an
+    organization may have tens of thousands of customers (`selectors.customer_condition`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Customer")
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("help_text", "Name, domain, tenant ID or customer ID.")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        condition = customer_condition(value, prefix="customer__")
+        return qs if condition is None else qs.filter(condition)
 
 
 def _activity_types(request):
@@ -62,7 +70,7 @@ class ClaimFilterSet(SearchFilterSet):
     activity = django_filters.ModelChoiceFilter(
         field_name="activity_type", queryset=_activity_types, label="Activity"
     )
-    customer = django_filters.ModelChoiceFilter(queryset=_visible_customers, label="Customer")
+    customer = CustomerFilter()
     createdMonth = MonthFilter(method="filter_created_month", label="Created in (YYYY-MM)")
     fiscalYear = django_filters.NumberFilter(
         method="filter_fiscal_year", label="Fiscal year", min_value=2000, max_value=2100
@@ -89,7 +97,7 @@ class OpportunityFilterSet(SearchFilterSet):
         field_name="solution_area", choices=SolutionArea.choices, label="Solution area"
     )
     stage = django_filters.ChoiceFilter(choices=OpportunityStage.choices, label="Stage")
-    customer = django_filters.ModelChoiceFilter(queryset=_visible_customers, label="Customer")
+    customer = CustomerFilter()
     open = django_filters.BooleanFilter(method="filter_open", label="Open to claim")
 
     class Meta:

@@ -10,8 +10,9 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Customer, PartnerLocation
-from incentives.choices import OPEN_STAGES, CustomerIdType, ProofKind
+from incentives.choices import CustomerIdType, ProofKind
 from incentives.models import ActivityType, Opportunity
+from incentives.selectors import open_opportunities_of, partner_locations
 
 
 class ActivityStepForm(forms.Form):
@@ -32,13 +33,16 @@ class ActivityStepForm(forms.Form):
             .filter(starts_on__lte=today, ends_on__gte=today)
             .select_related("engagement")
         )
-        self.fields["location"].queryset = PartnerLocation.objects.visible_to(user).order_by("partner_id")
+        self.fields["location"].queryset = partner_locations(user=user)
 
 
 class CustomerStepForm(forms.Form):
-    """Step 2: the customer, and for a variable activity the customer's open seller opportunity."""
+    """Step 2: find the customer (a search, never a list of every customer), then, for a variable
+    activity, choose one of that customer's open seller opportunities."""
 
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label="Customer")
+    find = forms.CharField(
+        label="Customer", max_length=200, help_text="Name, domain or tenant ID of one of your customers."
+    )
     opportunity = forms.ModelChoiceField(
         queryset=Opportunity.objects.none(),
         required=False,
@@ -46,19 +50,15 @@ class CustomerStepForm(forms.Form):
         help_text="Variable-pay activities need an open MSX opportunity of this customer.",
     )
 
-    def __init__(self, *args, user, variable: bool, **kwargs):
+    def __init__(self, *args, user, customer: Customer | None, variable: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.visible_to(user).order_by("name")
-        if not variable:
-            # A fixed fee doesn't depend on an opportunity: don't ask for one.
+        if customer is not None:
+            del self.fields["find"]
+        if customer is None or not variable:
+            # A fixed fee doesn't depend on an opportunity, and one is chosen among the customer's own.
             del self.fields["opportunity"]
             return
-        self.fields["opportunity"].queryset = (
-            Opportunity.objects.visible_to(user)
-            .filter(stage__in=sorted(OPEN_STAGES))
-            .select_related("customer")
-            .order_by("customer__name", "msx_opportunity_id")
-        )
+        self.fields["opportunity"].queryset = open_opportunities_of(user=user, customer=customer)
 
 
 class DetailsStepForm(forms.Form):

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from accounts.choices import CustomerSegment
 from incentives.choices import (
+    OPEN_STAGES,
+    PARTNER_TURN,
     TERMINAL_STATUSES,
     ActivityAvailability,
     ClaimStatus,
@@ -27,6 +29,7 @@ from incentives.choices import (
     ReviewDecision,
     ReviewReason,
 )
+from portal.capabilities import Capability
 from portal.money import AmountField
 from portal.tenancy import TenantModel, VendorDataManager
 
@@ -164,6 +167,15 @@ class Opportunity(TenantModel):
     class Meta:
         ordering = ["-imported_at", "-id"]
         verbose_name_plural = "opportunities"
+        indexes = [
+            # The list pages newest first; the overview counts the open ones.
+            models.Index(fields=["organization", "-imported_at", "-id"]),
+            models.Index(
+                fields=["organization", "stage"],
+                condition=Q(stage__in=sorted(OPEN_STAGES)),
+                name="incentives_open_opportunities",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.msx_opportunity_id} {self.name}"
@@ -174,6 +186,9 @@ class Opportunity(TenantModel):
 
 class Claim(TenantModel):
     """A partner's claim for one activity delivered to one customer (spec §6, §11)."""
+
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.INCENTIVES_VIEW, Capability.INCENTIVES_CLAIMS)
 
     claim_id = models.CharField(max_length=20, unique=True, verbose_name="claimId")
     activity_type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="claims")
@@ -222,6 +237,14 @@ class Claim(TenantModel):
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["status", "decided_at"]),
+            # "Your claims" of an activity, counted from the index alone.
+            models.Index(fields=["organization", "activity_type"]),
+            # The overview's "needs you now", in the order it shows them.
+            models.Index(
+                fields=["organization", "action_due_at", "expires_at", "-created_at"],
+                condition=Q(status__in=PARTNER_TURN),
+                name="incentives_claims_partner_turn",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,6 +253,28 @@ class Claim(TenantModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+class ClaimSummary(TenantModel):
+    """Claims counted and summed per status, creation month and decision month, for the overview.
+
+    Kept by `incentives.services.summary.claim_summary_rebuild`, which every service that creates
+    a claim, changes its status or its approved payout calls; the overview reads these few rows
+    instead of aggregating every claim of the organization.
+    """
+
+    status = models.CharField(max_length=30, choices=ClaimStatus.choices)
+    created_month = models.DateField()
+    decided_month = models.DateField(null=True, blank=True)
+    claim_count = models.PositiveIntegerField()
+    potential_payout_usd = AmountField()
+    approved_payout_usd = AmountField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_month"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_month:%Y-%m} {self.status}: {self.claim_count}"
 
 
 class ProofDocument(TenantModel):

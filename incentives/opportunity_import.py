@@ -1,42 +1,26 @@
-"""Vendor-seller (MSX) opportunities shared with a partner: one through the API, or a CSV/XLSX file.
+"""The documented shape of a vendor-seller (MSX) opportunity, and the check of one row of it.
 
-Both paths check a row the same way (`opportunity_row_check`). A file is validated in full before
-anything is written: any bad row rejects it with every row's problems (portal.uploads), and the
-rows of a good file are written together. An MSX opportunity ID already shared with the
-organization is updated (value, stage, seller, close date); one shared with another partner
-organization is refused.
+The API (one opportunity as JSON) and the file import (CSV/XLSX rows) share these columns and
+`opportunity_row_check`; `incentives.services.opportunities` writes what passed it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Customer, Organization
 from earnings.choices import SolutionArea
 from incentives.choices import OpportunityStage
 from incentives.models import Opportunity
-from portal.audit import audit_record
-from portal.uploads import RowError, read_table, validate_rows
+from portal.uploads import RowError
 
-__all__ = (
-    "COLUMNS",
-    "FIELDS",
-    "REQUIRED_COLUMNS",
-    "OpportunityImport",
-    "opportunities_import",
-    "opportunity_row_check",
-    "opportunity_upsert",
-)
+__all__ = ("COLUMNS", "FIELDS", "REQUIRED_COLUMNS", "customers_by_tenant", "opportunity_row_check")
 
 #: The documented shape of an opportunity, shared by the file's columns and the API's JSON fields
 #: (Partner Center style names, like the Earnings files), each with the model field it fills.
@@ -58,20 +42,10 @@ _COLUMN_OF = {field: column for column, field in FIELDS.items()}
 #: MSX opportunity IDs look like `7-3KXYZ12AB`: a digit, a dash, then letters and digits.
 MSX_ID = re.compile(r"^\d-[A-Z0-9]{4,17}$")
 MAX_VALUE_USD = Decimal("10000000000")
-_UPDATED_FIELDS = ("name", "customer", "solution_area", "estimated_value_usd", "stage", "seller_name")
 
 
-@dataclass
-class OpportunityImport:
-    created: int = 0
-    updated: int = 0
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated
-
-
-def _customers_by_tenant(organization: Organization) -> dict[str, Customer]:
+def customers_by_tenant(organization: Organization) -> dict[str, Customer]:
+    """The organization's customers by tenant ID, for checking many rows with one query."""
     return {str(c.tenant_id): c for c in Customer.objects.filter(organization=organization)}
 
 
@@ -158,93 +132,3 @@ def opportunity_row_check(
         except ValueError:
             error("close_date", f"{value['close_date']!r} is not a date (YYYY-MM-DD)")
     return (None if errors else cleaned), errors
-
-
-def _write(organization: Organization, rows: list[dict[str, Any]]) -> tuple[OpportunityImport, list]:
-    report, written = OpportunityImport(), []
-    now = timezone.now()
-    existing = {
-        opportunity.msx_opportunity_id: opportunity
-        for opportunity in Opportunity.objects.select_for_update().filter(
-            organization=organization, msx_opportunity_id__in=[row["msx_opportunity_id"] for row in rows]
-        )
-    }
-    for row in rows:
-        opportunity = existing.get(row["msx_opportunity_id"])
-        if opportunity is None:
-            opportunity = Opportunity(organization=organization, imported_at=now, **row)
-            opportunity.full_clean()
-            opportunity.save()
-            report.created += 1
-        else:
-            for name, value in row.items():
-                setattr(opportunity, name, value)
-            opportunity.imported_at = now
-            opportunity.full_clean()
-            opportunity.save(update_fields=[*_UPDATED_FIELDS, "seller_email", "close_date", "imported_at"])
-            report.updated += 1
-        written.append(opportunity)
-    return report, written
-
-
-@transaction.atomic
-def opportunity_upsert(*, organization: Organization, data: dict[str, Any], actor: Any) -> Opportunity:
-    """Share one opportunity with `organization` (or update it); raises ValidationError per field."""
-    customers = _customers_by_tenant(organization)
-    cleaned, errors = opportunity_row_check(
-        {k: "" if v is None else str(v) for k, v in data.items()},
-        organization=organization,
-        customers=customers,
-    )
-    if errors:
-        by_field: dict[str, list[str]] = {}
-        for row_error in errors:
-            by_field.setdefault(row_error.column or "non_field_errors", []).append(row_error.message)
-        raise ValidationError(by_field)
-    report, (opportunity,) = _write(organization, [cleaned])
-    audit_record(
-        actor=actor,
-        action="incentives.opportunity_created" if report.created else "incentives.opportunity_updated",
-        organization_id=organization.pk,
-        target=opportunity,
-        changes={"msx_opportunity_id": opportunity.msx_opportunity_id, "stage": opportunity.stage},
-    )
-    return opportunity
-
-
-def opportunities_import(*, organization: Organization, file: UploadedFile, actor: Any) -> OpportunityImport:
-    """Import a CSV/XLSX of opportunities for `organization`: all rows or none (UploadRejected)."""
-    frame = read_table(file, required_columns=REQUIRED_COLUMNS)
-    customers = _customers_by_tenant(organization)
-    seen: dict[str, int] = {}
-
-    def check(row_number: int, row: dict[str, str]):
-        cleaned, errors = opportunity_row_check(
-            row, organization=organization, customers=customers, row_number=row_number
-        )
-        msx_id = str(row.get("msxOpportunityId") or "").strip().upper()
-        if msx_id:
-            if msx_id in seen:
-                errors.append(
-                    RowError(row_number, "msxOpportunityId", f"{msx_id} is also on row {seen[msx_id]}")
-                )
-                cleaned = None
-            else:
-                seen[msx_id] = row_number
-        return cleaned, errors
-
-    rows = validate_rows(frame, check)
-    with transaction.atomic():
-        report, _ = _write(organization, rows)
-        audit_record(
-            actor=actor,
-            action="incentives.opportunities_imported",
-            organization_id=organization.pk,
-            target=None,
-            changes={
-                "file_name": getattr(file, "name", "") or "upload",
-                "created": report.created,
-                "updated": report.updated,
-            },
-        )
-    return report

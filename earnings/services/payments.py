@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from earnings.choices import PaymentStatus
 from earnings.models import Earning, Enrollment, Payment
-from earnings.services.summary import summary_rebuild
+from earnings.services.summary import payment_status_summary_rebuild
 from earnings.signals import payment_sent
 from portal.audit import audit_record
 from portal.history import history_record
+from portal.locks import lock
 from portal.webhooks import register_event, webhook_emit
 
-__all__ = ("PAYMENT_STATUS_CHANGED", "TRANSITIONS", "hold_set", "lock_payment", "payment_status_change")
+__all__ = ("PAYMENT_STATUS_CHANGED", "TRANSITIONS", "hold_set", "payment_status_change")
 
 PAYMENT_STATUS_CHANGED = register_event(
     "earnings.payment.status_changed", "A payment order moved to another status (e.g. Sent, Reversed)."
@@ -43,14 +44,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def lock_payment(payment: Payment) -> Payment:
-    return Payment.objects.select_for_update().get(pk=payment.pk)
-
-
 @transaction.atomic
 def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note: str = "") -> Payment:
     """Move the payment to `to_status` if spec §4 allows it, and its earnings with it."""
-    payment = lock_payment(payment)
+    payment = lock(payment)
     from_status = payment.status
     if to_status not in TRANSITIONS.get(from_status, ()):
         allowed = ", ".join(sorted(TRANSITIONS.get(from_status, ()))) or "none"
@@ -77,7 +74,7 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
     if to_status == PaymentStatus.SENT:
         payment_sent.send(sender=Payment, payment=payment, actor=actor)
     months = Earning.objects.filter(payment=payment).dates("earning_date", "month")
-    summary_rebuild([payment.organization_id], months=list(months))
+    payment_status_summary_rebuild([payment.organization_id], months=list(months))
     webhook_emit(
         organization_id=payment.organization_id,
         event=PAYMENT_STATUS_CHANGED,
@@ -96,7 +93,7 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
 @transaction.atomic
 def hold_set(*, enrollment: Enrollment, hold: bool, actor: Any) -> Enrollment:
     """ "Hold my payment" (spec §4.1): while held, payment runs create no payment for the enrollment."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    enrollment = lock(enrollment)
     if enrollment.hold_payment == hold:
         return enrollment
     enrollment.hold_payment = hold

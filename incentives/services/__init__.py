@@ -2,7 +2,11 @@
 
 The claim lifecycle from creation through consent, proof, review, expiry and reminders to outcome
 links (`claims`); customer and partner eligibility (`eligibility`); potential and approved
-payouts and their hand-off to the Earnings ledger (`payouts`).
+payouts and their hand-off to the Earnings ledger (`payouts`); the seller opportunities shared
+with a partner (`opportunities`); the overview's claim summary (`summary`).
+
+Services don't check capabilities: the page (one check, `require_capability`) and the API policy
+(`capabilities` per action) do, before calling them.
 """
 
 from incentives.services.claims.closing import claim_cancel, claims_expire
@@ -22,6 +26,7 @@ from incentives.services.eligibility import (
     customer_eligibility,
     market_tier_of,
 )
+from incentives.services.opportunities import OpportunityImport, opportunities_import, opportunity_upsert
 from incentives.services.payouts import (
     PayoutExplanation,
     claim_earnings_write,
@@ -29,6 +34,7 @@ from incentives.services.payouts import (
     claims_complete_for_payment,
     potential_payout,
 )
+from incentives.services.summary import claim_summary_rebuild
 
 __all__ = (
     "CLAIM_STATUS_CHANGED",
@@ -37,6 +43,7 @@ __all__ = (
     "ClaimRefused",
     "Eligibility",
     "EligibilityCode",
+    "OpportunityImport",
     "PayoutExplanation",
     "RuleFailure",
     "claim_cancel",
@@ -47,6 +54,7 @@ __all__ = (
     "claim_review",
     "claim_review_start",
     "claim_submit",
+    "claim_summary_rebuild",
     "claim_transition",
     "claims_complete_for_payment",
     "claims_expire",
@@ -56,6 +64,8 @@ __all__ = (
     "consent_request",
     "customer_eligibility",
     "market_tier_of",
+    "opportunities_import",
+    "opportunity_upsert",
     "outcome_link",
     "outcome_unlink",
     "potential_payout",

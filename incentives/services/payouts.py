@@ -38,6 +38,8 @@ from earnings.periods import add_months, format_month, month_start
 from incentives.choices import TERMINAL_STATUSES, ClaimStatus, MarketTier, PayPattern
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, OutcomeLink
 from incentives.services.eligibility import market_tier_of
+from incentives.services.summary import claim_summary_rebuild_on_commit
+from portal.locks import lock_many
 from portal.money import round_money
 
 __all__ = (
@@ -50,6 +52,7 @@ __all__ = (
     "fiscal_year_of",
     "potential_payout",
     "rate_in_force",
+    "rates_in_force",
 )
 
 #: spec §5.2: activity-based incentives are paid as 60 % rebate and 40 % co-op funds.
@@ -91,19 +94,23 @@ def fiscal_year_of(on: date) -> tuple[date, date]:
     return date(first_year, 7, 1), date(first_year + 1, 6, 30)
 
 
-def rate_in_force(*, activity_type: ActivityType, market_tier: str, on: date) -> ActivityRate | None:
-    """The activity's rate for the tier on `on`; Market A's when the tier has none of its own."""
+def rates_in_force(*, activity_type: ActivityType, on: date) -> dict[str, ActivityRate]:
+    """The activity's rate of each market tier that has one of its own on `on` (one query)."""
     rates = (
-        ActivityRate.objects.filter(
-            activity_type=activity_type, market_tier__in={market_tier, MarketTier.A}, valid_from__lte=on
-        )
+        ActivityRate.objects.filter(activity_type=activity_type, valid_from__lte=on)
         .exclude(valid_to__lte=on)
         .order_by("-valid_from")
     )
-    found = {}
+    found: dict[str, ActivityRate] = {}
     for rate in rates:
         found.setdefault(rate.market_tier, rate)
-    return found.get(market_tier) or found.get(MarketTier.A)
+    return found
+
+
+def rate_in_force(*, activity_type: ActivityType, market_tier: str, on: date) -> ActivityRate | None:
+    """The activity's rate for the tier on `on`; Market A's when the tier has none of its own."""
+    rates = rates_in_force(activity_type=activity_type, on=on)
+    return rates.get(market_tier) or rates.get(MarketTier.A)
 
 
 # --- Potential payout -----------------------------------------------------------------------------
@@ -138,7 +145,8 @@ def potential_payout(
     """What a claim of the activity by the location would pay on `on` (spec §5.2, E2, E3)."""
     on = on or timezone.localdate()
     tier = market_tier_of(location)
-    rate = rate_in_force(activity_type=activity_type, market_tier=tier, on=on)
+    rates = rates_in_force(activity_type=activity_type, on=on)
+    rate = rates.get(tier) or rates.get(MarketTier.A)
     lines: list[tuple[str, str]] = [
         ("Market tier", f"Market {tier} (location {location.partner_id}, {location.country})")
     ]
@@ -157,7 +165,7 @@ def potential_payout(
     if activity_type.pay_pattern == PayPattern.FIXED:
         amount = rate.fixed_fee_usd
         lines.append(("Fixed fee", f"{_usd(amount)} per activity in Market {rate.market_tier}"))
-        change = _fixed_fee_change(activity_type, tier, on)
+        change = _fixed_fee_change(tier, rates)
     else:
         value = opportunity.estimated_value_usd if opportunity is not None else Decimal(0)
         amount = round_money(rate.rate * value)
@@ -222,17 +230,12 @@ def potential_payout(
     )
 
 
-def _fixed_fee_change(activity_type: ActivityType, tier: str, on: date) -> str:
+def _fixed_fee_change(tier: str, rates: dict[str, ActivityRate]) -> str:
+    """What would change a fixed fee: only the market tier (`rates`: the activity's, per tier)."""
     other_fees = []
     for other in MarketTier:
-        if other == tier:
-            continue
-        other_rate = rate_in_force(activity_type=activity_type, market_tier=other, on=on)
-        if (
-            other_rate is not None
-            and other_rate.market_tier == other
-            and other_rate.fixed_fee_usd is not None
-        ):
+        other_rate = rates.get(other)
+        if other != tier and other_rate is not None and other_rate.fixed_fee_usd is not None:
             other_fees.append(f"{_usd(other_rate.fixed_fee_usd)} in Market {other}")
     text = "The fee is fixed: the customer's size or deal value does not change it."
     if other_fees:
@@ -341,6 +344,7 @@ UPDATE {T["claim"]} c
   ) p
  WHERE c.id = p.id AND c.status = '{ClaimStatus.APPROVED}' {{only}}
    AND c.approved_payout_usd IS DISTINCT FROM p.payout
+RETURNING c.organization_id, c.created_at
 """
 
 
@@ -361,7 +365,13 @@ def claim_payouts_compute(*, claim_ids: Iterable[int] | None = None) -> int:
         only = "AND c.id = ANY (%(ids)s)"
     with connection.cursor() as cursor:
         cursor.execute(PAYOUTS_SQL.format(scope=scope, only=only), params)
-        return cursor.rowcount
+        changed = cursor.fetchall()
+    created: dict[int, list[datetime]] = {}
+    for organization_id, created_at in changed:
+        created.setdefault(organization_id, []).append(created_at)
+    for organization_id, moments in created.items():
+        claim_summary_rebuild_on_commit(organization_id=organization_id, created=moments)
+    return len(changed)
 
 
 # --- Earnings -------------------------------------------------------------------------------------
@@ -511,12 +521,13 @@ def claims_complete_for_payment(*, payment: Payment, actor: Any) -> int:
     )
     # Unscoped: the payment's own organization's claims, locked in primary-key order.
     claims = list(
-        Claim.objects.filter(
-            organization_id=payment.organization_id, claim_id__in=list(claim_ids), status=ClaimStatus.APPROVED
+        lock_many(
+            Claim.objects.filter(
+                organization_id=payment.organization_id,
+                claim_id__in=list(claim_ids),
+                status=ClaimStatus.APPROVED,
+            ).select_related("activity_type")
         )
-        .select_related("activity_type")
-        .order_by("pk")
-        .select_for_update(of=("self",))
     )
     note = f"Payment {payment.payment_id} sent."
     for claim in claims:

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 
 from accounts.models import RoleAssignment
 from earnings.choices import AdjustmentReason, EarningKind, ExportStatus, IneligibleReason, SolutionArea
-from earnings.exports import EARNING_COLUMNS, REPORTS, export_create, export_path
+from earnings.exports import EARNING_COLUMNS, REPORTS, export_path
 from earnings.models import Earning, ExportJob
+from earnings.services.exports import export_create
 from portal.choices import JobStatus
 from portal.roles import Role
 from tests.factories import (
@@ -397,7 +398,7 @@ def test_a_location_scoped_user_sees_only_their_own_exports(org_a, alice, ledger
 
     listed = verified_client(user).get(reverse("earnings:export-list"))
 
-    assert list(listed.context["object_list"]) == [own]
+    assert listed.context["page"].rows == [own]
     assert verified_client(user).get(reverse("earnings:export-detail", args=[alices.pk])).status_code == 404
     assert verified_client(alice).get(reverse("earnings:export-detail", args=[own.pk])).status_code == 200
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from earnings.choices import IneligibleReason, PartnerRole, SolutionArea
 from earnings.models import Earning, Enrollment
+from earnings.services.summary import summary_rebuild
 from portal.roles import Role
 from tests.earnings.test_queries import build_ledger
 from tests.factories import (
@@ -190,6 +191,7 @@ def test_the_revenue_page_shows_totals_and_whether_each_transaction_earned(bob_c
     EarningFactory(organization=org_a, enrollment=ledger.enrollment, transaction=earned)
     parked = TransactionFactory(organization=org_a, transaction_amount_usd=Decimal("40.00"))
     IneligibleTransactionFactory(organization=org_a, transaction=parked)
+    summary_rebuild([org_a.pk])  # as the payout run does after assessing them
 
     response = bob_client.get(reverse("earnings:revenue"))
 
@@ -202,6 +204,7 @@ def test_the_revenue_page_shows_totals_and_whether_each_transaction_earned(bob_c
 def test_the_ineligible_page_shows_the_reason_text_and_filters_by_reason(bob_client, org_a):
     IneligibleTransactionFactory(organization=org_a, reason_code=IneligibleReason.BELOW_MIN_SEATS)
     IneligibleTransactionFactory(organization=org_a, reason_code=IneligibleReason.NOT_ENROLLED)
+    summary_rebuild([org_a.pk])
 
     response = bob_client.get(reverse("earnings:ineligible"), {"reasonCode": IneligibleReason.NOT_ENROLLED})
 

@@ -13,9 +13,10 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from accounts.models import RoleAssignment
-from earnings import reconciliation as service
+from earnings import reconciliation as matching
 from earnings.choices import AdjustmentReason, EarningKind
 from earnings.models import Reconciliation, ReconciliationLine
+from earnings.services.reconciliation import reconciliation_create
 from portal.models import AuditEvent
 from portal.roles import Role
 from portal.uploads import UploadRejected
@@ -118,7 +119,7 @@ def _upload(content: bytes = RECORDS, name: str = "my-billing.csv") -> SimpleUpl
 
 
 def _reconcile(user, content: bytes = RECORDS, *, mapping=None, name="my-billing.csv", **kwargs):
-    return service.reconciliation_create(
+    return reconciliation_create(
         actor=user,
         upload=_upload(content, name),
         file_name=name,
@@ -287,7 +288,7 @@ def test_auto_mapping_picks_partner_center_names():
         "paymentID",
     ]
 
-    assert service.mapping_guess(columns) == {
+    assert matching.mapping_guess(columns) == {
         "transactionId": "TransactionID",
         "invoiceNumber": "invoice_number",
         "customerName": "Customer Name",
@@ -295,7 +296,7 @@ def test_auto_mapping_picks_partner_center_names():
         "earningAmount": "earningAmount",
         "paymentId": "paymentID",
     }
-    assert service.mapping_guess(["Amount", "Customer", "Product"]) == {
+    assert matching.mapping_guess(["Amount", "Customer", "Product"]) == {
         "earningAmount": "Amount",
         "customerName": "Customer",
         "productId": "Product",
@@ -311,7 +312,7 @@ def test_auto_mapping_picks_partner_center_names():
     ],
 )
 def test_an_unusable_mapping_is_refused(alice, mapping, message):
-    assert any(message in error for error in service.mapping_errors(mapping))
+    assert any(message in error for error in matching.mapping_errors(mapping))
 
 
 # --- Bad files change nothing -------------------------------------------------------------------------
@@ -405,7 +406,7 @@ def test_the_empty_file_and_the_pdf_say_why(alice):
 
 
 def _staged_files(media) -> list[Path]:
-    folder = media / service.STAGED_DIR
+    folder = media / matching.STAGED_DIR
     return list(folder.iterdir()) if folder.exists() else []
 
 
@@ -500,7 +501,7 @@ def test_the_result_downloads_as_csv(alice, ledger, verified_client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == service.CSV_COLUMNS
+    assert rows[0] == matching.CSV_COLUMNS
     assert len(rows) == 12
     by_row = {(row[0], row[2]): row for row in rows[1:]}
     assert by_row[("amount_difference", "TX-1003")] == [
@@ -569,4 +570,4 @@ def test_a_location_scoped_user_sees_only_their_own_reconciliations(org_a, alice
 
     assert client.get(reverse("earnings:reconcile-detail", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("earnings:reconcile-detail", args=[mine.pk])).status_code == 200
-    assert list(client.get(reverse("earnings:reconcile-list")).context["object_list"]) == [mine]
+    assert client.get(reverse("earnings:reconcile-list")).context["page"].rows == [mine]

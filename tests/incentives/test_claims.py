@@ -164,10 +164,18 @@ def test_the_claim_id_continues_after_the_highest_of_the_year(world):
     assert create(world).claim_id == f"CLM-{year}-000042"
 
 
-def test_a_user_without_the_claims_capability_cannot_create(world, org_a):
+def test_a_user_without_the_claims_capability_is_refused_before_any_service_runs(
+    world, org_a, verified_client
+):
     billing_admin = UserFactory(organization=org_a, roles=[Role.BILLING_ADMIN])
-    with pytest.raises(PermissionDenied):
-        create(world, actor=billing_admin)
+    wizard = (
+        f"{reverse('incentives:claim-new')}?activity={world['workshop'].pk}&location={world['location'].pk}"
+        f"&customer={world['customer'].pk}"
+    )
+    page = verified_client(billing_admin).post(
+        wizard, {"friendly_name": "Workshop", "contact_email": "a@b.example"}
+    )
+    assert page.status_code == 403
     assert not Claim.objects.exists()
 
 
@@ -515,12 +523,16 @@ def test_proof_is_removed_with_its_file(world, django_capture_on_commit_callback
     assert not storage.exists(name)
 
 
-def test_another_organizations_user_cannot_touch_the_claim(world, charlie):
+def test_another_organizations_user_cannot_reach_the_claim(world, charlie, verified_client):
     claim = consented(world)
-    with pytest.raises(PermissionDenied):
-        proof_attach(claim=claim, kind=ProofKind.INVOICE, file=pdf(), actor=charlie)
-    with pytest.raises(PermissionDenied):
-        claim_cancel(claim=claim, actor=charlie)
+    client = verified_client(charlie)
+    proof = client.post(
+        reverse("incentives:claim-proof", args=[claim.pk]), {"kind": ProofKind.INVOICE, "file": pdf()}
+    )
+    cancel = client.post(reverse("incentives:claim-cancel", args=[claim.pk]))
+    assert (proof.status_code, cancel.status_code) == (404, 404)
+    claim.refresh_from_db()
+    assert claim.status == S.IN_PROGRESS and not ProofDocument.objects.exists()
 
 
 # --- Submission -----------------------------------------------------------------------------------

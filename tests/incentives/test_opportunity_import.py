@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incentives.models import Opportunity
-from incentives.opportunity_import import COLUMNS, opportunities_import
+from incentives.opportunity_import import COLUMNS
+from incentives.services.opportunities import opportunities_import
 from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from tests.factories import CustomerFactory, OpportunityFactory

@@ -13,8 +13,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from incentives.models import Claim
-from incentives.services.claims.rules import ACTION_DAYS, CONSENT_DAYS, DRAFT_DAYS, S, _check_partner, _lock
+from incentives.services.claims.rules import ACTION_DAYS, CONSENT_DAYS, DRAFT_DAYS, S
 from incentives.services.claims.transitions import claim_transition
+from portal.locks import lock, lock_many
 from portal.models import HistoryEvent
 
 __all__ = ("claim_cancel", "claims_expire")
@@ -23,8 +24,7 @@ __all__ = ("claim_cancel", "claims_expire")
 @transaction.atomic
 def claim_cancel(*, claim: Claim, actor: Any, note: str = "") -> Claim:
     """The partner withdraws a live claim; the customer becomes free for other partners (R1)."""
-    claim = _lock(claim)
-    _check_partner(actor, claim)
+    claim = lock(claim, "activity_type")
     return claim_transition(claim=claim, to_status=S.CANCELED, actor=actor, note=note.strip())
 
 
@@ -81,12 +81,9 @@ def claims_expire(*, now: datetime | None = None) -> int:
     for overdue, to_status, note in _overdue_rules(now):
         for pk in list(overdue.values_list("pk", flat=True)):
             with transaction.atomic():
-                claim = (
-                    overdue.filter(pk=pk)
-                    .select_related("activity_type")
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .first()
-                )
+                claim = lock_many(
+                    overdue.filter(pk=pk).select_related("activity_type"), skip_locked=True
+                ).first()
                 if claim is None:
                     continue
                 claim_transition(claim=claim, to_status=to_status, actor=None, note=note)

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incentives.models import Claim
-from incentives.services.claims.rules import CONSENT_DAYS, S, _check_partner, _lock, _refuse
+from incentives.services.claims.rules import CONSENT_DAYS, S, _refuse
 from incentives.services.claims.transitions import claim_transition
+from portal.locks import lock
 
 __all__ = ("consent_claim", "consent_record", "consent_request")
 
@@ -26,8 +27,7 @@ def consent_request(*, claim: Claim, actor: Any) -> str:
     The link is valid for 14 days; after that the claim expires (spec §6).
     """
     with transaction.atomic():
-        claim = _lock(claim)
-        _check_partner(actor, claim)
+        claim = lock(claim, "activity_type")
         if claim.status == S.DRAFT and not claim.contact_email:
             raise _refuse(
                 "Enter the customer contact's e-mail address before asking for consent.",
@@ -61,7 +61,7 @@ def consent_claim(token: str) -> Claim:
 @transaction.atomic
 def consent_record(*, token: str, accept: bool, note: str = "") -> Claim:
     """The customer's answer: accept → In progress (the claim window starts), decline → Consent declined."""
-    claim = _lock(consent_claim(token))
+    claim = lock(consent_claim(token), "activity_type")
     if claim.status != S.PENDING_CONSENT:
         raise _refuse(
             f"This consent request is no longer open: the claim is {claim.status}.", code="answered"

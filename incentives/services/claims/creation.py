@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -18,8 +18,9 @@ from incentives.models import ActivityType, Claim, Opportunity
 from incentives.services.claims.rules import ClaimRefused, _refuse
 from incentives.services.eligibility import EligibilityCode, RuleFailure, customer_eligibility, market_tier_of
 from incentives.services.payouts import potential_payout
+from incentives.services.summary import claim_summary_rebuild_on_commit
 from portal.audit import audit_record
-from portal.capabilities import Capability, can, locations_granting
+from portal.capabilities import Capability, locations_granting
 from portal.history import history_record
 
 __all__ = ("claim_create",)
@@ -49,8 +50,6 @@ def _lock_customer_activity(activity_type: ActivityType, tenant_id: uuid.UUID) -
 
 
 def _check_owner(actor: Any, location: PartnerLocation, customer: Customer, opportunity: Opportunity | None):
-    if not can(actor, Capability.INCENTIVES_CLAIMS):
-        raise PermissionDenied("Creating claims needs the Incentives admin, user or marketer role.")
     errors: dict[str, str] = {}
     if location.organization_id != actor.organization_id:
         errors["location"] = "This location does not belong to your organization."
@@ -133,6 +132,7 @@ def claim_create(
             raise
         raise ClaimRefused([RuleFailure(EligibilityCode.DUPLICATE_CLAIM, DUPLICATE_MESSAGE)]) from exc
     history_record(subject=claim, actor=actor, to_status=claim.status, note="Claim created.")
+    claim_summary_rebuild_on_commit(organization_id=claim.organization_id, created=[claim.created_at])
     audit_record(
         actor=actor,
         action="incentives.claim.created",

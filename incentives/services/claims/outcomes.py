@@ -10,9 +10,10 @@ from django.db import transaction
 
 from earnings.models import Transaction
 from incentives.models import Claim, OutcomeLink
-from incentives.services.claims.rules import S, _check_partner, _lock, _refuse
+from incentives.services.claims.rules import S, _refuse
 from incentives.services.payouts import claim_payouts_compute
 from portal.audit import audit_record
+from portal.locks import lock
 
 __all__ = ("outcome_link", "outcome_unlink")
 
@@ -20,7 +21,6 @@ _OUTCOME_STATUSES = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED, S.COMPLE
 
 
 def _outcome_check(claim: Claim, actor: Any, transactions: Iterable[Transaction]) -> list[Transaction]:
-    _check_partner(actor, claim)
     if claim.status not in _OUTCOME_STATUSES:
         raise _refuse(
             "Only submitted, approved or completed claims are linked to outcomes; "
@@ -47,7 +47,7 @@ def _outcome_check(claim: Claim, actor: Any, transactions: Iterable[Transaction]
 def outcome_link(*, claim: Claim, transactions: Iterable[Transaction], actor: Any) -> int:
     """Link the claim to the customer's transactions (one activity, many outcomes; many activities,
     one outcome); returns how many links are new. The payout is recomputed from the outcomes."""
-    claim = _lock(claim)
+    claim = lock(claim, "activity_type")
     rows = _outcome_check(claim, actor, transactions)
     existing = set(OutcomeLink.objects.filter(claim=claim).values_list("transaction_id", flat=True))
     new = [row for row in rows if row.pk not in existing]
@@ -73,7 +73,7 @@ def outcome_link(*, claim: Claim, transactions: Iterable[Transaction], actor: An
 @transaction.atomic
 def outcome_unlink(*, claim: Claim, transactions: Iterable[Transaction], actor: Any) -> int:
     """Remove links; returns how many were removed. The payout is recomputed."""
-    claim = _lock(claim)
+    claim = lock(claim, "activity_type")
     rows = _outcome_check(claim, actor, transactions)
     ids = [row.pk for row in rows]
     removed, _ = OutcomeLink.objects.filter(claim=claim, transaction_id__in=ids).delete()

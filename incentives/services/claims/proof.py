@@ -15,10 +15,11 @@ from django.db import transaction
 from incentives.choices import ProofKind
 from incentives.models import Claim, ProofDocument
 from incentives.services.claims.reminders import _reminders_settle
-from incentives.services.claims.rules import PROOF_STATUSES, S, _check_partner, _lock, _refuse
+from incentives.services.claims.rules import PROOF_STATUSES, S, _refuse
 from incentives.services.claims.transitions import claim_transition
 from portal import uploads
 from portal.audit import audit_record
+from portal.locks import lock
 
 __all__ = ("proof_attach", "proof_remove")
 
@@ -41,7 +42,6 @@ def proof_attach(*, claim: Claim, kind: str, file: UploadedFile, actor: Any) -> 
 
     In progress → Pending POE with the first document.
     """
-    _check_partner(actor, claim)
     if kind not in ProofKind.values:
         raise _refuse(
             f"Unknown proof kind {kind!r}; expected one of {', '.join(ProofKind.values)}.", field="kind"
@@ -52,8 +52,7 @@ def proof_attach(*, claim: Claim, kind: str, file: UploadedFile, actor: Any) -> 
     except uploads.UploadRejected as exc:
         raise _refuse(exc.message, field="file", code="file") from exc
     with transaction.atomic():
-        claim = _lock(claim)
-        _check_partner(actor, claim)
+        claim = lock(claim, "activity_type")
         if claim.status not in PROOF_STATUSES:
             raise _refuse(f"Proof cannot be changed while the claim is {claim.status}.")
         count = ProofDocument.objects.filter(claim=claim).count()
@@ -107,8 +106,7 @@ def proof_attach(*, claim: Claim, kind: str, file: UploadedFile, actor: Any) -> 
 
 @transaction.atomic
 def proof_remove(*, document: ProofDocument, actor: Any) -> None:
-    claim = _lock(document.claim)
-    _check_partner(actor, claim)
+    claim = lock(document.claim, "activity_type")
     if claim.status not in PROOF_STATUSES:
         raise _refuse(f"Proof cannot be changed while the claim is {claim.status}.")
     storage, name = document.file.storage, document.file.name

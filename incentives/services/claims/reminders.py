@@ -9,9 +9,9 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
+from accounts.services.action_center import action_item_raise, action_item_resolve
 from incentives.models import Claim, ClaimReview, ProofDocument
 from incentives.services.claims.rules import REMIND_DAYS, S, _deadline, _kind_labels, proof_missing_kinds
 from portal.roles import Role

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from incentives.choices import ReviewDecision, ReviewReason
 from incentives.models import Claim, ClaimReview
-from incentives.services.claims.rules import ACTION_DAYS, S, _lock, _refuse
+from incentives.services.claims.rules import ACTION_DAYS, S, _refuse
 from incentives.services.claims.transitions import claim_transition
 from incentives.services.payouts import claim_payouts_compute
 from portal.capabilities import is_vendor_staff
+from portal.locks import lock
 
 __all__ = ("claim_review", "claim_review_start")
 
@@ -29,7 +30,7 @@ def _check_reviewer(reviewer: Any) -> None:
 def claim_review_start(*, claim: Claim, reviewer: Any) -> Claim:
     """Submitted → Under review: a reviewer took the claim."""
     _check_reviewer(reviewer)
-    claim = _lock(claim)
+    claim = lock(claim, "activity_type")
     return claim_transition(claim=claim, to_status=S.UNDER_REVIEW, actor=reviewer, note="Review started.")
 
 
@@ -43,7 +44,7 @@ def claim_review(
     (and resubmitted) is rejected finally. Approval computes the approved payout.
     """
     _check_reviewer(reviewer)
-    claim = _lock(claim)
+    claim = lock(claim, "activity_type")
     if decision not in ReviewDecision.values:
         raise _refuse(f"Unknown decision {decision!r}.", field="decision")
     if reason_code and reason_code not in ReviewReason.values:

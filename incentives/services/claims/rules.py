@@ -1,18 +1,19 @@
 """What every claim service checks first (spec/incentives.md §6–§7): the allowed transitions,
-the deadlines, the refusal errors, the partner's permission, and the proof a claim still lacks."""
+the deadlines, the refusal errors, and the proof a claim still lacks.
+
+Who may act is not checked here: the pages and the API check the capability before they call a
+service, and they only ever hand it a claim of the person's own organization."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from incentives.choices import TERMINAL_STATUSES, ClaimStatus, ProofKind
 from incentives.models import Claim, ProofDocument
 from incentives.services.eligibility import RuleFailure
-from portal.capabilities import Capability, can
 
 __all__ = ("ClaimRefused", "PROOF_STATUSES", "TRANSITIONS", "proof_missing_kinds")
 
@@ -53,17 +54,8 @@ class ClaimRefused(ValidationError):
         super().__init__([ValidationError(failure.message, code=failure.code) for failure in self.failures])
 
 
-def _lock(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().select_related("activity_type").get(pk=claim.pk)
-
-
 def _refuse(message: str, *, field: str = "status", code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
-
-
-def _check_partner(actor: Any, claim: Claim) -> None:
-    if not can(actor, Capability.INCENTIVES_CLAIMS, claim.organization_id):
-        raise PermissionDenied("Working on claims needs the Incentives admin, user or marketer role.")
 
 
 def proof_missing_kinds(claim: Claim, present: Iterable[str] | None = None) -> list[str]:

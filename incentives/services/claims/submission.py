@@ -11,16 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from incentives.models import Claim, ClaimReview
-from incentives.services.claims.rules import (
-    S,
-    _check_partner,
-    _deadline,
-    _kind_labels,
-    _lock,
-    _refuse,
-    proof_missing_kinds,
-)
+from incentives.services.claims.rules import S, _deadline, _kind_labels, _refuse, proof_missing_kinds
 from incentives.services.claims.transitions import claim_transition
+from portal.locks import lock
 
 __all__ = ("claim_respond", "claim_submit")
 
@@ -90,8 +83,7 @@ def _submit(claim: Claim, *, actor: Any, delivered_on: date | None, note: str) -
 @transaction.atomic
 def claim_submit(*, claim: Claim, actor: Any, delivered_on: date | None = None) -> Claim:
     """Pending POE, Partner action required or Rejected (once) → Submitted, with every proof present."""
-    claim = _lock(claim)
-    _check_partner(actor, claim)
+    claim = lock(claim, "activity_type")
     note = "Resubmitted after rejection." if claim.status == S.REJECTED else ""
     return _submit(claim, actor=actor, delivered_on=delivered_on, note=note)
 
@@ -99,8 +91,7 @@ def claim_submit(*, claim: Claim, actor: Any, delivered_on: date | None = None) 
 @transaction.atomic
 def claim_respond(*, claim: Claim, actor: Any, response: str) -> Claim:
     """The partner's answer to the latest review: recorded on the review, and the claim is resubmitted."""
-    claim = _lock(claim)
-    _check_partner(actor, claim)
+    claim = lock(claim, "activity_type")
     response = response.strip()
     if not response:
         raise _refuse("Write an answer to the reviewer.", field="response", code="required")

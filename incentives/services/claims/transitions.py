@@ -1,6 +1,6 @@
 """`claim_transition`: the one way a claim changes status. It checks `TRANSITIONS`, records the
-change in the claim's history, writes an audit row, emits "incentives.claim.status_changed" and
-settles the claim's Action Center items."""
+change in the claim's history, writes an audit row, emits "incentives.claim.status_changed",
+settles the claim's Action Center items and updates the overview's `ClaimSummary`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from incentives.models import Claim
 from incentives.services.claims.reminders import _reminders_settle
 from incentives.services.claims.rules import TRANSITIONS, _refuse
+from incentives.services.summary import claim_summary_rebuild_on_commit
 from portal.audit import audit_record
 from portal.history import history_record
 from portal.webhooks import register_event, webhook_emit
@@ -39,7 +40,7 @@ def claim_transition(
     """Move a locked claim to `to_status` if spec §6 allows it, saving `fields` with the status.
 
     Writes the history event, the audit row and the webhook; closes the Action Center items the
-    new status makes moot. Callers lock the claim (`_lock`) before they check anything.
+    new status makes moot. Callers lock the claim (`portal.locks.lock`) before they check anything.
     """
     from_status = claim.status
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
@@ -77,4 +78,5 @@ def claim_transition(
             },
         )
         _reminders_settle(claim)
+        claim_summary_rebuild_on_commit(organization_id=claim.organization_id, created=[claim.created_at])
     return claim

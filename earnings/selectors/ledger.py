@@ -1,9 +1,11 @@
-"""The read side of the Earnings pages: cards, chart, top customers, revenue and ineligible totals.
+"""The Earnings page's read side: the filtered ledger, its cards, chart and top customers, and
+one earning row with its corrections.
 
 Cards and the chart read `EarningSummary` whenever every active filter is one of its dimensions,
 so their cost follows the number of summary rows, not the size of the ledger; any other filter
 (customer, product, payment ID, row type, search, a date that is not a whole month) aggregates
 the filtered ledger instead. Both paths give the same totals (tests/earnings/test_queries.py).
+Top customers read `CustomerEarningTotal` when nothing is filtered.
 
 Tables page by keyset (`after=<date>.<id>`), never by OFFSET and never with COUNT(*) over the
 ledger: the row count of an earnings selection comes from the summary, or is counted up to a cap.
@@ -17,29 +19,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from earnings.choices import (
-    PAYMENT_STATUS_DESCRIPTIONS,
-    IneligibleReason,
-    PaymentStatus,
-    SolutionArea,
-    TransactionType,
-)
 from earnings.filters import EarningsFilterSet, PaymentFilterSet
-from earnings.models import Earning, EarningSummary, IneligibleTransaction, Payment, Transaction
+from earnings.models import CustomerEarningTotal, Earning, EarningSummary, Payment
 from earnings.periods import add_months, month_end, month_start
+from earnings.services.summary import CUSTOMER_MONTHS
+from portal.capabilities import Capability, locations_granting
 
 ZERO = Decimal("0")
 #: Counting ledger rows stops here when the summary cannot answer (non-summary filters).
 COUNT_CAP = 10_000
 CHART_MONTHS = 24
 TOP_CUSTOMERS = 50
-#: Top customers read the ledger; without a period they look at this many recent months.
-TOP_CUSTOMER_MONTHS = 12
+EARNING_COLUMNS = ("program", "engagement", "lever", "enrollment", "payment", "transaction")
 
 #: EarningsFilterSet names that are EarningSummary dimensions, and the summary field each filters.
 SUMMARY_DIMENSIONS = {
@@ -317,18 +312,30 @@ class CustomerTotal:
 
 
 def top_customers(
-    selection: Selection, *, today: date | None = None, limit: int = TOP_CUSTOMERS
+    selection: Selection, *, today: date | None = None, limit: int = TOP_CUSTOMERS, source: str = "auto"
 ) -> tuple[list[CustomerTotal], date | None]:
     """The customers that earned most under the filters, and the month the window starts.
 
-    Without any period filter (earned from, payment month) the window is the last
-    TOP_CUSTOMER_MONTHS months, so the query reads a bounded slice of the ledger.
+    Unfiltered, for a person who sees every location, they are `CustomerEarningTotal`'s (the
+    trailing CUSTOMER_MONTHS months as of the last rebuild). Otherwise the filtered ledger: without
+    a period filter (earned from, payment month) over the last CUSTOMER_MONTHS months, so the
+    query reads a bounded slice of it. `source` forces "summary" or "ledger" (the tests compare).
     """
     filters = selection.filters
+    window = add_months(month_start(today or timezone.now().date()), 1 - CUSTOMER_MONTHS)
+    every_location = locations_granting(selection.user, Capability.EARNINGS_VIEW) is None
+    if source == "summary" or (source == "auto" and not filters and every_location):
+        totals = list(
+            CustomerEarningTotal.objects.visible_to(selection.user).order_by(
+                "-earning_amount_usd", "customer_name"
+            )[:limit]
+        )
+        customers = [CustomerTotal(t.customer_name, t.earning_amount_usd, t.earning_count) for t in totals]
+        return customers, (totals[0].since if totals else window)
     ledger = selection.ledger.order_by().exclude(customer_name="")
     since = None
     if not filters.get("earningDateFrom") and not filters.get("estimatedPaymentMonth"):
-        since = add_months(month_start(today or timezone.now().date()), 1 - TOP_CUSTOMER_MONTHS)
+        since = window
         ledger = ledger.filter(earning_date__gte=since)
     rows = (
         ledger.values("customer_name")
@@ -342,106 +349,25 @@ def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-# --- Revenue ------------------------------------------------------------------------------------
+# --- One earning row ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RevenueTotals:
-    eligible_usd: Decimal
-    eligible_count: int
-    ineligible_usd: Decimal
-    ineligible_count: int
-
-
-def _assessed(transactions: QuerySet[Transaction]) -> QuerySet[Transaction]:
-    """Modern Work usage is paid on usage, not revenue, so it counts on neither side (spec §1.2)."""
-    return transactions.exclude(
-        solution_area=SolutionArea.MODERN_WORK, transaction_type=TransactionType.USAGE
-    ).order_by()
-
-
-def revenue_totals(transactions: QuerySet[Transaction]) -> RevenueTotals:
-    """Distinct transactions (one row each) that earned under some engagement, and those that
-    were assessed and earned under none."""
-    earned = Exists(Earning.objects.filter(transaction_id=OuterRef("pk")))
-    assessed = Exists(IneligibleTransaction.objects.filter(transaction_id=OuterRef("pk")))
-    totals = _assessed(transactions).aggregate(
-        eligible_usd=Sum("transaction_amount_usd", filter=Q(earned)),
-        eligible_count=Count("id", filter=Q(earned)),
-        ineligible_usd=Sum("transaction_amount_usd", filter=Q(assessed) & ~Q(earned)),
-        ineligible_count=Count("id", filter=Q(assessed) & ~Q(earned)),
-    )
-    return RevenueTotals(
-        eligible_usd=totals["eligible_usd"] or ZERO,
-        eligible_count=totals["eligible_count"],
-        ineligible_usd=totals["ineligible_usd"] or ZERO,
-        ineligible_count=totals["ineligible_count"],
+def earning_for_page(*, user, pk: int) -> Earning | None:
+    return (
+        Earning.objects.visible_to(user)
+        .select_related(*EARNING_COLUMNS, "enrollment__location", "customer")
+        .filter(pk=pk)
+        .first()
     )
 
 
-def with_earned(transactions: QuerySet[Transaction]) -> QuerySet[Transaction]:
-    return transactions.annotate(earned=Exists(Earning.objects.filter(transaction_id=OuterRef("pk"))))
-
-
-# --- Ineligible reasons -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReasonTotal:
-    reason_code: str
-    reason: str
-    transaction_count: int
-    amount_usd: Decimal
-
-
-def ineligible_reasons(ineligible: QuerySet[IneligibleTransaction]) -> list[ReasonTotal]:
-    """Each distinct reason with the revenue parked under it; a transaction ineligible under two
-    engagements for the same reason counts once."""
-    pairs = (
-        ineligible.order_by()
-        .values("reason_code", "transaction_id", "transaction__transaction_amount_usd")
-        .distinct()
-    )
-    sql, params = pairs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT reason_code, count(*), coalesce(sum(amount), 0) "
-            f"FROM ({sql}) AS pairs (reason_code, transaction_id, amount) "
-            "GROUP BY reason_code ORDER BY 3 DESC, 1",
-            params,
-        )
-        rows = cursor.fetchall()
-    return [ReasonTotal(code, IneligibleReason(code).label, count, amount) for code, count, amount in rows]
-
-
-# --- Payments -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RemittanceLine:
-    currency: str
-    amount: Decimal
-    amount_usd: Decimal
-    earning_count: int
-
-
-def remittance(payment: Payment) -> list[RemittanceLine]:
-    """The payment's earnings, de-duplicated by earningId and summed per currency (spec §7)."""
-    distinct = (
-        Earning.objects.filter(payment=payment)
-        .order_by()
-        .values("earning_id", "currency", "earning_amount", "earning_amount_usd")
-        .distinct()
-    )
-    sql, params = distinct.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT currency, sum(amount), sum(amount_usd), count(*) "
-            f"FROM ({sql}) AS e (earning_id, currency, amount, amount_usd) GROUP BY currency ORDER BY 1",
-            params,
-        )
-        return [RemittanceLine(*row) for row in cursor.fetchall()]
-
-
-def status_description(status: str) -> tuple[str, str]:
-    return PAYMENT_STATUS_DESCRIPTIONS.get(PaymentStatus(status), ("", ""))
+def earning_corrections(*, user, earning: Earning) -> QuerySet[Earning]:
+    """The other rows of the same transaction and lever, or of the same claim and earning type:
+    the earning, its adjustments and reversals (a manual adjustment has none)."""
+    if earning.transaction_id:
+        same = Q(transaction_id=earning.transaction_id, lever_id=earning.lever_id)
+    elif earning.claim_id:
+        same = Q(claim_id=earning.claim_id, earning_type=earning.earning_type)
+    else:
+        same = Q(pk=earning.pk)
+    return Earning.objects.visible_to(user).filter(same).exclude(pk=earning.pk).order_by("revision", "id")
