@@ -19,13 +19,12 @@ from commerce.models import (
     Product,
     Sku,
 )
-from commerce.pricing.importing import price_list_import_start
 from commerce.pricing.validation import price_list_clean
-from commerce.services import migration_retry
+from commerce.services import migration_retry, price_list_import_start
 from portal.uploads import UploadRejected
 
 # Price lists arrive only as the vendor's files: the add form takes the upload and calls
-# commerce.pricing.importing.price_list_import_start (checks every row, then a job imports it). Rows,
+# commerce.services.price_list_import_start (checks every row, then a job imports it). Rows,
 # products and SKUs come from those files, so they are read-only here.
 
 

@@ -6,14 +6,13 @@ works here with the base URL changed to `/api/v1/commerce`.
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
 from accounts.models import Customer
-from commerce import services
+from commerce import selectors, services
 from commerce.choices import BillingCycle, TermDuration
 from commerce.eligibility import migration_validate
 from commerce.filters import LegacySubscriptionFilter, NceSubscriptionFilter
@@ -247,14 +246,12 @@ class CustomerMigrationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
 
     def _customer(self) -> Customer:
         # The customer comes first: another organization's customer is a 404 whatever the body says.
-        return get_object_or_404(
-            Customer.objects.visible_to(self.request.user), tenant_id=self.kwargs["customer_tenant_id"]
-        )
+        return selectors.customer_by_tenant_id(self.request.user, self.kwargs["customer_tenant_id"])
 
     def _subscription(self, customer: Customer, data: dict) -> LegacySubscription:
         try:
-            return LegacySubscription.objects.visible_to(self.request.user).get(
-                customer=customer, subscription_id=data["currentSubscriptionId"]
+            return selectors.legacy_subscription_of(
+                self.request.user, customer, data["currentSubscriptionId"]
             )
         except LegacySubscription.DoesNotExist as exc:
             raise exceptions.NotFound("No such subscription for this customer.") from exc
@@ -355,7 +352,7 @@ class MigrationQueryViewSet(TenantViewSet):
             external_reference_id=data.validated_data.get("externalReferenceId") or None,
         )
         return Response(
-            BatchStatusSerializer(_batch_with_counts(batch)).data, status=status.HTTP_202_ACCEPTED
+            BatchStatusSerializer(selectors.batch_with_counts(batch)).data, status=status.HTTP_202_ACCEPTED
         )
 
 
@@ -366,10 +363,6 @@ _BATCH_FIELDS = {
     "purchaseFullTerm": "purchase_full_term",
     "customTermEndDate": "custom_term_end_date",
 }
-
-
-def _batch_with_counts(batch: MigrationBatch) -> MigrationBatch:
-    return MigrationBatch.objects.with_counts().select_related("job").get(pk=batch.pk)
 
 
 class BatchStatusViewSet(mixins.RetrieveModelMixin, TenantViewSet):

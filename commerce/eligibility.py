@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -266,12 +266,9 @@ def migration_subscriptions_prepare(subscriptions: Iterable[LegacySubscription])
     offers = LegacyOffer.objects.select_related("equivalent_sku__product").in_bulk(
         {s.offer_id for s in subscriptions}
     )
+    # Asked even without add-ons among them, so a page costs the same queries whatever it lists.
     parent_ids = {s.parent_id for s in subscriptions if s.parent_id}
-    parents = (
-        {p.pk: p for p in LegacySubscription.objects.filter(pk__in=id_array(parent_ids))}
-        if parent_ids
-        else {}
-    )
+    parents = {p.pk: p for p in LegacySubscription.objects.filter(pk__in=id_array(parent_ids))}
     for subscription in subscriptions:
         subscription.customer = customers[subscription.customer_id]
         subscription.offer = offers[subscription.offer_id]
@@ -714,9 +711,12 @@ def migration_validate_assessment(
 
 
 def eligibility_for(
-    subscriptions: QuerySet[LegacySubscription], *, on: date | None = None
+    subscriptions: Iterable[LegacySubscription], *, on: date | None = None
 ) -> dict[int, Eligibility]:
-    """The default-request answer for each subscription of a list page, in a fixed number of queries."""
+    """The default-request answer for each subscription of a list page, in a fixed number of queries.
+
+    The subscriptions given get their customer, offer and base subscription attached.
+    """
     loaded = migration_subscriptions_prepare(subscriptions)
     context = migration_context_load(loaded, on=on or timezone.localdate())
     return {subscription.pk: migration_assess(subscription, context).eligibility for subscription in loaded}

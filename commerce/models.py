@@ -11,6 +11,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from commerce.choices import (
@@ -23,6 +24,7 @@ from commerce.choices import (
     SubscriptionStatus,
     TermDuration,
 )
+from portal.capabilities import Capability
 from portal.money import AmountField, CurrencyField
 from portal.tenancy import TenantModel, TenantQuerySet, VendorDataManager
 
@@ -223,7 +225,12 @@ class LegacySubscription(TenantModel):
 
     class Meta:
         ordering = ["customer", "term_end", "id"]
-        indexes = [models.Index(fields=["organization", "status"]), models.Index(fields=["term_end"])]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["term_end"]),
+            # The pages' order (commerce.selectors): soonest renewal first.
+            models.Index(fields=["organization", "term_end", "id"], name="legacy_org_renewal_idx"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="legacy_quantity_positive")]
 
     def __str__(self) -> str:
@@ -259,19 +266,37 @@ class NceSubscription(TenantModel):
 
     class Meta:
         ordering = ["customer", "term_end", "id"]
-        indexes = [models.Index(fields=["organization", "status"])]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            # The pages' order (commerce.selectors): soonest term end first.
+            models.Index(fields=["organization", "term_end", "id"], name="nce_org_term_end_idx"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="nce_quantity_positive")]
 
     def __str__(self) -> str:
         return f"{self.catalog_item_id} × {self.quantity} ({self.customer})"
 
 
+def _migrations_of_batch(status: str) -> models.Func:
+    """How many migrations of the batch (the outer row) have `status`, 0 when none."""
+    counted = (
+        Migration.objects.filter(batch=models.OuterRef("pk"), status=status)
+        .order_by()
+        .values("batch")
+        .annotate(number=models.Count("id"))
+        .values("number")
+    )
+    return Coalesce(models.Subquery(counted), 0)
+
+
 class MigrationBatchQuerySet(TenantQuerySet):
     def with_counts(self) -> MigrationBatchQuerySet:
+        """`completed` and `failed` migrations of each batch, counted per row shown: PostgreSQL
+        evaluates the subqueries after ORDER BY and LIMIT, so a page of batches counts only its own."""
         return self.annotate(
-            completed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.COMPLETED)),
-            failed=models.Count("migrations", filter=Q(migrations__status=MigrationStatus.FAILED)),
-        ).order_by(*MigrationBatch._meta.ordering)  # Meta.ordering is dropped from GROUP BY queries.
+            completed=_migrations_of_batch(MigrationStatus.COMPLETED),
+            failed=_migrations_of_batch(MigrationStatus.FAILED),
+        )
 
 
 class MigrationBatch(TenantModel):
@@ -302,6 +327,9 @@ class MigrationBatch(TenantModel):
 
 class Migration(TenantModel):
     """A legacy → new commerce migration, in Partner Center's migration resource shape (§3.4)."""
+
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.CUSTOMERS_VIEW,)
 
     migration_id = models.UUIDField(default=uuid.uuid4, unique=True)
     customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="migrations")
@@ -345,6 +373,8 @@ class Migration(TenantModel):
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["external_reference_id"]),
+            # The pages' order (Meta.ordering, commerce.selectors): newest first.
+            models.Index(fields=["organization", "-started_time", "-id"], name="migration_org_newest_idx"),
         ]
         constraints = [
             # One migration in flight per legacy subscription, and it can complete only once.

@@ -3,8 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from commerce.pricing.importing import price_list_import_run
-from commerce.services import migration_batch_run, migration_waves_daily
+from commerce.services import migration_batch_run, migration_waves_daily, price_list_import_run
 from portal.jobs import job_task
 
 

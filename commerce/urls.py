@@ -12,10 +12,10 @@ urlpatterns = [
     path("subscriptions/migrate/", views.batch_from_selection, name="batch-from-selection"),
     path("new-commerce/", views.NceSubscriptionListView.as_view(), name="nce-subscription-list"),
     path("customers/<int:pk>/", views.customer_subscriptions, name="customer-subscriptions"),
-    path("migrations/", views.MigrationListView.as_view(), name="migration-list"),
+    path("migrations/", views.migration_list, name="migration-list"),
     path("migrations/<int:pk>/", views.MigrationDetailView.as_view(), name="migration-detail"),
     path("migrations/<int:pk>/retry/", views.migration_retry, name="migration-retry"),
-    path("batches/", views.BatchListView.as_view(), name="batch-list"),
+    path("batches/", views.batch_list, name="batch-list"),
     path("batches/new/", views.batch_upload, name="batch-upload"),
     path("batches/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
 ]

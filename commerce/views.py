@@ -1,52 +1,46 @@
 """Commerce pages: subscriptions, eligibility, single and batch migrations.
 
-Price-list pages live in views_pricing.py.
+Views read through `commerce.selectors` and act through `commerce.services`. Price-list pages live
+in views_pricing.py.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
-from commerce import services
-from commerce.choices import MigrationStatus, SubscriptionStatus
-from commerce.eligibility import eligibility_for, migration_validate
+from commerce import selectors, services
+from commerce.choices import MigrationStatus
+from commerce.eligibility import migration_validate
 from commerce.filters import LegacySubscriptionFilter, MigrationFilter, NceSubscriptionFilter
 from commerce.forms import BatchUploadForm, MigrationForm
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
-from portal.capabilities import Capability, can
+from portal.capabilities import Capability
 from portal.history import history_for
+from portal.htmx import htmx_partial
+from portal.paging import keyset_page
 from portal.tenancy import get_visible_or_404, tenant_route
 from portal.uploads import UploadRejected
-from portal.views import TenantDetailView, TenantListView
+from portal.views import (
+    TenantDetailView,
+    TenantListView,
+    capability_required,
+    post_action,
+    query_without,
+    require_capability,
+)
 
 C = Capability
+ORDERS_DENIED = "Your roles don't allow placing orders."
 
 
+@capability_required(C.CUSTOMERS_VIEW)
 def index(request):
-    if not can(request.user, C.CUSTOMERS_VIEW):
-        raise PermissionDenied
-    legacy = LegacySubscription.objects.visible_to(request.user)
-    counts = legacy.aggregate(
-        # distinct: the join to migrations repeats a subscription once per migration it had.
-        active=Count("id", filter=Q(status=SubscriptionStatus.ACTIVE), distinct=True),
-        migrated=Count("id", filter=Q(migrations__status=MigrationStatus.COMPLETED), distinct=True),
-    )
-    migrations = Migration.objects.visible_to(request.user)
-    context = {
-        "counts": counts,
-        "failed": migrations.filter(status=MigrationStatus.FAILED).count(),
-        "nce": NceSubscription.objects.visible_to(request.user)
-        .filter(status=SubscriptionStatus.ACTIVE)
-        .count(),
-        "recent": migrations.select_related("customer", "current_subscription__offer")[:10],
-        "batches": MigrationBatch.objects.visible_to(request.user).with_counts().select_related("job")[:5],
-    }
-    return render(request, "commerce/index.html", context)
+    return render(request, "commerce/index.html", {"summary": selectors.commerce_summary(request.user)})
 
 
 class SubscriptionListView(TenantListView):
@@ -57,15 +51,15 @@ class SubscriptionListView(TenantListView):
     filterset_class = LegacySubscriptionFilter
     template_name = "commerce/subscription_list.html"
     partial_template_name = "commerce/_subscription_table.html"
-    select_related = ("customer", "offer", "parent")
+
+    def get_queryset(self):
+        rows = selectors.legacy_subscriptions(self.request.user)
+        self.filterset = self.filterset_class(self.request.GET, queryset=rows, request=self.request)
+        return self.filterset.qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = list(context["object_list"])
-        ids = [subscription.pk for subscription in page]
-        results = eligibility_for(LegacySubscription.objects.visible_to(self.request.user).filter(pk__in=ids))
-        context["rows"] = [(subscription, results.get(subscription.pk)) for subscription in page]
-        context["can_migrate"] = can(self.request.user, C.ORDERS_PLACE)
+        context["rows"] = selectors.with_eligibility(context["object_list"])
         return context
 
 
@@ -84,13 +78,11 @@ class SubscriptionDetailView(TenantDetailView):
         options = form.service_kwargs() if form.is_bound and form.is_valid() else {}
         context["form"] = form
         context["eligibility"] = migration_validate(subscription=self.object, **options)
-        context["migrations"] = self.object.migrations.select_related("new_commerce_subscription")
-        context["can_migrate"] = can(self.request.user, C.ORDERS_PLACE)
+        context["migrations"] = selectors.subscription_migrations(self.object)
         return context
 
     def post(self, request, *args, **kwargs):
-        if not can(request.user, C.ORDERS_PLACE):
-            raise PermissionDenied("Your roles don't allow placing orders.")
+        require_capability(request, C.ORDERS_PLACE, message=ORDERS_DENIED)
         self.object = self.get_object()
         form = MigrationForm(request.POST)
         if form.is_valid():
@@ -99,6 +91,7 @@ class SubscriptionDetailView(TenantDetailView):
                     actor=request.user, subscription=self.object, **form.service_kwargs()
                 )
             except ValidationError as exc:
+                # The form posts hidden fields: every problem shows above its button.
                 for message in exc.messages:
                     form.add_error(None, message)
             else:
@@ -111,43 +104,46 @@ class SubscriptionDetailView(TenantDetailView):
 
 class NceSubscriptionListView(TenantListView):
     model = NceSubscription
+    paginate_by = selectors.LIST_PAGE_SIZE
     capability = C.CUSTOMERS_VIEW
     filterset_class = NceSubscriptionFilter
     template_name = "commerce/nce_subscription_list.html"
     partial_template_name = "commerce/_nce_subscription_table.html"
-    select_related = ("customer", "availability__sku", "migrated_from")
+
+    def get_queryset(self):
+        rows = selectors.nce_subscriptions(self.request.user)
+        self.filterset = self.filterset_class(self.request.GET, queryset=rows, request=self.request)
+        return self.filterset.qs
 
 
 @tenant_route(Customer)
+@capability_required(C.CUSTOMERS_VIEW)
 def customer_subscriptions(request, pk: int):
     """One customer's legacy and new-commerce subscriptions, with what can move."""
-    if not can(request.user, C.CUSTOMERS_VIEW):
-        raise PermissionDenied
     customer = get_visible_or_404(Customer, request.user, pk=pk)
-    legacy = (
-        LegacySubscription.objects.visible_to(request.user)
-        .filter(customer=customer)
-        .select_related("customer", "offer", "parent")
-    )
-    results = eligibility_for(legacy)
+    legacy = selectors.legacy_subscriptions(request.user).filter(customer=customer)
     context = {
         "customer": customer,
-        "rows": [(subscription, results.get(subscription.pk)) for subscription in legacy],
-        "nce": NceSubscription.objects.visible_to(request.user)
-        .filter(customer=customer)
-        .select_related("customer", "availability__sku", "migrated_from"),
-        "can_migrate": can(request.user, C.ORDERS_PLACE),
+        "rows": selectors.with_eligibility(legacy),
+        "nce": selectors.nce_subscriptions(request.user).filter(customer=customer),
     }
     return render(request, "commerce/customer_subscriptions.html", context)
 
 
-class MigrationListView(TenantListView):
-    model = Migration
-    capability = C.CUSTOMERS_VIEW
-    filterset_class = MigrationFilter
-    template_name = "commerce/migration_list.html"
-    partial_template_name = "commerce/_migration_table.html"
-    select_related = ("customer", "current_subscription__offer", "new_commerce_subscription")
+@capability_required(C.CUSTOMERS_VIEW)
+def migration_list(request):
+    """Every migration, newest first, a keyset page at a time; htmx gets the results only."""
+    filterset = MigrationFilter(request.GET, queryset=selectors.migrations(request.user), request=request)
+    page = keyset_page(
+        filterset.qs, field_name="started_time", after=request.GET.get("after"), size=selectors.LIST_PAGE_SIZE
+    )
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query_without_cursor": query_without(request, "after"),
+    }
+    template = "commerce/_migration_results.html" if htmx_partial(request) else "commerce/migration_list.html"
+    return render(request, template, context)
 
 
 class MigrationDetailView(TenantDetailView):
@@ -160,51 +156,50 @@ class MigrationDetailView(TenantDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["history"] = history_for(self.object)
-        context["add_ons"] = self.object.add_on_migrations.select_related("current_subscription__offer")
-        context["can_retry"] = (
-            can(self.request.user, C.ORDERS_PLACE) and self.object.status == MigrationStatus.FAILED
-        )
+        context["add_ons"] = selectors.migration_add_ons(self.object)
+        context["retryable"] = self.object.status == MigrationStatus.FAILED
         return context
 
 
 @tenant_route(Migration)
 @require_POST
+@capability_required(C.ORDERS_PLACE, message=ORDERS_DENIED)
 def migration_retry(request, pk: int):
-    if not can(request.user, C.ORDERS_PLACE):
-        raise PermissionDenied
     migration = get_visible_or_404(Migration, request.user, pk=pk)
-    try:
-        services.migration_retry(actor=request.user, migration=migration)
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-    return redirect("commerce:migration-detail", pk=pk)
+    return post_action(
+        request,
+        lambda: services.migration_retry(actor=request.user, migration=migration),
+        success=lambda retried: f"Migration retried: {retried.get_status_display()}.",
+        back=reverse("commerce:migration-detail", args=[pk]),
+    )
 
 
 @require_POST
+@capability_required(C.ORDERS_PLACE, message=ORDERS_DENIED)
 def batch_from_selection(request):
     """Migrate the subscriptions ticked on the list, as one batch job."""
-    if not can(request.user, C.ORDERS_PLACE):
-        raise PermissionDenied
     ids = [value for value in request.POST.getlist("subscription") if value.isdigit()]
-    chosen = LegacySubscription.objects.visible_to(request.user).filter(pk__in=ids)
-    if not chosen:
-        messages.error(request, "Tick at least one subscription to migrate.")
-        return redirect("commerce:subscription-list")
-    try:
-        batch = services.migration_batch_start(
+    chosen = selectors.legacy_subscriptions(request.user).filter(pk__in=ids).values_list("pk", flat=True)
+    return post_action(
+        request,
+        lambda: services.migration_batch_start(
             actor=request.user,
             organization=request.user.organization,
-            rows=[{"id": subscription.pk} for subscription in chosen],
-        )
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-        return redirect("commerce:subscription-list")
-    return redirect("commerce:batch-detail", pk=batch.pk)
+            rows=[{"id": pk} for pk in chosen],
+        ),
+        success=lambda batch: (
+            f"Batch {batch.external_reference_id}: {batch.row_count} subscriptions to migrate."
+        ),
+        back=lambda batch: (
+            reverse("commerce:batch-detail", args=[batch.pk])
+            if batch
+            else reverse("commerce:subscription-list")
+        ),
+    )
 
 
+@capability_required(C.ORDERS_PLACE, message=ORDERS_DENIED)
 def batch_upload(request):
-    if not can(request.user, C.ORDERS_PLACE):
-        raise PermissionDenied
     form = BatchUploadForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
@@ -226,14 +221,15 @@ def batch_upload(request):
     return render(request, "commerce/batch_form.html", {"form": form, "rejection": rejection})
 
 
-class BatchListView(TenantListView):
-    model = MigrationBatch
-    capability = C.CUSTOMERS_VIEW
-    template_name = "commerce/batch_list.html"
-    select_related = ("job",)
-
-    def get_queryset(self):
-        return super().get_queryset().with_counts()
+@capability_required(C.CUSTOMERS_VIEW)
+def batch_list(request):
+    """Every batch, newest first, a keyset page at a time."""
+    batches = selectors.batches(request.user)
+    page = keyset_page(
+        batches, field_name="created_at", after=request.GET.get("after"), size=selectors.LIST_PAGE_SIZE
+    )
+    context = {"page": page, "query_without_cursor": query_without(request, "after")}
+    return render(request, "commerce/batch_list.html", context)
 
 
 class BatchDetailView(TenantDetailView):
@@ -245,7 +241,5 @@ class BatchDetailView(TenantDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["migrations"] = self.object.migrations.select_related(
-            "customer", "current_subscription__offer"
-        )[:500]
+        context["migrations"] = selectors.batch_migrations(self.object)
         return context

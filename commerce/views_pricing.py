@@ -9,19 +9,18 @@ none to anyone else; the pages read through them like any tenant page, and the c
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from commerce.choices import PriceListStatus
+from commerce import selectors
 from commerce.filters import PriceListFilter, PriceListRowFilter
-from commerce.models import PriceList, PriceListRow
+from commerce.models import PriceList
 from commerce.pricing import diff, downloads
-from portal.capabilities import Capability, can
+from portal.capabilities import Capability
 from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import TenantListView
+from portal.views import TenantListView, capability_required
 
 C = Capability
 DIFF_PAGE_SIZE = 100
@@ -46,32 +45,34 @@ class PriceListDetailView(TenantListView):
 
     def get_queryset(self):
         self.price_list = get_visible_or_404(PriceList, self.request.user, pk=self.kwargs["pk"])
-        rows = PriceListRow.objects.visible_to(self.request.user).filter(price_list=self.price_list)
+        rows = selectors.price_list_rows(self.request.user, self.price_list)
         self.filterset = self.filterset_class(self.request.GET, queryset=rows, request=self.request)
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["price_list"] = self.price_list
-        context["comparable"] = _comparable(self.request.user, self.price_list)
+        context["comparable"] = selectors.comparable_price_lists(self.request.user, self.price_list)
         return context
 
 
 @tenant_route(PriceList)
+@capability_required(C.PRICING_VIEW)
 def price_list_rows_csv(request, pk: int):
     """The list's rows as filtered on the page, in the file's own column layout."""
-    price_list = _price_list_or_404(request, pk)
-    rows = PriceListRow.objects.visible_to(request.user).filter(price_list=price_list)
+    price_list = get_visible_or_404(PriceList, request.user, pk=pk)
+    rows = selectors.price_list_rows(request.user, price_list)
     filterset = PriceListRowFilter(request.GET, queryset=rows, request=request)
     content = downloads.price_list_rows_csv(rows=filterset.qs, end_of_sale=price_list.is_preview)
     return csv_response(content, f"price-list-{price_list.market}-{price_list.effective_month:%Y-%m}.csv")
 
 
 @tenant_route(PriceList)
+@capability_required(C.PRICING_VIEW)
 def price_list_diff(request, pk: int):
     """What this list changes against another list (`?against=`): New, Removed, Changed."""
-    price_list = _price_list_or_404(request, pk)
-    comparable = _comparable(request.user, price_list)
+    price_list = get_visible_or_404(PriceList, request.user, pk=pk)
+    comparable = selectors.comparable_price_lists(request.user, price_list)
     base = _against(request, price_list, comparable)
     change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
     context = {
@@ -92,9 +93,10 @@ def price_list_diff(request, pk: int):
 
 
 @tenant_route(PriceList)
+@capability_required(C.PRICING_VIEW)
 def price_list_diff_csv(request, pk: int):
-    price_list = _price_list_or_404(request, pk)
-    base = _against(request, price_list, _comparable(request.user, price_list))
+    price_list = get_visible_or_404(PriceList, request.user, pk=pk)
+    base = _against(request, price_list, selectors.comparable_price_lists(request.user, price_list))
     if base is None:
         raise Http404("There is no earlier list of this market to compare with; name one with ?against=.")
     change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
@@ -107,21 +109,6 @@ def price_list_diff_csv(request, pk: int):
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
-
-
-def _price_list_or_404(request, pk: int) -> PriceList:
-    if not can(request.user, C.PRICING_VIEW):
-        raise PermissionDenied("Your roles don't allow this page.")
-    return get_visible_or_404(PriceList, request.user, pk=pk)
-
-
-def _comparable(user, price_list: PriceList) -> list[PriceList]:
-    """Ready lists of the same market and currency a list can be compared with, newest first."""
-    return list(
-        PriceList.objects.visible_to(user)
-        .filter(market=price_list.market, currency=price_list.currency, status=PriceListStatus.READY)
-        .exclude(pk=price_list.pk)
-    )
 
 
 def _against(request, price_list: PriceList, comparable: list[PriceList]) -> PriceList | None:

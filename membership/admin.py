@@ -51,6 +51,7 @@ from membership.models import (
     TrainingDelivery,
     VmImageUsage,
 )
+from membership.services.imports import file_import
 from membership.services.isv import isv_application_review
 from portal.admin_base import (
     DecidedByActionsAdmin,
@@ -546,7 +547,7 @@ class FileImportAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             organization = form.cleaned_data["organization"]
             try:
-                result = imports.file_import(
+                result = file_import(
                     spec, organization=organization, file=form.cleaned_data["file"], actor=request.user
                 )
             except UploadRejected as exc:

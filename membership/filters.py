@@ -9,6 +9,7 @@ value is a clear form error rather than an empty report.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import django_filters
 from django import forms
@@ -80,9 +81,15 @@ class VmImageFilterForm(RangeForm):
     ranges = (("monthFrom", "monthTo", "month"),)
 
 
-def _distinct_choices(queryset, value_field: str, label_field: str) -> list[tuple[str, str]]:
-    pairs = queryset.order_by(label_field, value_field).values_list(value_field, label_field).distinct()
-    return [(value, label if label == value else f"{label} ({value})") for value, label in pairs]
+def _distinct_choices(queryset, value_field: str, label_field: str) -> Callable[[], list[tuple[str, str]]]:
+    """The distinct (value, label) pairs of the rows, read only when the choices are used: to
+    render the form, or to check a value given (a request without one reads nothing)."""
+
+    def choices() -> list[tuple[str, str]]:
+        pairs = queryset.order_by(label_field, value_field).values_list(value_field, label_field).distinct()
+        return [(value, label if label == value else f"{label} ({value})") for value, label in pairs]
+
+    return choices
 
 
 class LicenseFilterSet(SearchFilterSet):

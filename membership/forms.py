@@ -1,6 +1,6 @@
 """Forms of the Membership pages owned by the overview helper: the designation what-if.
 
-The what-if form only parses input; the prediction is `membership.services.scoring.what_if`.
+The what-if form only parses input; the prediction is `membership.selectors.scores.what_if`.
 """
 
 from __future__ import annotations

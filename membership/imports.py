@@ -5,9 +5,8 @@ model field each fills and how a cell is read (by default from the model field: 
 choices and validators), which cells identify a row, and any check across a row's cells.
 
 A file is checked in full before anything is written (`portal.uploads`): any bad row rejects the
-whole file, with every problem listed by spreadsheet row number and column. A good file is written
-in one transaction: a row whose identifying cells match a stored row of the organization updates
-it (so a corrected report can be loaded again), the others are inserted.
+whole file, with every problem listed by spreadsheet row number and column. This module reads and
+checks; `membership.services.imports.file_import` writes a good file.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -37,7 +36,6 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
-from portal.audit import audit_record
 from portal.uploads import RowError, read_table, validate_rows
 
 __all__ = (
@@ -51,11 +49,11 @@ __all__ = (
     "ImportContext",
     "ImportResult",
     "ImportSpec",
-    "file_import",
     "file_rows_clean",
+    "row_key",
+    "stored_key",
 )
 
-_BATCH = 1000
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -456,8 +454,14 @@ def _key_part(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _row_key(spec: ImportSpec, values: Mapping[str, Any]) -> tuple:
+def row_key(spec: ImportSpec, values: Mapping[str, Any]) -> tuple:
+    """The cells of a cleaned row that identify it (`spec.key`), compared case-insensitively."""
     return tuple(_key_part(values[name]) for name in spec.key)
+
+
+def stored_key(spec: ImportSpec, obj: models.Model) -> tuple:
+    """`row_key` of a stored row."""
+    return tuple(_key_part(getattr(obj, obj._meta.get_field(name).attname)) for name in spec.key)
 
 
 def file_rows_clean(
@@ -491,7 +495,7 @@ def file_rows_clean(
         if spec.check_row is not None:
             for field_name, message in spec.check_row(cleaned, context):
                 errors.append(RowError(number, spec.header_of(field_name), message))
-        key = _row_key(spec, cleaned)
+        key = row_key(spec, cleaned)
         if key in first_row:
             where = ", ".join(spec.header_of(name) for name in spec.key)
             errors.append(RowError(number, None, f"repeats row {first_row[key]} (same {where})"))
@@ -500,70 +504,3 @@ def file_rows_clean(
         return cleaned, errors
 
     return validate_rows(frame, check)
-
-
-def _rows_write(spec: ImportSpec, organization: Organization, rows: list[dict[str, Any]]) -> ImportResult:
-    model = spec.model
-    first = spec.key[0]
-    stored = (
-        model.objects.filter(organization=organization, **{f"{first}__in": {row[first] for row in rows}})
-        .select_for_update()
-        .order_by("pk")
-    )
-    existing: dict[tuple, models.Model] = {}
-    for obj in stored:
-        key = tuple(_key_part(getattr(obj, model._meta.get_field(name).attname)) for name in spec.key)
-        existing.setdefault(key, obj)
-    fields = [col.field for col in spec.columns if col.field not in spec.key]
-    to_create, to_update = [], []
-    for row in rows:
-        obj = existing.get(_row_key(spec, row))
-        if obj is None:
-            obj = model(organization=organization)
-            to_create.append(obj)
-            names = row.keys()
-        else:
-            to_update.append(obj)
-            names = fields
-        for name in names:
-            _assign(obj, name, row[name])
-    model.objects.bulk_create(to_create, batch_size=_BATCH)
-    if to_update and fields:
-        model.objects.bulk_update(to_update, fields, batch_size=_BATCH)
-    return ImportResult(spec=spec, organization=organization, created=len(to_create), updated=len(to_update))
-
-
-def _assign(obj: models.Model, name: str, value: Any) -> None:
-    """Set a field; a relation given as its primary key is set through its `_id` attribute."""
-    model_field = obj._meta.get_field(name)
-    if model_field.is_relation and value is not None and not isinstance(value, models.Model):
-        setattr(obj, model_field.attname, value)
-    else:
-        setattr(obj, name, value)
-
-
-def file_import(
-    spec: ImportSpec | str, *, organization: Organization, file: UploadedFile, actor: Any
-) -> ImportResult:
-    """Check the whole file, then write its rows for `organization` in one transaction.
-
-    Any bad row raises `portal.uploads.UploadRejected` listing every problem, and nothing is
-    written. A row matching a stored row on the spec's key updates it; the others are inserted.
-    """
-    spec = IMPORTS[spec] if isinstance(spec, str) else spec
-    rows = file_rows_clean(spec, organization=organization, file=file)
-    with transaction.atomic():
-        # One import of an organization's rows at a time: two would both insert the same new rows.
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
-        result = _rows_write(spec, organization, rows)
-        audit_record(
-            actor=actor,
-            action=f"membership.{spec.code}.imported",
-            organization_id=organization.pk,
-            changes={
-                "file_name": getattr(file, "name", "") or "upload",
-                "created": result.created,
-                "updated": result.updated,
-            },
-        )
-    return result

@@ -204,6 +204,9 @@ class ScoreSnapshot(TenantModel):
 class DesignationEnrollment(TenantModel):
     """Whether the partner holds a designation (spec §2.5, §7)."""
 
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.MEMBERSHIP_VIEW, Capability.MEMBERSHIP_MANAGE)
+
     designation = models.CharField(max_length=40, choices=Designation.choices)
     status = models.CharField(max_length=10, choices=EnrollmentStatus.choices)
     last_qualified_on = models.DateField(null=True, blank=True)
@@ -273,6 +276,9 @@ class TrainingDelivery(TenantModel):
 
 class IsvSuccessApplication(TenantModel):
     """An ISV's sign-up for ISV Success (spec §3)."""
+
+    #: Who may read (and download) its history: portal.history_views.
+    history_capabilities = (Capability.MEMBERSHIP_VIEW, Capability.MEMBERSHIP_MANAGE)
 
     status = models.CharField(max_length=10, choices=IsvStatus.choices, default=IsvStatus.DRAFT)
     app_name = models.CharField(max_length=120)
@@ -437,7 +443,18 @@ class MarketplaceLicense(TenantModel):
 
     class Meta:
         ordering = ["-date", "offer_name", "customer_name", "id"]
-        indexes = [models.Index(fields=["organization", "-date"])]
+        indexes = [
+            models.Index(fields=["organization", "-date"]),
+            # The report's totals and countries, read from the index alone.
+            models.Index(
+                fields=["organization", "country", "customer_tenant_id"],
+                include=["licenses_purchased", "licenses_assigned"],
+                name="license_org_country_idx",
+            ),
+            # The offer and plan choices of the report's filters.
+            models.Index(fields=["organization", "offer_name", "offer_id"], name="license_org_offer_idx"),
+            models.Index(fields=["organization", "plan_name", "plan_id"], name="license_org_plan_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.offer_id} {self.customer_name} {self.date}"

@@ -7,7 +7,7 @@ and worker containers share) and a job copies it into `PriceListRow` chunk by ch
 PostgreSQL `COPY`; each chunk commits with its `JobChunk` marker, so a replayed chunk is a no-op.
 
 Modules: `columns` (the file's layout), `checks` (one distinct value of a column), `validation`
-(reading and checking a whole file), `staging` (the checked rows as COPY-ready CSV chunks),
-`importing` (the import job), `diff` (comparing two lists), `downloads` (a list's rows and a diff
-as streamed CSV) and `lookup` (the price in force on a day).
+(reading and checking a whole file), `staging` (the checked rows as COPY-ready CSV chunks), `diff`
+(comparing two lists), `downloads` (a list's rows and a diff as streamed CSV) and `lookup` (the
+price in force on a day). The import itself, which writes, is `commerce.services.price_lists`.
 """

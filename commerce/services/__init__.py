@@ -1,8 +1,8 @@
 """The domain operations of the Commerce workspace: the only code that changes its state.
 
 Legacy → new commerce migrations (spec/commerce.md §3): one at a time (`migration`), in batches
-(`batches`) and in the vendor-led waves (`waves`), all carried out by `engine`. Import the
-operations from here.
+(`batches`) and in the vendor-led waves (`waves`), all carried out by `engine`; and the import of
+the vendor's price lists (`price_lists`). Import the operations from here.
 """
 
 from commerce.services.batches import (
@@ -14,6 +14,7 @@ from commerce.services.batches import (
     migration_batch_validate,
 )
 from commerce.services.migration import migration_create, migration_retry
+from commerce.services.price_lists import price_list_import_run, price_list_import_start
 from commerce.services.waves import (
     JOB_KIND_WAVE,
     WAVES,
@@ -36,4 +37,6 @@ __all__ = (
     "migration_wave_run",
     "migration_wave_warn",
     "migration_waves_daily",
+    "price_list_import_run",
+    "price_list_import_start",
 )

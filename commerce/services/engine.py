@@ -38,6 +38,7 @@ from commerce.eligibility import (
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
 from portal.history import Entry, history_record_many
 from portal.jobs import JobRun
+from portal.locks import lock_many
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +167,11 @@ def lock_subscriptions(subscription_ids: Sequence[int]) -> list[LegacySubscripti
     """Lock and return the legacy subscriptions and their add-ons, in primary-key order, so that
     two batches touching the same rows queue behind each other instead of deadlocking."""
     return list(
-        LegacySubscription.objects.select_for_update()
-        .filter(Q(pk__in=id_array(subscription_ids)) | Q(parent_id__in=id_array(subscription_ids)))
-        .only(*_CHUNK_FIELDS)
-        .order_by("pk")
+        lock_many(
+            LegacySubscription.objects.filter(
+                Q(pk__in=id_array(subscription_ids)) | Q(parent_id__in=id_array(subscription_ids))
+            ).only(*_CHUNK_FIELDS)
+        )
     )
 
 

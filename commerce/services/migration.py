@@ -14,6 +14,7 @@ from commerce.eligibility import MigrationRequest, migration_validate_assessment
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Plan, Run, eligibility_error, execute_plans, lock_subscriptions
 from portal.audit import audit_record
+from portal.locks import lock
 
 
 @transaction.atomic
@@ -79,7 +80,7 @@ def migration_create(
 @transaction.atomic
 def migration_retry(*, actor: Any, migration: Migration) -> Migration:
     """Run a Failed migration again with its request (Failed → Processing → Completed or Failed)."""
-    migration = Migration.objects.select_for_update().get(pk=migration.pk)
+    migration = lock(migration)
     if migration.parent_migration_id:
         raise ValidationError({"migration": "An add-on migration is retried with its base migration."})
     if migration.status != MigrationStatus.FAILED:

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem
+from accounts.services.action_center import action_item_raise, action_item_resolve
 from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
     PUBLIC_SECTOR_SEGMENTS,

@@ -22,9 +22,10 @@ from membership.choices import (
     MetricUnit,
     Track,
 )
-from membership.models import DesignationEnrollment, ScoreSnapshot
+from membership.models import ScoreSnapshot
+from membership.selectors import designations as designation_selectors
+from membership.selectors import scores
 from membership.services import designations as designation_services
-from membership.services import scoring
 from portal.api import TenantViewSet
 
 #: How far back `designations/{slug}/` reaches for its daily history.
@@ -157,9 +158,6 @@ class DesignationViewSet(TenantViewSet):
     def tenant_url_kwargs(cls, snapshot: ScoreSnapshot) -> dict:
         return {"slug": DESIGNATION_SLUGS[Designation(snapshot.designation)]}
 
-    def _enrollments(self) -> dict[str, DesignationEnrollment]:
-        return {row.designation: row for row in DesignationEnrollment.objects.visible_to(self.request.user)}
-
     @staticmethod
     def _row(score, enrollment) -> dict:
         return {
@@ -187,7 +185,7 @@ class DesignationViewSet(TenantViewSet):
 
     def _score(self, slug: str, track: str | None = None):
         designation = self._designation(slug)
-        score = scoring.designation_score(
+        score = scores.designation_score(
             self.request.user.organization, designation, track=track, day=timezone.localdate()
         )
         if score is None:
@@ -198,9 +196,9 @@ class DesignationViewSet(TenantViewSet):
     def designations(self, request):
         """Every designation the organization has a score for: total, qualified, the metrics with
         achieved, threshold, weight, points and gap, and the enrollment (null if none)."""
-        enrollments = self._enrollments()
-        scores = scoring.designation_scores(request.user.organization, day=timezone.localdate())
-        rows = [self._row(score, enrollments.get(score.designation)) for score in scores]
+        enrollments = designation_selectors.enrollments_by_designation(request.user)
+        latest = scores.designation_scores(request.user.organization, day=timezone.localdate())
+        rows = [self._row(score, enrollments.get(score.designation)) for score in latest]
         return Response(DesignationListSerializer({"value": rows}).data)
 
     @extend_schema(
@@ -220,13 +218,14 @@ class DesignationViewSet(TenantViewSet):
         score = self._score(slug, track)
         today = timezone.localdate()
         start, end = designation_services.qualification_window(today)
-        history = scoring.score_history(
+        history = scores.score_history(
             request.user.organization, score.designation, since=today - timedelta(days=HISTORY_DAYS)
         )
-        row = self._row(score, self._enrollments().get(score.designation))
+        enrollment = designation_selectors.enrollments_by_designation(request.user).get(score.designation)
+        row = self._row(score, enrollment)
         row.update(
             window={"start": start, "end": end},
-            suggestions=scoring.suggestions(score),
+            suggestions=scores.suggestions(score),
             history=[
                 {"date": day, "total": total, "qualified": qualified} for day, total, qualified in history
             ],
@@ -256,7 +255,7 @@ class DesignationViewSet(TenantViewSet):
             )
         changes = {row["metric"]: row["delta"] for row in data.validated_data["deltas"]}
         with service_errors():
-            result = scoring.what_if(score, changes)
+            result = scores.what_if(score, changes)
         return Response(WhatIfSerializer(result).data)
 
     @extend_schema(

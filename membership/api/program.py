@@ -26,10 +26,12 @@ from membership.models import (
     Membership,
     RewardsYear,
 )
+from membership.selectors import benefits as benefit_selectors
+from membership.selectors import isv as isv_selectors
+from membership.selectors import overview as overview_selectors
+from membership.selectors import rewards as reward_selectors
 from membership.services import benefits as benefit_services
 from membership.services import isv as isv_services
-from membership.services import overview as overview_services
-from membership.services import rewards as reward_services
 from portal.api import TenantViewSet, created
 
 # --- Membership ------------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class MembershipViewSet(TenantViewSet):
         membership = self.get_queryset().select_related("organization").first()
         if membership is None:
             raise exceptions.NotFound("Your organization has no AI Cloud Partner Program membership.")
-        overview = overview_services.membership_overview(organization)
+        overview = overview_selectors.membership_overview(organization)
         return Response(
             MembershipSerializer(
                 {
@@ -134,7 +136,7 @@ class BenefitPackageViewSet(TenantViewSet):
     def list(self, request):
         """Every package with, per benefit: entitled, activated, consumed, remaining, percent used
         and expiry."""
-        packages = benefit_services.benefit_lines(request.user.organization)
+        packages = benefit_selectors.benefit_lines(request.user.organization)
         rows = [{"package": package, "lines": lines} for package, lines in packages]
         return Response(BenefitPackageListSerializer({"value": rows}).data)
 
@@ -155,7 +157,7 @@ class BenefitViewSet(TenantViewSet):
     capabilities = {"*": C.MEMBERSHIP_MANAGE}
 
     def _line(self, benefit: Benefit) -> dict:
-        for _package, lines in benefit_services.benefit_lines(self.request.user.organization):
+        for _package, lines in benefit_selectors.benefit_lines(self.request.user.organization):
             for line in lines:
                 if line.benefit.pk == benefit.pk:
                     return BenefitLineSerializer(line).data
@@ -338,7 +340,7 @@ class IsvEligibilityViewSet(TenantViewSet):
     @extend_schema(operation_id="membership_isv_eligibility", responses=EligibilitySerializer)
     def eligibility(self, request):
         """Whether the organization may submit an ISV Success application, check by check."""
-        return Response(EligibilitySerializer(isv_services.isv_eligibility(request.user.organization)).data)
+        return Response(EligibilitySerializer(isv_selectors.isv_eligibility(request.user.organization)).data)
 
 
 # --- Marketplace Rewards ---------------------------------------------------------------------------
@@ -389,7 +391,7 @@ class RewardsStatusViewSet(TenantViewSet):
     def status(self, request):
         """The Marketplace Rewards tier by marketplace billed sales over the trailing twelve months,
         the next tier and how far away it is, and the tier's benefits."""
-        result = reward_services.rewards_status(request.user.organization, today=timezone.localdate())
+        result = reward_selectors.rewards_status(request.user.organization, today=timezone.localdate())
         return Response(RewardsStatusSerializer(result).data)
 
 

@@ -1,5 +1,5 @@
 """Membership API: the insights reports (spec §6), with the pages' rows and filters
-(`membership.services.insights`, `membership.filters`). Field names are the camelCase of the
+(`membership.selectors.insights`, `membership.filters`). Field names are the camelCase of the
 spec's column names; a bad filter value is a problem+json 400 naming the parameter."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from membership.api.common import C, cursor_ordered, envelope, filterset_paramet
 from membership.choices import AssessmentStatus, CertificationLevel, Designation, LicenseStatus, OsType
 from membership.filters import LicenseFilterSet, SkillingFilterSet, SurfaceFilterSet, VmImageFilterSet
 from membership.models import MarketplaceLicense, PersonCertification, SurfaceAssessment, VmImageUsage
-from membership.services import insights
+from membership.selectors import insights
 from portal.api import TenantViewSet
 
 

@@ -8,49 +8,29 @@ consumed as of a day, one row per day, the latest row being the current figure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from accounts.models import Organization
 from membership.choices import ActivationStatus, PackageSource
 from membership.models import Benefit, BenefitConsumption, BenefitPackage, BenefitTemplate
 from portal.audit import audit_record
-from portal.capabilities import Capability, can, is_vendor_staff
+from portal.locks import lock
 
 __all__ = (
-    "EXPIRING_SOON_DAYS",
-    "BenefitLine",
     "benefit_activate",
     "benefit_consumption_record",
-    "benefit_lines",
     "package_end",
     "package_grant",
-    "require_manager",
 )
 
-#: A benefit expiring within this many days is flagged on the benefits page.
-EXPIRING_SOON_DAYS = 60
 _CENT = Decimal("0.01")
-
-
-def require_manager(actor: Any, organization_id: int, *, vendor_allowed: bool = True) -> None:
-    """The AI Cloud Partner Program partner admin or Global admin of the organization
-    (MEMBERSHIP_MANAGE); vendor staff too unless `vendor_allowed` is False."""
-    if vendor_allowed and is_vendor_staff(actor):
-        return
-    if can(actor, Capability.MEMBERSHIP_MANAGE, organization_id):
-        return
-    raise PermissionDenied(
-        "Membership is managed by the AI Cloud Partner Program partner admin or Global admin."
-    )
 
 
 def package_end(start: date) -> date:
@@ -112,10 +92,6 @@ def package_grant(
     return package
 
 
-def _lock(benefit: Benefit) -> Benefit:
-    return Benefit.objects.select_for_update().select_related("package").get(pk=benefit.pk)
-
-
 def _describe(benefit: Benefit) -> str:
     return f"{benefit.product} ({benefit.package.name})"
 
@@ -123,8 +99,7 @@ def _describe(benefit: Benefit) -> str:
 @transaction.atomic
 def benefit_activate(*, actor: Any, benefit: Benefit) -> Benefit:
     """Activate a benefit of a running package (spec §5: benefits are activated in Partner Center)."""
-    require_manager(actor, benefit.organization_id)
-    benefit = _lock(benefit)
+    benefit = lock(benefit, "package")
     today = timezone.localdate()
     if benefit.activation_status == ActivationStatus.ACTIVATED:
         raise ValidationError(
@@ -182,12 +157,10 @@ def benefit_consumption_record(
 ) -> BenefitConsumption:
     """Record how much of an activated benefit was consumed as of `as_of` (one row per day: a
     second figure for the same day replaces the first). `actor=None` is the vendor's usage feed."""
-    if actor is not None:
-        require_manager(actor, benefit.organization_id)
     quantity = _quantity(consumed_quantity)
     if not isinstance(as_of, date):
         raise ValidationError({"as_of": "The consumption date must be a date."})
-    benefit = _lock(benefit)
+    benefit = lock(benefit, "package")
     if benefit.activation_status != ActivationStatus.ACTIVATED or benefit.activated_at is None:
         raise ValidationError(
             {"as_of": f"{_describe(benefit)} is not activated: consumption starts with the activation."}
@@ -241,74 +214,3 @@ def benefit_consumption_record(
         },
     )
     return consumption
-
-
-@dataclass
-class BenefitLine:
-    """One benefit as the benefits page shows it (spec §5): entitled, activated, consumed,
-    remaining, expiry."""
-
-    benefit: Benefit
-    entitled: Decimal
-    activated: bool
-    consumed: Decimal
-    remaining: Decimal
-    #: consumed / entitled in whole percent (half up): 19 of 25 seats = 76.
-    percent_used: int
-    expires_at: date
-    expiring_soon: bool
-    expired: bool = False
-
-
-def _line(benefit: Benefit, consumed: Decimal | None, today: date) -> BenefitLine:
-    consumed = consumed or Decimal(0)
-    entitled = benefit.quantity
-    percent = (
-        int((consumed * 100 / entitled).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if entitled > 0 else 0
-    )
-    expired = benefit.expires_at < today or benefit.activation_status == ActivationStatus.EXPIRED
-    return BenefitLine(
-        benefit=benefit,
-        entitled=entitled,
-        activated=benefit.activation_status == ActivationStatus.ACTIVATED,
-        consumed=consumed,
-        remaining=max(Decimal(0), entitled - consumed),
-        percent_used=percent,
-        expires_at=benefit.expires_at,
-        expiring_soon=not expired and benefit.expires_at <= today + timedelta(days=EXPIRING_SOON_DAYS),
-        expired=expired,
-    )
-
-
-def benefit_lines(
-    organization: Organization, *, today: date | None = None
-) -> list[tuple[BenefitPackage, list[BenefitLine]]]:
-    """Every package of the organization with its benefit lines: current packages first (newest
-    start first), then upcoming, then ended ones. The consumption is the latest figure on or
-    before `today`; two queries whatever the number of benefits."""
-    today = today or timezone.localdate()
-    latest = (
-        BenefitConsumption.objects.filter(benefit=OuterRef("pk"), as_of__lte=today)
-        .order_by("-as_of")
-        .values("consumed_quantity")[:1]
-    )
-    benefits = Benefit.objects.annotate(latest_consumed=Subquery(latest)).order_by("id")
-    packages = list(
-        BenefitPackage.objects.filter(organization=organization).prefetch_related(
-            Prefetch("benefits", queryset=benefits)
-        )
-    )
-
-    def order(package: BenefitPackage) -> tuple[int, int, str]:
-        if package.start <= today <= package.end:
-            rank = 0
-        elif package.start > today:
-            rank = 1
-        else:
-            rank = 2
-        return rank, -package.start.toordinal(), package.code
-
-    return [
-        (package, [_line(benefit, benefit.latest_consumed, today) for benefit in package.benefits.all()])
-        for package in sorted(packages, key=order)
-    ]

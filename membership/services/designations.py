@@ -26,15 +26,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.action_center import action_item_raise, action_item_resolve, action_items_raise
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
-from accounts.models import ActionItem
+from accounts.models import ActionItem, Organization
+from accounts.services.action_center import action_item_raise, action_item_resolve, action_items_raise
 from earnings.periods import add_months
 from membership.choices import (
     DESIGNATION_SLUGS,
@@ -49,8 +49,8 @@ from membership.choices import (
 from membership.models import DesignationEnrollment, ScoreSnapshot
 from membership.services.benefits import package_grant
 from portal.audit import audit_record
-from portal.capabilities import Capability, can
 from portal.history import Entry, history_record, history_record_many
+from portal.locks import lock_many
 from portal.roles import Role
 
 #: Who reads designation items: the people who may enroll (MEMBERSHIP_MANAGE).
@@ -291,7 +291,7 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
             result.back_on_track += action_item_resolve(organization_id=organization_id, dedupe_key=key)
 
     # 4. Due for renewal: renewed when qualified on a day of the window, else notice, then lapse.
-    due = enrollments.filter(status=EnrollmentStatus.ENROLLED, renews_on__lte=day).select_for_update()
+    due = lock_many(enrollments.filter(status=EnrollmentStatus.ENROLLED, renews_on__lte=day))
     for enrollment in due:
         if enrollment.last_qualified_on is not None and enrollment.last_qualified_on >= window_start:
             period_start = enrollment.renews_on
@@ -333,24 +333,17 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
 
 
 @transaction.atomic
-def designation_enroll(*, actor, organization, designation: str) -> DesignationEnrollment:
+def designation_enroll(*, actor: Any, organization: Organization, designation: str) -> DesignationEnrollment:
     """Enroll in a designation the organization qualifies for (spec §2.1): it is held for a year
     and its benefit package is granted."""
     if designation not in Designation.values:
         raise ValidationError({"designation": f"Unknown designation {designation!r}."})
-    if not can(actor, Capability.MEMBERSHIP_MANAGE, organization.pk):
-        raise PermissionDenied(
-            "Enrolling in a designation needs the AI Cloud Partner Program partner admin "
-            "or Global admin role."
-        )
     label = Designation(designation).label
     today = timezone.localdate()
     window_start, _ = qualification_window(today)
-    enrollment = (
-        DesignationEnrollment.objects.select_for_update()
-        .filter(organization=organization, designation=designation)
-        .first()
-    )
+    enrollment = lock_many(
+        DesignationEnrollment.objects.filter(organization=organization, designation=designation)
+    ).first()
     if enrollment is not None and enrollment.status == EnrollmentStatus.ENROLLED:
         raise ValidationError(
             {

@@ -13,7 +13,6 @@ note as its note) and sent as the `membership.isv_application.status_changed` we
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,33 +22,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from accounts.action_center import action_item_raise, action_item_resolve
 from accounts.choices import ActionItemCode, Severity
 from accounts.models import Organization
-from membership.choices import ISV_TRANSITIONS, Designation, IsvStatus, MembershipStatus, PackageSource
-from membership.models import IsvSuccessApplication, Membership
-from membership.services.benefits import package_grant, require_manager
+from accounts.services.action_center import action_item_raise, action_item_resolve
+from membership.choices import ISV_TRANSITIONS, Designation, IsvStatus, PackageSource
+from membership.models import IsvSuccessApplication
+from membership.selectors.isv import isv_eligibility, live_application
+from membership.services.benefits import package_grant
 from portal.audit import audit_record
 from portal.capabilities import is_vendor_staff
 from portal.history import history_record
+from portal.locks import lock
 from portal.roles import Role
 from portal.webhooks import register_event, webhook_emit
-from security.choices import CheckStatus, Program
-from security.models import ProgramEnrollment
-from security.services.compliance import verification_status
 
 __all__ = (
     "APPLICATION_FIELDS",
     "ISV_PACKAGE_CODE",
     "ISV_STATUS_CHANGED",
-    "Eligibility",
-    "EligibilityCheck",
     "isv_application_reopen",
     "isv_application_review",
     "isv_application_save",
     "isv_application_submit",
-    "isv_eligibility",
-    "live_application",
 )
 
 ISV_STATUS_CHANGED = register_event(
@@ -70,94 +64,6 @@ APPLICATION_FIELDS = (
 _REVIEW_TARGETS = frozenset({IsvStatus.IN_REVIEW, IsvStatus.APPROVED, IsvStatus.REJECTED})
 _TRUE = {"true", "1", "on", "yes"}
 _FALSE = {"false", "0", "off", "no", ""}
-
-
-@dataclass
-class EligibilityCheck:
-    code: str
-    label: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class Eligibility:
-    eligible: bool
-    checks: list[EligibilityCheck]
-
-    @property
-    def failed(self) -> list[EligibilityCheck]:
-        return [check for check in self.checks if not check.ok]
-
-
-def live_application(organization: Organization) -> IsvSuccessApplication | None:
-    """The organization's application that is not rejected, if any (at most one exists)."""
-    return (
-        IsvSuccessApplication.objects.filter(organization=organization)
-        .exclude(status=IsvStatus.REJECTED)
-        .first()
-    )
-
-
-def isv_eligibility(organization: Organization) -> Eligibility:
-    """Who may submit (spec §3): a program member with a verified AI Cloud Partner Program account
-    and no approved application yet."""
-    membership = Membership.objects.filter(organization=organization).first()
-    if membership is None:
-        member = EligibilityCheck(
-            "membership", "AI Cloud Partner Program membership", False, "The organization is not a member."
-        )
-    elif membership.status != MembershipStatus.ACTIVE:
-        member = EligibilityCheck(
-            "membership",
-            "AI Cloud Partner Program membership",
-            False,
-            f"The membership is {membership.get_status_display().lower()}; it must be active.",
-        )
-    else:
-        member = EligibilityCheck(
-            "membership",
-            "AI Cloud Partner Program membership",
-            True,
-            f"Active member since {membership.member_since.isoformat()}.",
-        )
-
-    enrollment = (
-        ProgramEnrollment.objects.filter(organization=organization, program=Program.AI_CLOUD_PARTNER_PROGRAM)
-        .prefetch_related("checks")
-        .first()
-    )
-    label = "Verified AI Cloud Partner Program account"
-    if enrollment is None:
-        verified = EligibilityCheck(
-            "verification", label, False, "The organization is not enrolled in the AI Cloud Partner Program."
-        )
-    else:
-        status = verification_status(enrollment)
-        verified = EligibilityCheck(
-            "verification",
-            label,
-            status == CheckStatus.VERIFIED,
-            "The account is verified."
-            if status == CheckStatus.VERIFIED
-            else f"Account verification is {CheckStatus(status).label.lower()}; it must be verified.",
-        )
-
-    approved = (
-        IsvSuccessApplication.objects.filter(organization=organization, status=IsvStatus.APPROVED)
-        .only("reviewed_at", "app_name")
-        .first()
-    )
-    not_yet = EligibilityCheck(
-        "not_approved",
-        "No approved ISV Success application",
-        approved is None,
-        "No application has been approved yet."
-        if approved is None
-        else f"“{approved.app_name}” is already approved: the organization takes part in ISV Success.",
-    )
-    checks = [member, verified, not_yet]
-    return Eligibility(eligible=all(check.ok for check in checks), checks=checks)
 
 
 # --- Drafts ----------------------------------------------------------------------------------------
@@ -247,11 +153,6 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _check_owner(actor: Any, organization_id: int) -> None:
-    # The partner signs up and accepts the agreement: vendor staff review, they do not apply.
-    require_manager(actor, organization_id, vendor_allowed=False)
-
-
 def _live_conflict(organization: Organization, exclude_pk: int | None) -> ValidationError | None:
     """The error to give when another live application exists (`exclude_pk`: the one being saved)."""
     others = IsvSuccessApplication.objects.filter(organization=organization).exclude(
@@ -284,7 +185,6 @@ def isv_application_save(
     application: IsvSuccessApplication | None = None,
 ) -> IsvSuccessApplication:
     """Create the organization's draft, or update it (only drafts are edited)."""
-    _check_owner(actor, organization.pk)
     if application is None:
         values = _clean(data, {})
         conflict = _live_conflict(organization, None)
@@ -310,7 +210,7 @@ def isv_application_save(
 
     if application.organization_id != organization.pk:
         raise PermissionDenied("This application belongs to another organization.")
-    application = IsvSuccessApplication.objects.select_for_update().get(pk=application.pk)
+    application = lock(application)
     if application.status != IsvStatus.DRAFT:
         raise ValidationError(
             {
@@ -342,14 +242,6 @@ def isv_application_save(
 
 
 # --- Status changes --------------------------------------------------------------------------------
-
-
-def _lock(application: IsvSuccessApplication) -> IsvSuccessApplication:
-    return (
-        IsvSuccessApplication.objects.select_for_update()
-        .select_related("organization")
-        .get(pk=application.pk)
-    )
 
 
 def _check_transition(application: IsvSuccessApplication, to_status: str) -> None:
@@ -411,8 +303,7 @@ def isv_application_submit(
     *, actor: Any, application: IsvSuccessApplication, accept_agreement: bool
 ) -> IsvSuccessApplication:
     """Draft → submitted: the organization must be eligible and the agreement accepted."""
-    _check_owner(actor, application.organization_id)
-    application = _lock(application)
+    application = lock(application, "organization")
     _check_transition(application, IsvStatus.SUBMITTED)
     if accept_agreement is not True:
         raise ValidationError(
@@ -455,7 +346,7 @@ def isv_application_review(
     note = (note or "").strip()
     if to_status == IsvStatus.REJECTED and not note:
         raise ValidationError({"note": "Say why the application is rejected: the partner reads the note."})
-    application = _lock(application)
+    application = lock(application, "organization")
     _check_transition(application, to_status)
     fields: dict[str, Any] = {"reviewed_by": actor, "reviewed_at": timezone.now()}
     if note or to_status != IsvStatus.IN_REVIEW:
@@ -507,8 +398,7 @@ def _decision_item(application: IsvSuccessApplication) -> None:
 @transaction.atomic
 def isv_application_reopen(*, actor: Any, application: IsvSuccessApplication) -> IsvSuccessApplication:
     """Rejected → draft, to correct and submit again; the agreement is accepted again on submit."""
-    _check_owner(actor, application.organization_id)
-    application = _lock(application)
+    application = lock(application, "organization")
     _check_transition(application, IsvStatus.DRAFT)
     conflict = _live_conflict(application.organization, application.pk)
     if conflict is not None:

@@ -1,8 +1,9 @@
 """Membership pages: the Solutions Partner designations, each one's capability score with its
 breakdown, history, suggestions and a what-if, and enrolling once the partner qualifies.
 
-Views parse input and call the services (membership/services/scoring.py, designations.py); every
-rule and every write is theirs, and their ValidationErrors are shown as they are.
+Views read through `membership.selectors` (scores, designations) and act through
+`membership.services.designations`; every rule and every write is the services', and their
+ValidationErrors are shown as they are.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -31,11 +31,12 @@ from membership.choices import (
 )
 from membership.forms import WhatIfForm
 from membership.models import DesignationEnrollment
+from membership.selectors import designations as designation_selectors
+from membership.selectors import scores
 from membership.services import designations as designation_services
-from membership.services import scoring
-from membership.views import require
-from portal.capabilities import Capability, can
-from portal.views import show_errors
+from membership.views import DENIED
+from portal.capabilities import Capability
+from portal.views import capability_required, post_action
 
 C = Capability
 HISTORY_DAYS = 180
@@ -48,7 +49,7 @@ class DesignationRow:
     designation: str
     label: str
     slug: str
-    score: Any  # scoring.DesignationScore | None (never scored yet)
+    score: Any  # scores.DesignationScore | None (never scored yet)
     enrollment: DesignationEnrollment | None
 
     @property
@@ -60,7 +61,7 @@ class DesignationRow:
 class MetricRow:
     """A metric of the breakdown with its category and unit in words."""
 
-    result: Any  # scoring.MetricResult
+    result: Any  # scores.MetricResult
     category: str
     unit: str
 
@@ -69,7 +70,7 @@ class MetricRow:
 class TrackScore:
     """A track's score on the detail page, with its name in words."""
 
-    score: Any  # scoring.DesignationScore
+    score: Any  # scores.DesignationScore
     track_label: str
     is_best: bool
 
@@ -99,23 +100,18 @@ def _designation_of(slug: str) -> str:
         raise Http404("No such designation.") from None
 
 
-def _enrollments(request) -> dict[str, DesignationEnrollment]:
-    rows = DesignationEnrollment.objects.visible_to(request.user)
-    return {row.designation: row for row in rows}
-
-
+@capability_required(C.MEMBERSHIP_VIEW, message=DENIED)
 def designation_list(request):
     """The six Solutions Partner areas and training services: score, qualification, status, gap."""
-    require(request, C.MEMBERSHIP_VIEW)
     organization = request.user.organization
-    scores = {score.designation: score for score in scoring.designation_scores(organization)}
-    enrollments = _enrollments(request)
+    by_designation = {score.designation: score for score in scores.designation_scores(organization)}
+    enrollments = designation_selectors.enrollments_by_designation(request.user)
     rows = [
         DesignationRow(
             designation=designation.value,
             label=designation.label,
             slug=DESIGNATION_SLUGS[designation],
-            score=scores.get(designation.value),
+            score=by_designation.get(designation.value),
             enrollment=enrollments.get(designation.value),
         )
         for designation in Designation
@@ -142,8 +138,9 @@ def _history_chart(history: list[tuple[date, int, bool]]) -> dict:
     }
 
 
-def _can_enroll(enrollment: DesignationEnrollment | None, window: tuple[date, date]) -> bool:
-    """Whether to offer the Enroll button; the service decides for real."""
+def _enrollable(enrollment: DesignationEnrollment | None, window: tuple[date, date]) -> bool:
+    """Whether the designation may be enrolled in now, to offer the Enroll button to those who may
+    enroll; the service decides for real."""
     if enrollment is None:
         return False
     if enrollment.status == EnrollmentStatus.ELIGIBLE:
@@ -155,15 +152,15 @@ def _can_enroll(enrollment: DesignationEnrollment | None, window: tuple[date, da
     )
 
 
+@capability_required(C.MEMBERSHIP_VIEW, message=DENIED)
 def designation_detail(request, slug: str):
     """One designation: the breakdown of every track, the score's history, suggestions, a what-if."""
-    require(request, C.MEMBERSHIP_VIEW)
     designation = _designation_of(slug)
     organization = request.user.organization
     today = timezone.localdate()
-    best = scoring.designation_score(organization, designation)
+    best = scores.designation_score(organization, designation)
     other_track = _other_track(best)
-    other = scoring.designation_score(organization, designation, track=other_track) if other_track else None
+    other = scores.designation_score(organization, designation, track=other_track) if other_track else None
     tracks = [
         TrackScore(score, track_label(score.track), is_best=score is best)
         for score in (best, other)
@@ -179,12 +176,10 @@ def designation_detail(request, slug: str):
         asked = any(result.metric in request.GET for result in chosen.metrics)
         form = WhatIfForm(request.GET if asked else None, score=chosen)
         if asked and form.is_valid():
-            prediction = scoring.what_if(chosen, form.changes())
+            prediction = scores.what_if(chosen, form.changes())
 
-    history = scoring.score_history(organization, designation, since=today - timedelta(days=HISTORY_DAYS))
-    enrollment = (
-        DesignationEnrollment.objects.visible_to(request.user).filter(designation=designation).first()
-    )
+    history = scores.score_history(organization, designation, since=today - timedelta(days=HISTORY_DAYS))
+    enrollment = designation_selectors.enrollments_by_designation(request.user).get(designation)
     window = designation_services.qualification_window(today)
     context = {
         "designation": designation,
@@ -193,31 +188,29 @@ def designation_detail(request, slug: str):
         "best": best,
         "tracks": tracks,
         "chosen": chosen,
-        "suggestions": scoring.suggestions(best) if best is not None else [],
+        "suggestions": scores.suggestions(best) if best is not None else [],
         "form": form,
         "prediction": prediction,
         "history": history,
         "chart": _history_chart(history),
         "enrollment": enrollment,
         "window": window,
-        "can_manage": can(request.user, C.MEMBERSHIP_MANAGE),
-        "can_enroll": _can_enroll(enrollment, window),
+        "enrollable": _enrollable(enrollment, window),
         "qualifying_points": QUALIFYING_POINTS,
     }
     return render(request, "membership/designation_detail.html", context)
 
 
 @require_POST
+@capability_required(C.MEMBERSHIP_MANAGE, message=DENIED)
 def designation_enroll(request, slug: str):
     """Enroll in a designation the partner qualifies for; the service checks eligibility."""
-    require(request, C.MEMBERSHIP_MANAGE)
     designation = _designation_of(slug)
-    try:
-        designation_services.designation_enroll(
+    return post_action(
+        request,
+        lambda: designation_services.designation_enroll(
             actor=request.user, organization=request.user.organization, designation=designation
-        )
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"Enrolled in {Designation(designation).label}.")
-    return redirect("membership:designation", slug=slug)
+        ),
+        success=f"Enrolled in {Designation(designation).label}.",
+        back=reverse("membership:designation", kwargs={"slug": slug}),
+    )

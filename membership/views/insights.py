@@ -1,7 +1,7 @@
 """Membership insights pages (spec/membership.md §6): the Marketplace license and VM image version
 reports, Surface insights and skilling insights, each with a CSV download of its filtered rows.
 
-Views parse input and call `membership.services.insights`; invalid filter values come back as a
+Views parse input and read through `membership.selectors.insights`; invalid filter values come back as a
 ValidationError and are shown above the table (the page answers 400, an htmx swap 200 so it shows).
 Downloads are streamed by PostgreSQL (COPY, through the file writer `portal.files`) with the
 report's columns.
@@ -21,12 +21,12 @@ from django.utils import timezone
 
 from membership.choices import CertificationLevel, Designation
 from membership.filters import SurfaceView
-from membership.services import insights
+from membership.selectors import insights
 from portal.capabilities import Capability
 from portal.files import copy_csv, csv_response, select_columns
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
-from portal.views import query_without, require_capability
+from portal.views import capability_required, query_without
 
 PEOPLE_PER_PAGE = 50
 INSIGHTS_DENIED = "Your roles don't allow the insights reports."
@@ -62,7 +62,6 @@ def _base_context(request, filterset) -> dict[str, Any]:
 
 
 def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: str, back: str):
-    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     try:
         rows = rows_of(request.user, request.GET)
     except ValidationError:
@@ -76,9 +75,9 @@ def _download(request, rows_of: Callable[[Any, Any], QuerySet], columns, name: s
 # --- Marketplace insights: license report -------------------------------------------------------------
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def license_report(request):
     """Licences issued through license-managed offers: purchased vs assigned, by country."""
-    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.license_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -96,6 +95,7 @@ def license_report(request):
     )
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def license_report_download(request):
     return _download(
         request,
@@ -109,9 +109,9 @@ def license_report_download(request):
 # --- Marketplace insights: VM image version report ----------------------------------------------------
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def vm_image_report(request):
     """Usage of the VM offers by image version, with the share still on older versions."""
-    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.vm_image_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     try:
@@ -129,6 +129,7 @@ def vm_image_report(request):
     )
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def vm_image_report_download(request):
     return _download(
         request,
@@ -142,10 +143,10 @@ def vm_image_report_download(request):
 # --- Surface insights ---------------------------------------------------------------------------------
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def surface_insights(request):
     """Everyone who completed a Surface assessment at any location the viewer sees: the New view
     (the selected month) or the Historical view (all time), with the KPI tiles."""
-    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.surface_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["views"] = SurfaceView.CHOICES
@@ -167,6 +168,7 @@ def surface_insights(request):
     )
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def surface_insights_download(request):
     return _download(
         request,
@@ -194,9 +196,9 @@ def _person(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "certifications": certifications}
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def skilling_insights(request):
     """Certifications by person and, for the active ones, people per solution area and level."""
-    require_capability(request, Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
     filterset = insights.skilling_filterset(request.user, request.GET)
     context = _base_context(request, filterset)
     context["levels"] = CertificationLevel.choices
@@ -218,6 +220,7 @@ def skilling_insights(request):
     )
 
 
+@capability_required(Capability.INSIGHTS_VIEW, message=INSIGHTS_DENIED)
 def skilling_insights_download(request):
     return _download(
         request,

@@ -2,9 +2,9 @@
 status with a timeline and the reviewer's note, and once approved the ISV Success benefits
 (spec/membership.md §3).
 
-MEMBERSHIP_VIEW reads; MEMBERSHIP_MANAGE edits, submits and reopens. Views parse input and call
-membership.services.isv; every rule and every write is theirs, and their ValidationErrors are shown
-on the form fields they name.
+MEMBERSHIP_VIEW reads; MEMBERSHIP_MANAGE edits, submits and reopens. Views read through
+`membership.selectors` and act through `membership.services.isv`; every rule and every write is the
+services', and their ValidationErrors are shown on the form fields they name.
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ from django.views.decorators.http import require_POST
 from membership.choices import IsvStatus
 from membership.forms_isv import IsvApplicationForm, IsvSubmitForm
 from membership.models import IsvSuccessApplication
-from membership.services import benefits as benefit_services
+from membership.selectors import benefits as benefit_selectors
+from membership.selectors import isv as selectors
 from membership.services import isv as services
-from membership.views import require
-from portal.capabilities import Capability, can
+from membership.views import DENIED
+from portal.capabilities import Capability
 from portal.history import history_for
-from portal.views import form_errors, require_capability, show_errors
+from portal.views import capability_required, form_errors, post_action, require_capability
 
 C = Capability
 MANAGERS_ONLY = (
     "Only an AI Cloud Partner Program partner admin or a Global admin can change the ISV Success application."
 )
-#: Where a failed eligibility check (`services.isv_eligibility`, by code) is fixed: (URL name, link text).
+#: Where a failed eligibility check (`selectors.isv_eligibility`, by code) is fixed: (URL name, link text).
 FIX_LINKS: dict[str, tuple[str, str]] = {
     "membership": ("membership:index", "See the membership on the Overview page"),
     "verification": ("security:compliance", "Complete the account verification on the Compliance page"),
@@ -41,15 +42,6 @@ FIX_LINKS: dict[str, tuple[str, str]] = {
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def current_application(user) -> IsvSuccessApplication | None:
-    """The organization's live application (at most one is not rejected), else its latest rejected one."""
-    applications = IsvSuccessApplication.objects.visible_to(user).select_related("reviewed_by")
-    return (
-        applications.exclude(status=IsvStatus.REJECTED).first()
-        or applications.filter(status=IsvStatus.REJECTED).first()
-    )
 
 
 @dataclass(frozen=True)
@@ -154,17 +146,17 @@ def timeline(application: IsvSuccessApplication, history: list[HistoryRow]) -> l
 def _isv_context(request, **extra: Any) -> dict[str, Any]:
     user = request.user
     organization = user.organization
-    application = current_application(user)
-    eligibility = services.isv_eligibility(organization)
-    can_manage = can(user, C.MEMBERSHIP_MANAGE)
+    application = selectors.current_application(user)
+    eligibility = selectors.isv_eligibility(organization)
     history = application_history(application) if application else []
     benefits = []
     if application is not None and application.status == IsvStatus.APPROVED:
         benefits = [
             (package, lines)
-            for package, lines in benefit_services.benefit_lines(organization)
+            for package, lines in benefit_selectors.benefit_lines(organization)
             if package.code == services.ISV_PACKAGE_CODE
         ]
+    # What the application's state allows; the template shows it to those who may manage it.
     context = {
         "eligibility": eligibility,
         "checks": checklist(eligibility),
@@ -172,10 +164,9 @@ def _isv_context(request, **extra: Any) -> dict[str, Any]:
         "history": history,
         "timeline": timeline(application, history) if application else [],
         "benefits": benefits,
-        "can_manage": can_manage,
-        "can_start": can_manage and application is None and eligibility.eligible,
-        "can_edit": can_manage and application is not None and application.status == IsvStatus.DRAFT,
-        "can_reopen": can_manage and application is not None and application.status == IsvStatus.REJECTED,
+        "startable": application is None and eligibility.eligible,
+        "editable": application is not None and application.status == IsvStatus.DRAFT,
+        "reopenable": application is not None and application.status == IsvStatus.REJECTED,
         "submit_form": IsvSubmitForm(),
     }
     context.update(extra)
@@ -185,31 +176,30 @@ def _isv_context(request, **extra: Any) -> dict[str, Any]:
 # --- Pages ----------------------------------------------------------------------------------------
 
 
+@capability_required(C.MEMBERSHIP_VIEW, message=DENIED)
 def isv_success(request):
     """The eligibility checklist, the application's status and timeline, and the benefits once
     approved. A POST (MEMBERSHIP_MANAGE) reopens a rejected application as a draft."""
-    require(request, C.MEMBERSHIP_VIEW)
     if request.method == "POST":
         require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
-        application = current_application(request.user)
+        application = selectors.current_application(request.user)
         if request.POST.get("action") != "reopen" or application is None:
             messages.error(request, "There is no rejected application to reopen.")
             return redirect("membership:isv")
-        try:
-            services.isv_application_reopen(actor=request.user, application=application)
-        except ValidationError as exc:
-            show_errors(request, exc)
-            return redirect("membership:isv")
-        messages.success(request, f"{application.app_name} is a draft again: change it and submit it again.")
-        return redirect("membership:isv-application")
+        return post_action(
+            request,
+            lambda: services.isv_application_reopen(actor=request.user, application=application),
+            success=f"{application.app_name} is a draft again: change it and submit it again.",
+            back=lambda reopened: "membership:isv-application" if reopened else "membership:isv",
+        )
     return render(request, "membership/isv.html", _isv_context(request))
 
 
+@capability_required(C.MEMBERSHIP_VIEW, message=DENIED)
 def isv_application(request):
     """The application form: GET shows the draft (or an empty form), POST saves a draft."""
-    require(request, C.MEMBERSHIP_VIEW)
     user = request.user
-    application = current_application(user)
+    application = selectors.current_application(user)
     editable = application is None or application.status == IsvStatus.DRAFT
     if request.method == "POST":
         require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
@@ -231,21 +221,15 @@ def isv_application(request):
                 return redirect("membership:isv")
     else:
         form = IsvApplicationForm.for_application(application)
-    context = {
-        "application": application,
-        "form": form,
-        "editable": editable,
-        "can_manage": can(user, C.MEMBERSHIP_MANAGE),
-    }
+    context = {"application": application, "form": form, "editable": editable}
     return render(request, "membership/isv_application.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
+@capability_required(C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
 def isv_submit(request):
     """Submit the draft for review; it needs the program agreement and the eligibility to hold."""
-    require(request, C.MEMBERSHIP_VIEW)
-    require_capability(request, C.MEMBERSHIP_MANAGE, message=MANAGERS_ONLY)
-    application = current_application(request.user)
+    application = selectors.current_application(request.user)
     if application is None or application.status != IsvStatus.DRAFT:
         messages.error(request, "There is no draft application to submit: start or reopen one first.")
         return redirect("membership:isv")

@@ -1,8 +1,8 @@
 """Membership pages: the overview (membership details, benefits summary, tracks to explore) and
 the benefits with their consumption, where a partner admin activates a benefit.
 
-Views parse input and call the services (membership/services/overview.py, benefits.py); every rule
-and every write is theirs, and their ValidationErrors are shown as they are.
+Views read through `membership.selectors` and act through `membership.services`; every rule and
+every write is the services', and their ValidationErrors are shown as they are.
 """
 
 from __future__ import annotations
@@ -10,20 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from membership.models import Benefit
+from membership.selectors import benefits as benefit_selectors
+from membership.selectors import overview as overview_selectors
 from membership.services import benefits as benefit_services
-from membership.services import overview as overview_services
-from membership.views import require
+from membership.views import DENIED
 from portal.capabilities import Capability, can
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import show_errors
+from portal.views import capability_required, post_action
 
 C = Capability
 
@@ -43,15 +42,15 @@ def _url_of(card) -> str:
         return ""
 
 
+@capability_required(C.MEMBERSHIP_VIEW, C.INSIGHTS_VIEW, message=DENIED)
 def index(request):
     """Membership details, the benefits summary and the tracks to explore."""
-    if not can(request.user, C.MEMBERSHIP_VIEW) and can(request.user, C.INSIGHTS_VIEW):
+    if not can(request.user, C.MEMBERSHIP_VIEW):
         # An Executive report viewer opens the workspace on the reports they may read.
         return redirect("membership:license-report")
-    require(request, C.MEMBERSHIP_VIEW)
     organization = request.user.organization
     today = timezone.localdate()
-    overview = overview_services.membership_overview(organization, today=today)
+    overview = overview_selectors.membership_overview(organization, today=today)
     context = {
         "organization": organization,
         "overview": overview,
@@ -63,27 +62,24 @@ def index(request):
     return render(request, "membership/index.html", context)
 
 
+@capability_required(C.MEMBERSHIP_VIEW, message=DENIED)
 def benefits(request):
     """Every package with its benefits: entitled, activated, consumed, remaining, expiry."""
-    require(request, C.MEMBERSHIP_VIEW)
-    packages = benefit_services.benefit_lines(request.user.organization)
     context = {
-        "packages": packages,
+        "packages": benefit_selectors.benefit_lines(request.user.organization),
         "today": timezone.localdate(),
-        "can_manage": can(request.user, C.MEMBERSHIP_MANAGE),
     }
     return render(request, "membership/benefits.html", context)
 
 
 @tenant_route(Benefit)
 @require_POST
+@capability_required(C.MEMBERSHIP_MANAGE, message=DENIED)
 def benefit_activate(request, pk: int):
-    require(request, C.MEMBERSHIP_MANAGE)
     benefit = get_visible_or_404(Benefit.objects.select_related("package"), request.user, pk=pk)
-    try:
-        benefit = benefit_services.benefit_activate(actor=request.user, benefit=benefit)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    else:
-        messages.success(request, f"{benefit.product} activated.")
-    return redirect("membership:benefits")
+    return post_action(
+        request,
+        lambda: benefit_services.benefit_activate(actor=request.user, benefit=benefit),
+        success=lambda activated: f"{activated.product} activated.",
+        back="membership:benefits",
+    )

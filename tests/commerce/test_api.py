@@ -276,4 +276,4 @@ def test_the_workspace_counts_a_subscription_once_however_many_migrations_it_had
     MigrationFactory.create_batch(2, organization=customer.organization, current_subscription=subscription)
     legacy(customer, "premium", term_end=_renewal())
     response = verified_client(alice).get(reverse("commerce:index"))
-    assert response.context["counts"]["active"] == 2
+    assert response.context["summary"].active_legacy.value == 2

@@ -15,12 +15,12 @@ from openpyxl import Workbook
 
 from commerce.choices import PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
-from commerce.pricing import importing, staging
+from commerce.pricing import staging
 from commerce.pricing.columns import PRICE_LIST_COLUMNS
 from commerce.pricing.diff import DIFF_COLUMNS, price_list_diff, price_list_diff_counts
-from commerce.pricing.importing import price_list_import_run, price_list_import_start
 from commerce.pricing.lookup import price_for
 from commerce.pricing.validation import price_list_clean, price_list_validate
+from commerce.services import price_list_import_run, price_list_import_start, price_lists
 from portal.choices import JobStatus
 from portal.jobs import job_run_chunks
 from portal.models import AuditEvent, JobChunk, JobRun
@@ -196,7 +196,7 @@ def test_a_failing_import_marks_the_list_and_its_job_failed(
     def broken(**kwargs):
         raise RuntimeError("catalog unavailable")
 
-    monkeypatch.setattr(importing, "_catalog_upsert", broken)
+    monkeypatch.setattr(price_lists, "_catalog_upsert", broken)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
     price_list = PriceList.objects.get()
@@ -336,7 +336,7 @@ def test_a_replayed_import_chunk_changes_nothing(
         price_list = price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
     job = JobRun.objects.get()
     assert len(job.parameters["chunks"]) == 3
-    chunks = list(importing._import_chunks(job))
+    chunks = list(price_lists._import_chunks(job))
     # A worker committed the first chunk and died; the redelivered task runs the whole import.
     assert job_run_chunks(job, chunks[:1]) == 1
     price_list_import_run(job_id=job.pk)

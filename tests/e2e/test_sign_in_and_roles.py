@@ -14,9 +14,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from accounts.action_center import action_item_raise
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import RoleAssignment
+from accounts.services.action_center import action_item_raise
 from portal.models import AuditEvent
 from portal.roles import Role
 from tests.conftest import confirm_totp

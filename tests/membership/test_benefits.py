@@ -6,15 +6,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from membership.choices import ActivationStatus, BenefitKind, BenefitUnit, PackageSource
 from membership.models import Benefit, BenefitConsumption, BenefitPackage, BenefitTemplate
+from membership.selectors.benefits import benefit_lines
 from membership.services.benefits import (
     benefit_activate,
     benefit_consumption_record,
-    benefit_lines,
     package_end,
     package_grant,
 )
@@ -139,12 +140,12 @@ def test_vendor_staff_may_activate(org_a, vendor):
     assert benefit.activation_status == ActivationStatus.ACTIVATED and benefit.activated_by == vendor
 
 
-def test_activation_needs_membership_manage_in_the_own_organization(org_a, bob, charlie):
+def test_activation_needs_membership_manage_in_the_own_organization(org_a, bob, charlie, verified_client):
+    """The page checks the capability (the service does not); another organization's benefit is a 404."""
     benefit = _running_benefit(org_a)
-    with pytest.raises(PermissionDenied):
-        benefit_activate(actor=bob, benefit=benefit)
-    with pytest.raises(PermissionDenied):
-        benefit_activate(actor=charlie, benefit=benefit)
+    url = reverse("membership:benefit-activate", args=[benefit.pk])
+    assert verified_client(bob).post(url).status_code == 403
+    assert verified_client(charlie).post(url).status_code == 404
     benefit.refresh_from_db()
     assert benefit.activation_status == ActivationStatus.NOT_ACTIVATED
 
@@ -236,12 +237,17 @@ def test_consumption_cannot_precede_the_activation(org_a, alice):
     assert not BenefitConsumption.objects.exists()
 
 
-def test_consumption_needs_membership_manage(org_a, bob):
+def test_consumption_needs_membership_manage(org_a, bob, api_for):
+    """The API policy checks the capability (the service does not)."""
     benefit = _activated(org_a)
-    with pytest.raises(PermissionDenied):
-        benefit_consumption_record(
-            actor=bob, benefit=benefit, consumed_quantity=1, as_of=timezone.localdate()
-        )
+    scopes = ["membership:read", "membership:write"]
+    viewer = api_for(org_a, scopes=scopes, roles=(Role.BUSINESS_PROFILE_CONTRIBUTOR,))
+    response = viewer.post(
+        f"/api/v1/membership/benefits/{benefit.pk}/consumption/",
+        {"consumedQuantity": "1", "asOf": timezone.localdate().isoformat()},
+        format="json",
+    )
+    assert response.status_code == 403
     assert not BenefitConsumption.objects.exists()
 
 

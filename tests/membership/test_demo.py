@@ -44,8 +44,8 @@ from membership.models import (
     TrainingDelivery,
     VmImageUsage,
 )
-from membership.services.rewards import rewards_status
-from membership.services.scoring import designation_score, designation_scores, score_history
+from membership.selectors.rewards import rewards_status
+from membership.selectors.scores import designation_score, designation_scores, score_history
 from portal.models import AuditEvent
 from security.demo import security_demo_seed
 

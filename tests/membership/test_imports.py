@@ -24,6 +24,7 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
+from membership.services.imports import file_import
 from portal.models import AuditEvent
 from portal.uploads import UploadRejected
 from tests.factories import OrganizationFactory, PartnerLocationFactory, UserFactory
@@ -62,7 +63,7 @@ def xlsx_file(rows: list[list[object]], name: str = "report.xlsx") -> SimpleUplo
 
 def rejected(spec, organization, file) -> list[str]:
     with pytest.raises(UploadRejected) as caught:
-        imports.file_import(spec, organization=organization, file=file, actor=None)
+        file_import(spec, organization=organization, file=file, actor=None)
     return [str(error) for error in caught.value.errors]
 
 
@@ -159,7 +160,7 @@ def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, sta
         ]
     )
 
-    result = imports.file_import("license_report", organization=org_a, file=file, actor=staff)
+    result = file_import("license_report", organization=org_a, file=file, actor=staff)
 
     assert (result.created, result.updated, result.rows) == (2, 0, 2)
     row = MarketplaceLicense.objects.get(subscription_id=SUBSCRIPTION)
@@ -173,7 +174,7 @@ def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, sta
     event = AuditEvent.objects.get(action="membership.license_report.imported")
     assert (event.actor, event.organization_id, event.changes["created"]) == (staff, org_a.pk, 2)
 
-    again = imports.file_import(
+    again = file_import(
         imports.LICENSE_REPORT,
         organization=org_a,
         file=csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "45"})]),
@@ -232,9 +233,9 @@ def test_a_file_that_is_not_a_table_is_refused(org_a):
     pdf = SimpleUploadedFile("report.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" * 20)
 
     with pytest.raises(UploadRejected, match="The file is PDF; expected CSV, XLSX"):
-        imports.file_import("license_report", organization=org_a, file=pdf, actor=None)
+        file_import("license_report", organization=org_a, file=pdf, actor=None)
     with pytest.raises(UploadRejected, match="no rows"):
-        imports.file_import("license_report", organization=org_a, file=csv_file([LICENSE_HEADER]), actor=None)
+        file_import("license_report", organization=org_a, file=csv_file([LICENSE_HEADER]), actor=None)
 
 
 def test_repeated_rows_in_one_file_are_refused(org_a):
@@ -244,11 +245,11 @@ def test_repeated_rows_in_one_file_are_refused(org_a):
 
 
 def test_rows_of_another_organization_are_neither_matched_nor_changed(org_a, org_b):
-    imports.file_import(
+    file_import(
         "license_report", organization=org_b, file=csv_file([LICENSE_HEADER, license_row()]), actor=None
     )
 
-    result = imports.file_import(
+    result = file_import(
         "license_report",
         organization=org_a,
         file=csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "1"})]),
@@ -293,7 +294,7 @@ def test_a_vm_image_report_loads_from_xlsx_with_date_cells(org_a):
         ]
     )
 
-    result = imports.file_import("vm_image_report", organization=org_a, file=file, actor=None)
+    result = file_import("vm_image_report", organization=org_a, file=file, actor=None)
 
     assert result.created == 2
     latest = VmImageUsage.objects.get(image_version="1.4.0")
@@ -367,7 +368,7 @@ def test_surface_completions_load_for_the_organizations_locations(org_a, locatio
         ]
     )
 
-    imports.file_import("surface_assessments", organization=org_a, file=file, actor=None)
+    file_import("surface_assessments", organization=org_a, file=file, actor=None)
 
     ada = SurfaceAssessment.objects.get(learner_name="Ada Byron")
     assert (ada.email, ada.location, ada.country, ada.score, ada.status) == (
@@ -430,7 +431,7 @@ def test_person_certifications_load_and_the_same_award_is_updated_not_repeated(o
         ]
     )
 
-    imports.file_import("person_certifications", organization=org_a, file=file, actor=None)
+    file_import("person_certifications", organization=org_a, file=file, actor=None)
 
     grace = PersonCertification.objects.get(email="grace@partner.example")
     assert (grace.certification.code, grace.earned_on, grace.expires_on, grace.location) == (
@@ -443,7 +444,7 @@ def test_person_certifications_load_and_the_same_award_is_updated_not_repeated(o
     assert (linus.expires_on, linus.location) == (None, None)
 
     # The optional columns may be left out; the award (email, certification, earned on) is updated.
-    again = imports.file_import(
+    again = file_import(
         "person_certifications",
         organization=org_a,
         file=csv_file(
@@ -495,7 +496,7 @@ def test_billed_sales_load_by_month_and_a_restated_month_replaces_the_amount(org
         ]
     )
 
-    imports.file_import("billed_sales", organization=org_a, file=file, actor=staff)
+    file_import("billed_sales", organization=org_a, file=file, actor=staff)
 
     assert list(
         MarketplaceBilledSale.objects.order_by("billed_on").values_list("billed_on", "amount_usd")
@@ -504,7 +505,7 @@ def test_billed_sales_load_by_month_and_a_restated_month_replaces_the_amount(org
         (date(2026, 9, 1), Decimal("13000")),
     ]
 
-    imports.file_import(
+    file_import(
         "billed_sales",
         organization=org_a,
         file=csv_file([SALES_HEADER, ["2026-09", "CONTOSO-INSIGHTS", "Contoso Insights", "12000"]]),

@@ -18,7 +18,7 @@ from membership.choices import (
     Track,
 )
 from membership.models import MarketplaceRewardTier
-from membership.services.overview import membership_for, membership_overview, usd
+from membership.selectors.overview import membership_for, membership_overview, usd
 from security.choices import CheckStatus
 from tests.factories import (
     BenefitFactory,

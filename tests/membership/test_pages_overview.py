@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from membership.choices import ActivationStatus, Designation, EnrollmentStatus, designation_package_code
 from membership.models import Benefit, BenefitPackage, Certification, DesignationEnrollment
+from membership.selectors import scores
 from membership.services import scoring
 from membership.templatetags.benefits import quantity
 from portal.roles import Role
@@ -178,7 +179,7 @@ def test_the_overview_shows_the_membership_benefits_and_tracks(admin, org_a, sco
     cards = {link.card.title: link for link in response.context["tracks"]}
     data_ai = next(link for title, link in cards.items() if "Data & AI" in title)
     assert data_ai.url == reverse("membership:designation", kwargs={"slug": DATA_AI})
-    assert data_ai.card.score == scoring.designation_score(org_a, Designation.DATA_AI).total
+    assert data_ai.card.score == scores.designation_score(org_a, Designation.DATA_AI).total
     assert f'href="{data_ai.url}"' in body
     assert all(link.url for link in response.context["tracks"])
 
@@ -406,7 +407,7 @@ def test_bad_what_if_input_shows_form_errors(admin, scored, params, field, messa
 
 def test_enrolling_in_a_qualified_designation_grants_its_benefits(admin, org_a, scored):
     page = admin.get(reverse("membership:designation", kwargs={"slug": TRAINING}))
-    assert page.context["can_enroll"]
+    assert page.context["enrollable"]
     assert b">Enroll</button>" in page.content
     response = admin.post(reverse("membership:designation-enroll", kwargs={"slug": TRAINING}), follow=True)
     assert response.redirect_chain[-1][0] == reverse("membership:designation", kwargs={"slug": TRAINING})
@@ -423,7 +424,7 @@ def test_enrolling_in_a_qualified_designation_grants_its_benefits(admin, org_a, 
 
 def test_enrolling_without_qualifying_is_refused(admin, org_a, scored):
     page = admin.get(reverse("membership:designation", kwargs={"slug": DATA_AI}))
-    assert not page.context["can_enroll"]
+    assert not page.context["enrollable"]
     assert b">Enroll</button>" not in page.content
     response = admin.post(reverse("membership:designation-enroll", kwargs={"slug": DATA_AI}), follow=True)
     assert response.status_code == 200

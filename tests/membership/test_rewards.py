@@ -11,13 +11,8 @@ from django.core.exceptions import ValidationError
 
 from membership.choices import PackageSource
 from membership.models import BenefitPackage, BenefitTemplate, MarketplaceRewardTier, RewardsYear
-from membership.services.rewards import (
-    mbs_ttm,
-    rewards_anniversaries,
-    rewards_status,
-    tier_for,
-    ttm_window,
-)
+from membership.selectors.rewards import mbs_ttm, rewards_status, tier_for, ttm_window
+from membership.services.rewards import rewards_anniversaries
 from membership.tasks import marketplace_rewards_anniversaries_task
 from portal.models import AuditEvent
 from tests.factories import MarketplaceBilledSaleFactory, OrganizationFactory, RewardsYearFactory

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from membership.choices import Designation
 from membership.models import Certification, ScoreSnapshot
-from membership.services.scoring import designation_score, score_history
+from membership.selectors.scores import designation_score, score_history
 from membership.tasks import recalculate_capability_scores_task
 from tests.factories import OrganizationFactory, PersonCertificationFactory
 

@@ -19,19 +19,21 @@ from django.db import connection
 
 from membership.choices import Designation
 from membership.models import Certification, ScoreSnapshot
-from membership.services import scoring
-from membership.services.scoring import (
-    POINTS_SQL,
+from membership.selectors.scores import (
     DesignationScore,
     MetricResult,
     designation_score,
     designation_scores,
+    suggestions,
+    what_if,
+)
+from membership.services import scoring
+from membership.services.scoring import (
+    POINTS_SQL,
     fiscal_year_of,
     metric_points,
     recalculate_capability_scores,
     rule_set_on,
-    suggestions,
-    what_if,
 )
 from tests.factories import (
     CustomerFactory,

@@ -22,10 +22,10 @@ from membership.choices import (
     PackageSource,
 )
 from membership.models import DesignationEnrollment, IsvSuccessApplication, Membership
-from membership.services.benefits import BenefitLine, benefit_lines
-from membership.services.isv import isv_eligibility
-from membership.services.rewards import RewardsStatus, rewards_status
-from membership.services.scoring import DesignationScore, designation_scores
+from membership.selectors.benefits import BenefitLine, benefit_lines
+from membership.selectors.isv import isv_eligibility
+from membership.selectors.rewards import RewardsStatus, rewards_status
+from membership.selectors.scores import DesignationScore, designation_scores
 
 __all__ = (
     "BenefitsSummary",

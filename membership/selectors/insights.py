@@ -1,10 +1,11 @@
 """Insights reports of the Membership workspace (spec/membership.md §6): Marketplace API licenses,
 VM image versions, Surface assessments and skilling (certifications by person and by solution area).
 
-Every function takes the viewer and the request's parameters, checks INSIGHTS_VIEW, reads only the
-viewer's rows (`visible_to`: their organization, and for location-scoped viewers their locations)
-and filters them with the FilterSets of `membership.filters`. Invalid parameters raise a
-ValidationError keyed by parameter name, so pages show it on the form and the API answers 400.
+Every function takes the viewer and the request's parameters, reads only the viewer's rows
+(`visible_to`: their organization, and for location-scoped viewers their locations) and filters
+them with the FilterSets of `membership.filters`. Invalid parameters raise a ValidationError keyed
+by parameter name, so pages show it on the form and the API answers 400. Who may read them
+(INSIGHTS_VIEW) is checked by the pages and the API policy, not here.
 
 Download columns are the spec's column names, in order; they are the models' verbose_names.
 """
@@ -18,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Case, CharField, Count, F, Func, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import JSONObject, Lower
 from django.utils import timezone
@@ -33,7 +34,6 @@ from membership.filters import (
     active_on,
 )
 from membership.models import MarketplaceLicense, PersonCertification, SurfaceAssessment, VmImageUsage
-from portal.capabilities import Capability, can
 
 __all__ = (
     "LICENSE_COLUMNS",
@@ -63,11 +63,6 @@ __all__ = (
 LEVELS = [level.value for level in CertificationLevel]
 #: Countries listed one by one in the license summary; the rest are summed as "Other".
 TOP_COUNTRIES = 10
-
-
-def _require(user) -> None:
-    if not can(user, Capability.INSIGHTS_VIEW):
-        raise PermissionDenied("Your roles don't allow the insights reports.")
 
 
 def _validated(filterset):
@@ -171,7 +166,6 @@ def license_filterset(user, params: Mapping | None) -> LicenseFilterSet:
 
 def license_rows(user, params: Mapping | None) -> QuerySet[MarketplaceLicense]:
     """The viewer's license rows under `params`, newest first."""
-    _require(user)
     return _validated(license_filterset(user, params)).qs.order_by("-date", "-id")
 
 
@@ -247,7 +241,6 @@ def vm_image_filterset(user, params: Mapping | None) -> VmImageFilterSet:
 
 def vm_image_rows(user, params: Mapping | None) -> QuerySet[VmImageUsage]:
     """The viewer's VM image usage rows under `params`, newest month first."""
-    _require(user)
     return _validated(vm_image_filterset(user, params)).qs.order_by("-month", "-id")
 
 
@@ -317,13 +310,11 @@ def surface_filterset(user, params: Mapping | None) -> SurfaceFilterSet:
 def surface_rows(user, params: Mapping | None) -> QuerySet[SurfaceAssessment]:
     """Assessments of every location the viewer may see: `view=new` (default) those completed in
     `month` (YYYY-MM, default this month), `view=historical` all of them; newest first."""
-    _require(user)
     filterset = _validated(surface_filterset(user, params))
     return filterset.qs.select_related("location").order_by("-completed_on", "-id")
 
 
 def surface_kpis(user, params: Mapping | None) -> SurfaceKpis:
-    _require(user)
     filterset = _validated(surface_filterset(user, params))
     month = filterset.selected_month
     everything = filterset.without_period().order_by()
@@ -388,7 +379,6 @@ def skilling_filterset(user, params: Mapping | None) -> SkillingFilterSet:
 
 def skilling_rows(user, params: Mapping | None) -> QuerySet[PersonCertification]:
     """Certifications held, one row each, by person (name, then e-mail), then solution area."""
-    _require(user)
     return (
         _validated(skilling_filterset(user, params))
         .qs.select_related("certification", "location")

@@ -1,7 +1,10 @@
 """Importing a price list: the web request checks the file, creates the list and its job
 (`price_list_import_start`); the worker copies the staged rows into `PriceListRow` chunk by chunk
 with PostgreSQL `COPY` (`price_list_import_run`). Each chunk commits with its `JobChunk` marker, so
-a replayed chunk is a no-op; then the list's products and SKUs go into the catalog."""
+a replayed chunk is a no-op; then the list's products and SKUs go into the catalog.
+
+Reading and checking the file, and staging its rows, are `commerce.pricing`'s (validation, staging).
+"""
 
 from __future__ import annotations
 
