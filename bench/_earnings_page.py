@@ -340,7 +340,7 @@ def run(rows: int, repeat: int = 9) -> list[str]:
     from django.utils import timezone  # noqa: PLC0415
 
     from earnings.periods import add_months, month_start  # noqa: PLC0415
-    from earnings.queries import earnings_selection, earnings_total  # noqa: PLC0415
+    from earnings.selectors.ledger import earnings_selection, earnings_total  # noqa: PLC0415
 
     today = timezone.localdate()
     history_user, reference_user = ensure_data(rows, today)

@@ -114,8 +114,8 @@ def run_import(content: bytes, actor) -> dict[str, float]:
 
     from commerce import tasks  # noqa: PLC0415
     from commerce.models import PriceList  # noqa: PLC0415
-    from commerce.pricing.importing import price_list_import_run, price_list_import_start  # noqa: PLC0415
     from commerce.pricing.validation import price_list_clean  # noqa: PLC0415
+    from commerce.services.price_lists import price_list_import_run, price_list_import_start  # noqa: PLC0415
 
     upload = SimpleUploadedFile("price_list_us.csv", content, content_type="text/csv")
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Co-sell: matching quality on the labelled set, then the referral list API at scale.
 
-First figure: hit rate at 5 of the matching score (cosell.services.matching.rank_partners, what
+First figure: hit rate at 5 of the matching score (cosell.selectors.matching.rank_partners, what
 `match_partners` ranks with) over the deterministic labelled set of cosell.labelled_deals — N past
 deals (`--rows`, default 500) among 200 synthetic partners — beside the baseline "partners serving
 the customer's country, most case studies first":
