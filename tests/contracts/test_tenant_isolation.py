@@ -155,3 +155,17 @@ def test_another_organizations_history_download_is_a_404(model, org_a, org_b, ou
 
     assert download(theirs).status_code == 404
     assert download(mine).status_code == 200
+
+
+def test_an_object_page_links_its_history_download(org_a, verified_client):
+    import re  # noqa: PLC0415
+
+    claim_model = apps.get_model("incentives", "Claim")
+    claim = FACTORIES[claim_model](org_a)
+    owner = UserFactory(organization=org_a, roles=[Role.OWNER, Role.GLOBAL_ADMIN])
+    client = verified_client(owner)
+    page = client.get(reverse("incentives:claim-detail", args=[claim.pk])).content.decode()
+    link = re.search(r'href="([^"]+)" download data-testid="history-download"', page)
+    assert link, "the claim page offers its history"
+    download = client.get(link.group(1))
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
