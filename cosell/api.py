@@ -39,7 +39,7 @@ from cosell.services.referrals import (
     referral_create,
     referral_update,
 )
-from cosell.services.routing import routing_rule_create, routing_rule_delete, routing_rule_update
+from cosell.services.routing import RULE_FIELDS, routing_rule_create, routing_rule_delete, routing_rule_update
 from cosell.validation import referral_to_json
 from portal.api import PROBLEM_CONTENT_TYPE, ModelSerializer, PortalAutoSchema, TenantViewSet, created
 from portal.capabilities import Capability
@@ -438,21 +438,7 @@ class ReferralViewSet(TenantViewSet):
 class RoutingRuleSerializer(ModelSerializer):
     class Meta:
         model = RoutingRule
-        fields = [
-            "id",
-            "name",
-            "priority",
-            "is_active",
-            "is_default",
-            "match_countries",
-            "match_solution_ids",
-            "match_products",
-            "match_min_deal_value",
-            "assign_to_team",
-            "assign_to_user",
-            "notify_emails",
-            "created_at",
-        ]
+        fields = ["id", *RULE_FIELDS, "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
