@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html
 
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
@@ -47,6 +48,7 @@ class HistoryEventAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["url", "organization", "events", "is_active", "created_at"]
     list_filter = ["is_active"]
     list_select_related = ["organization"]

@@ -149,7 +149,11 @@ class JobListView(TenantListView):
     model = JobRun
     capability = Capability.JOBS_VIEW
     template_name = "portal/job_list.html"
-    paginate_by = 50
+
+    def get_queryset(self):
+        # A job's parameters and result can hold whole uploads (an import's rows): the list shows
+        # neither, so it never loads them.
+        return super().get_queryset().defer("parameters", "result", "errors")
 
 
 class JobDetailView(TenantDetailView):
