@@ -34,8 +34,9 @@ class CustomerFilter(SearchFilterSet):
 
 class ActionItemFilter(SearchFilterSet):
     search_fields = ("title", "body")
-    status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    # Plain columns, no join: no DISTINCT (which would sort every open item of a large partner).
+    status = django_filters.MultipleChoiceFilter(choices=ActionItemStatus.choices, distinct=False)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     code = django_filters.CharFilter()
     due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lte", label="Due before")
 

@@ -213,7 +213,11 @@ class Customer(TenantModel):
                 fields=["organization", "domain"], name="unique_customer_domain_per_organization"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "country"])]
+        indexes = [
+            models.Index(fields=["organization", "country"]),
+            # The customer list's order, read from the index at any size.
+            models.Index(fields=["organization", "name", "id"], name="accounts_customer_list_order"),
+        ]
 
     def __str__(self) -> str:
         return self.name
