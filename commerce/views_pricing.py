@@ -20,7 +20,7 @@ from commerce.pricing import diff, downloads
 from portal.capabilities import Capability
 from portal.files import csv_response
 from portal.tenancy import get_visible_or_404, tenant_route
-from portal.views import TenantListView, capability_required
+from portal.views import TenantListView, capability_required, query_without
 
 C = Capability
 DIFF_PAGE_SIZE = 100
@@ -86,9 +86,7 @@ def price_list_diff(request, pk: int):
         context["counts"] = diff.price_list_diff_counts(base=base, other=price_list)
         changes = diff.price_list_diff(base=base, other=price_list, change=change)
         context["page_obj"] = Paginator(changes, DIFF_PAGE_SIZE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        context["query_without_page"] = query.urlencode()
+        context["query_without_page"] = query_without(request, "page")
     return render(request, "commerce/price_list_diff.html", context)
 
 

@@ -13,7 +13,7 @@ from accounts.models import ActionItem
 from portal.capabilities import Capability, can
 from portal.htmx import htmx_partial
 from portal.paging import LookaheadPaginator
-from portal.views import capability_required, member_page
+from portal.views import capability_required, member_page, query_without
 from security.choices import CheckStatus
 from security.models import ProgramEnrollment, TrainingAssignment
 from security.services.compliance import verification_status
@@ -47,13 +47,11 @@ def index(request):
         page = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):
         page = paginator.page(1)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "items": page.object_list,
         "page_obj": page,
         "filter": item_filter,
-        "query_without_page": query.urlencode(),
+        "query_without_page": query_without(request, "page"),
     }
     if htmx_partial(request):
         return render(request, "accounts/_action_items.html", context)

@@ -169,6 +169,11 @@ def can(user: User, capability: str, organization_id: int | None = None) -> bool
     return capability in user.capabilities
 
 
+def can_any(user: User, *capabilities: str) -> bool:
+    """True when the user holds at least one of `capabilities` (pages, templates, history)."""
+    return any(can(user, capability) for capability in capabilities)
+
+
 def locations_granting(user: User, capability: str) -> frozenset[int] | None:
     """The partner locations where `user` holds `capability`; None means every location.
 

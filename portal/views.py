@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.generic import DetailView, ListView
 
-from portal.capabilities import Capability, can
+from portal.capabilities import Capability, can_any
 from portal.htmx import htmx_partial
 from portal.models import JobRun
 from portal.paging import LookaheadPaginator
@@ -30,7 +30,7 @@ def require_capability(request, *capabilities: str, message: str = DENIED) -> No
     The same table the API's policy reads (`portal.capabilities`). Views that decide on the row
     (e.g. a referral the person owns) call it with the capability the row needs.
     """
-    if not any(can(request.user, capability) for capability in capabilities):
+    if not can_any(request.user, *capabilities):
         raise PermissionDenied(message)
 
 
@@ -109,9 +109,7 @@ class TenantListView(CapabilityRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_without_page"] = query.urlencode()
+        context["query_without_page"] = query_without(self.request, "page")
         return context
 
     def get_template_names(self):

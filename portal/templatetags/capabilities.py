@@ -10,7 +10,7 @@ With several capabilities, any of them is enough (as `require_capability`).
 
 from django import template
 
-from portal.capabilities import can
+from portal.capabilities import can_any
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ register = template.Library()
 def can_tag(context, *capabilities: str) -> bool:
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    return any(can(user, capability) for capability in capabilities)
+    return can_any(user, *capabilities)

@@ -5,7 +5,7 @@ from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from portal.capabilities import can
+from portal.capabilities import can_any
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def history_download(context, subject) -> dict:
     request = context.get("request")
     capabilities = getattr(type(subject), "history_capabilities", ())
     user = getattr(request, "user", None)
-    if subject is None or not any(can(user, capability) for capability in capabilities):
+    if subject is None or not can_any(user, *capabilities):
         return {"url": None}
     content_type = ContentType.objects.get_for_model(type(subject))
     return {"url": reverse("history:download", args=[content_type.pk, subject.pk])}
