@@ -41,7 +41,7 @@ from incentives.models import (
 )
 from incentives.services.eligibility import RuleFailure, customer_eligibility
 from incentives.services.payouts import PayoutExplanation, potential_payout
-from portal.paging import KeysetPage, keyset_page
+from portal.paging import LIST_PAGE_SIZE, KeysetPage, keyset_page
 
 ZERO = Decimal("0")
 CHART_MONTHS = 12
@@ -49,7 +49,7 @@ WAITING_SHOWN = 20
 #: A customer search shows at most this many matches; more ask for a narrower search.
 CUSTOMER_MATCHES = 20
 #: Rows per page of the Incentives lists: claims, opportunities, a claim's outcome candidates.
-PAGE_SIZE = 25
+PAGE_SIZE = LIST_PAGE_SIZE
 CLAIM_COLUMNS = ("activity_type__engagement", "customer", "location", "opportunity")
 #: What the partner must do in each status (spec §6), shown on the claim page and the overview.
 PARTNER_GUIDANCE: dict[str, str] = {

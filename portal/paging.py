@@ -18,6 +18,9 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
 PAGE_SIZE = 50
+#: Rows per page of the workspaces' lists: a page of a large partner renders in about the time of a
+#: small partner's whole list.
+LIST_PAGE_SIZE = 25
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -16,7 +16,7 @@ from django.views.generic import DetailView, ListView
 from portal.capabilities import Capability, can_any
 from portal.htmx import htmx_partial
 from portal.models import JobRun
-from portal.paging import LookaheadPaginator
+from portal.paging import LIST_PAGE_SIZE, LookaheadPaginator
 from portal.status import run_checks
 from portal.tenancy import get_visible_or_404
 
@@ -92,7 +92,7 @@ class TenantListView(CapabilityRequiredMixin, ListView):
 
     filterset_class: Any = None
     partial_template_name: str | None = None
-    paginate_by = 25
+    paginate_by = LIST_PAGE_SIZE
     paginator_class = LookaheadPaginator
     select_related: tuple[str, ...] = ()
 

@@ -30,7 +30,7 @@ from cosell.selectors.routing import routing_explanation
 from cosell.services import referrals as referral_services
 from portal.capabilities import Capability
 from portal.htmx import htmx_partial
-from portal.paging import keyset_page
+from portal.paging import LIST_PAGE_SIZE, keyset_page
 from portal.tenancy import tenant_route
 from portal.views import capability_required, post_action, query_without, require_capability
 
@@ -39,8 +39,6 @@ C = Capability
 REFERRAL_ACCESS = (C.REFERRALS_MANAGE_OWN, C.REFERRALS_MANAGE_ALL)
 DENIED = "Your roles don't allow this in the Co-sell workspace."
 CENT = Decimal("0.01")
-#: Referrals per page of the workspace's list (keyset pages: the next one costs the same).
-LIST_PAGE_SIZE = 25
 
 
 def referral_or_404(request, pk: int) -> Referral:

@@ -1,5 +1,3 @@
 """Pages of the Security workspace: posture (score, MFA, alerts), delegated access, compliance."""
 
-#: Rows per page of the workspace's lists. Their rows carry forms, badges and links, so a page of a
-#: large partner renders in about the time of a small partner's whole list.
-PAGE_SIZE = 25
+from portal.paging import LIST_PAGE_SIZE as PAGE_SIZE  # noqa: F401 - the workspace's lists page by it
