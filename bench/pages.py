@@ -8,7 +8,9 @@
    only checked). Both builds are resumable: an interrupted first run continues where it stopped.
 2. The pages: every GET route of the URLconf outside the API and the admin (walked as
    tests/contracts/routes.py walks it). A route that takes an object gets a real object of each
-   organization (its most recent one its owner may see), or the route's sample arguments. A route
+   organization (its most recent one its owner may see), or the route's sample arguments. Where
+   Fabrikam has no such object, or a list page has none of its rows for Fabrikam, the reference is
+   the quick-scale partner's page instead (listed after the measurements). A route
    is a page when it answers 200 with HTML for both organizations; the others (POST-only actions,
    redirects, downloads, one-time-token links) are listed and skipped.
 3. Measured in-process through the Django test Client, full middleware, DEBUG off: a signed-in
@@ -63,6 +65,12 @@ OBJECT_FILTERS = {
     "cosell:referral-detail": {"is_draft": False},
     "cosell:referral-edit": {"is_draft": False},
     "cosell:deal-step": {"is_draft": True},
+}
+#: The rows a list page shows, for list routes whose view names no model.
+LIST_MODELS = {
+    "membership:license-report": "membership.MarketplaceLicense",
+    "membership:vm-image-report": "membership.VmImageUsage",
+    "membership:surface-insights": "membership.SurfaceAssessment",
 }
 #: Routes that are not pages of a signed-in person.
 SKIP = {
@@ -160,7 +168,7 @@ class Page:
     name: str
     paths: dict[str, str]  # "large" / "demo" → path
     #: Whose page the reference is: "demo" (Fabrikam), or "small" (the scale-0.01 partner) for an
-    #: object route when Fabrikam holds no such object.
+    #: object route when Fabrikam holds no such object, or a list route with none of its rows.
     reference: str = "demo"
     times: dict[str, list[float]] = field(default_factory=lambda: {"large": [], "demo": []})
     queries: dict[str, int] = field(default_factory=dict)
@@ -200,11 +208,26 @@ def _path_for(route, user) -> str | None:
     return route.path_for(**values)
 
 
+def _lists_nothing_for(route, user) -> bool:
+    """Whether a list route has no row to show `user` (a page of nothing is no reference for a page
+    of rows: the demo's CSP partner has no Marketplace licences and has run no job)."""
+    from django.apps import apps  # noqa: PLC0415
+
+    if route.kwargs:
+        return False
+    name = route.name or route.pattern
+    model = apps.get_model(LIST_MODELS[name]) if name in LIST_MODELS else route.model
+    if model is None or not hasattr(model.objects, "visible_to"):
+        return False
+    return not model.objects.visible_to(user).exists()
+
+
 def candidate_pages(users: dict[str, object], only: str | None, quick: bool) -> tuple[list[Page], list[str]]:
     """Every GET route with its path for each organization; the skipped ones with why.
 
     `users` holds "large" and "demo", and may hold "small": the reference of an object route whose
-    object Fabrikam lacks (the demo has no migrations, exports, reconciliations or jobs of its own).
+    object Fabrikam lacks, and of a list route with no row of Fabrikam's (the demo has no
+    migrations, exports, reconciliations, jobs or Marketplace licences of its own).
     """
     from tests.contracts.routes import all_routes  # noqa: PLC0415 - the URLconf walk the contract tests use
 
@@ -222,7 +245,7 @@ def candidate_pages(users: dict[str, object], only: str | None, quick: bool) -> 
             continue
         large = _path_for(route, users["large"])
         reference, demo = "demo", _path_for(route, users["demo"])
-        if demo is None and "small" in users:
+        if (demo is None or _lists_nothing_for(route, users["demo"])) and "small" in users:
             reference, demo = "small", _path_for(route, users["small"])
         if large is None or demo is None:
             skipped.append(f"{name}: no object or sample arguments for {route.pattern}")
@@ -378,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         if page.reference != "demo":
             info(
                 f"reference of {page.name}: the scale-{QUICK_SCALE:g} "
-                "partner's page (Fabrikam has no such object)"
+                "partner's page (Fabrikam has no such object or row)"
             )
     info(
         f"{len(measured)} pages × 2 organizations × {repeat} requests in "

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
 import hashlib
 import json
@@ -318,11 +319,14 @@ class ModelSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         if not isinstance(instance, dict):
             return super().to_representation(instance)
-        readers = self.__dict__.get("_column_readers")
+        # Built once per class: a dict row holds plain column values, which its fields render
+        # without the request or the parent, so a list never builds (deep-copies) its fields.
+        readers = type(self).__dict__.get("_column_readers")
         if readers is None:
-            readers = self._column_readers = [
+            readers = [
                 (field.field_name, field.source, _column_reader(field)) for field in self._readable_fields
             ]
+            type(self)._column_readers = readers
         row = {}
         for name, source, represent in readers:
             value = instance[source]
@@ -342,7 +346,28 @@ def _column_reader(field):
     ):
         # What DRF renders (ISO 8601, UTC as "Z"), without its per-value timezone lookups.
         return _iso_utc
+    if type(field) is serializers.DecimalField:
+        return _decimal_reader(field)
     return field.to_representation
+
+
+def _decimal_reader(field: serializers.DecimalField):
+    """DRF's DecimalField rendering (quantized, as a string) with its per-value set-up done once."""
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if field.decimal_places is None or field.normalize_output or field.localize or not coerce:
+        return field.to_representation
+    exponent = decimal.Decimal(1).scaleb(-field.decimal_places)
+    context = decimal.getcontext().copy()
+    if field.max_digits is not None:
+        context.prec = field.max_digits
+    rounding = field.rounding
+
+    def represent(value):
+        if not isinstance(value, decimal.Decimal):
+            return field.to_representation(value)
+        return f"{value.quantize(exponent, rounding=rounding, context=context):f}"
+
+    return represent
 
 
 def _iso_utc(value):

@@ -107,12 +107,12 @@ def fixed_window_wait(scope: str, ident: str, limit: int, window: int) -> float 
     now = time.time()
     window_start = int(now // window) * window
     key = throttle_key(scope, ident, window_start)
-    # INCR and EXPIRE in one round trip; the key names its window, so refreshing the
-    # expiry only keeps a finished window's counter a little longer.
-    pipeline = redis_client().pipeline(transaction=False)
-    pipeline.incr(key)
-    pipeline.expire(key, window + 1)
-    count, _ = pipeline.execute()
+    client = redis_client()
+    count = client.incr(key)
+    if count == 1:
+        # The window's first request gives the counter its expiry; the key names its window, so
+        # a counter that somehow kept none only outlives its window, it never miscounts another.
+        client.expire(key, window + 1)
     return None if count <= limit else window_start + window - now
 
 

@@ -18,3 +18,35 @@ def test_same_output(org_a):
         objs = list(model.objects.order_by("-id"))
         rows = list(model.objects.order_by("-id").values(*cols))
         assert ser(objs, many=True).data == ser(rows, many=True).data
+
+
+@pytest.mark.parametrize(("max_digits", "decimal_places"), [(18, 6), (12, 8), (5, 0)])
+def test_decimal_columns_render_as_drf_does(max_digits, decimal_places):
+    from decimal import Decimal
+
+    from rest_framework import serializers
+
+    from portal.api import _column_reader
+
+    field = serializers.DecimalField(max_digits=max_digits, decimal_places=decimal_places, read_only=True)
+    fast = _column_reader(field)
+    assert fast is not field.to_representation
+
+    def rendered(render, value):
+        try:
+            return render(value)
+        except Exception as exc:  # noqa: BLE001 - both must fail alike
+            return type(exc)
+
+    values = [
+        "0E-8",
+        "0",
+        "12.5",
+        "-3.1234567891",
+        "123456789012.123456",
+        "0.000000005",
+        "0.000000015",
+        "99999",
+    ]
+    for value in map(Decimal, values):
+        assert rendered(fast, value) == rendered(field.to_representation, value), value
