@@ -3,8 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.choices import CustomerSegment
 from accounts.models import customer_name_validator
+from portal.imports.forms import ImportForm
 from portal.roles import Role
-from portal.uploads import CSV, XLSX
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -60,9 +60,9 @@ class CustomerForm(forms.Form):
     employee_count = forms.IntegerField(min_value=0, required=False)
 
 
-class CustomerImportForm(forms.Form):
+class CustomerImportForm(ImportForm):
     file = forms.FileField(
-        help_text=f"{CSV.upper()} or {XLSX.upper()} with columns name, domain, country, segment "
+        help_text="CSV, TSV or XLSX (or a ZIP holding one) with columns name, domain, country, segment "
         "(and optionally employee_count)."
     )
 

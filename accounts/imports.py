@@ -1,64 +1,95 @@
-"""Customer list import, the reading half: the file validated in full before anything is written
-(the writing half, the job, is accounts.services.customer_import)."""
+"""The customer list file: its layout and how its valid rows are written (portal.imports).
+
+Re-importing the same file changes nothing: a customer is keyed on its domain within the
+organization, and a row equal to the stored customer is left alone.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+import pandas as pd
 
 from accounts.choices import CustomerSegment
-from accounts.models import Customer, Organization, customer_name_validator
-from portal.uploads import RowError, read_table, validate_rows
+from accounts.models import INVISIBLE_NAMES, Customer
+from accounts.signals import customers_created
+from portal.files import FORMULA_TRIGGERS
+from portal.imports import CHOICE, INTEGER, TEXT, Column, Importer, Layout, Rule, Staging, register
+from portal.jobs import JobRun
 
 IMPORT_COLUMNS = ["name", "domain", "country", "segment"]
 
+_FORMULA_START = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in sorted(FORMULA_TRIGGERS)) + "]"
 
-def customers_import_validate(*, organization: Organization, upload: UploadedFile) -> list[dict[str, Any]]:
-    """Every row checked; raises UploadRejected listing each bad row. Writes nothing."""
-    frame = read_table(upload, required_columns=IMPORT_COLUMNS)
-    existing = set(Customer.objects.filter(organization=organization).values_list("domain", flat=True))
-    seen: dict[str, int] = {}
 
-    def check(row_number: int, row: dict[str, str]):
-        errors = []
-        domain = row["domain"].lower()
-        if not row["name"]:
-            errors.append(RowError(row_number, "name", "is empty"))
-        try:
-            customer_name_validator(row["name"])
-        except ValidationError as exc:
-            errors.extend(RowError(row_number, "name", message) for message in exc.messages)
-        if "." not in domain or " " in domain:
-            errors.append(RowError(row_number, "domain", f"{row['domain']!r} is not a domain"))
-        elif domain in existing:
-            errors.append(RowError(row_number, "domain", f"{domain} is already a customer"))
-        elif domain in seen:
-            errors.append(RowError(row_number, "domain", f"{domain} repeats row {seen[domain]}"))
-        seen.setdefault(domain, row_number)
-        country = row["country"].upper()
-        if len(country) != 2 or not country.isalpha():
-            errors.append(RowError(row_number, "country", f"{row['country']!r} is not an ISO alpha-2 code"))
-        segment = row["segment"].lower()
-        if segment not in CustomerSegment.values:
-            errors.append(
-                RowError(
-                    row_number,
-                    "segment",
-                    f"{row['segment']!r} is not one of {', '.join(CustomerSegment.values)}",
-                )
-            )
-        employees = row.get("employee_count", "")
-        if employees and not employees.isdigit():
-            errors.append(RowError(row_number, "employee_count", f"{employees!r} is not a whole number"))
-        value = {
-            "name": row["name"],
-            "domain": domain,
-            "country": country,
-            "segment": segment,
-            "employee_count": int(employees) if employees.isdigit() else None,
-        }
-        return value, errors
+def _formula_message(names: pd.Series) -> pd.Series:
+    """The model validator's message (customer_name_validator), for each name at once."""
+    first = names.str[0]
+    shown = first.map(INVISIBLE_NAMES).fillna('"' + first + '"')
+    return "A name can't start with " + shown + ": spreadsheets would run it as a formula."
 
-    return validate_rows(frame, check)
+
+CUSTOMERS = Layout(
+    name="accounts.customers",
+    title="Customers",
+    columns=(
+        Column("name", aliases=("Name", "Company name", "CompanyName", "Customer name"), max_length=200),
+        Column(
+            "domain",
+            aliases=("Domain", "Primary domain", "Domain name"),
+            pattern=r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
+            pattern_help="is not a domain (e.g. contoso.onmicrosoft.com)",
+            max_length=253,
+            lower=True,
+        ),
+        Column(
+            "country",
+            aliases=("Country", "Country/region", "CountryCode"),
+            pattern=r"[A-Za-z]{2}",
+            pattern_help="is not an ISO 3166-1 alpha-2 country code",
+            upper=True,
+        ),
+        Column("segment", kind=CHOICE, aliases=("Segment",), choices=tuple(CustomerSegment.values)),
+        Column(
+            "employee_count",
+            kind=INTEGER,
+            aliases=("Employees", "Employee count"),
+            required=False,
+            blank=True,
+            min_value=0,
+            max_value=10_000_000,
+        ),
+    ),
+    key=("domain",),
+    rules=(
+        Rule(
+            "name",
+            lambda rows: _formula_message(rows["name"]),
+            lambda rows: rows["name"].str.contains(_FORMULA_START, regex=True, na=False),
+        ),
+    ),
+)
+assert all(column.kind in (TEXT, CHOICE, INTEGER) for column in CUSTOMERS.columns)
+
+
+def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
+    created = staging.upsert(
+        table=Customer._meta.db_table,
+        key=("domain",),
+        columns={
+            "domain": "domain",
+            "name": "name",
+            "country": "country",
+            "segment": "segment",
+            "employee_count": "employee_count",
+        },
+        insert_only={"tenant_id": "gen_random_uuid()", "created_at": "now()"},
+    )
+    if created:
+        customers_created.send(
+            sender=Customer, organization_id=job.organization_id, customer_ids=created, actor=job.created_by
+        )
+    return {"customers": Customer.objects.filter(organization_id=job.organization_id).count()}
+
+
+CUSTOMER_IMPORTER = register(Importer(layout=CUSTOMERS, load=_load))

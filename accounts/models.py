@@ -19,13 +19,13 @@ from portal.tenancy import TenantManager, TenantModel, TenantQuerySet
 
 partner_id_validator = RegexValidator(r"^\d{7}$", "A partner ID is seven digits.")
 country_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code.")
-_INVISIBLE = {"\t": "a tab", "\r": "a carriage return"}
+INVISIBLE_NAMES = {"\t": "a tab", "\r": "a carriage return"}
 
 
 def customer_name_validator(value: str) -> None:
     """Refuse a name a spreadsheet would run as a formula: names come back in every download."""
     if value and value[0] in FORMULA_TRIGGERS:
-        first = _INVISIBLE.get(value[0], f'"{value[0]}"')
+        first = INVISIBLE_NAMES.get(value[0], f'"{value[0]}"')
         raise ValidationError(
             f"A name can't start with {first}: spreadsheets would run it as a formula.", code="formula"
         )

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import imports
 from accounts.filters import AuditEventFilter, CustomerFilter, UserFilter
 from accounts.forms import (
     ApiClientForm,
@@ -389,15 +388,16 @@ def customer_import(request):
     form = CustomerImportForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            rows = imports.customers_import_validate(organization=request.user.organization, upload=upload)
+            job = customers_import_start(
+                actor=request.user,
+                organization=request.user.organization,
+                upload=form.cleaned_data["file"],
+                valid_rows_only=form.cleaned_data["valid_rows_only"],
+            )
         except UploadRejected as exc:
             rejection = exc
         else:
-            job = customers_import_start(
-                actor=request.user, organization=request.user.organization, rows=rows, file_name=upload.name
-            )
             return redirect("portal:job-detail", pk=job.pk)
     return render(request, "accounts/customer_import.html", {"form": form, "rejection": rejection})
 

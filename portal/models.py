@@ -50,6 +50,16 @@ class JobRun(TenantModel):
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
+    @property
+    def is_import(self) -> bool:
+        """A run of the import pipeline (portal.imports): its page shows counts, problems, result file."""
+        return self.kind.startswith("import:")
+
+    @property
+    def import_errors(self) -> list[dict]:
+        """The problems of an import, row by row (the job's first error is the rejection's message)."""
+        return [error for error in self.errors if "row" in error]
+
 
 class JobChunk(models.Model):
     """A committed chunk of a job; its unique key makes a replayed chunk a no-op."""

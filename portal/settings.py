@@ -215,6 +215,8 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 PORTAL_UPLOAD_MAX_BYTES = env_int("PORTAL_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# Rows the import pipeline reads, checks and stages at a time (portal.imports): its memory bound.
+PORTAL_IMPORT_CHUNK_ROWS = env_int("PORTAL_IMPORT_CHUNK_ROWS", 50_000)
 # What a ZIP-based upload (XLSX, DOCX, PPTX) may unpack to, and image sizes: a zip or pixel bomb is
 # refused before any reader opens it (portal.uploads.zip_inspect, open_image).
 PORTAL_UPLOAD_MAX_UNPACKED_BYTES = env_int("PORTAL_UPLOAD_MAX_UNPACKED_MB", 200) * 1024 * 1024

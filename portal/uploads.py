@@ -84,12 +84,18 @@ _CSV_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem of a file: its line (the header is 1), column, reason and the value as written."""
+
     row: int | None
     column: str | None
     message: str
+    value: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        error = {"row": self.row, "column": self.column, "message": self.message}
+        if self.value is not None:
+            error["value"] = self.value
+        return error
 
     def __str__(self) -> str:
         where = []
@@ -199,11 +205,8 @@ def sniff(head: bytes) -> str | None:
     return CSV
 
 
-def validate_upload(upload: UploadedFile, *, allowed: set[str], max_bytes: int | None = None) -> str:
-    """Check size, sniffed type and, for a ZIP-based type, the archive; return the type.
-
-    Nothing has been written yet, and no reader has opened the file.
-    """
+def check_size(upload: UploadedFile, *, max_bytes: int | None = None) -> None:
+    """Refuse an empty upload, or one over `max_bytes` (PORTAL_UPLOAD_MAX_BYTES by default)."""
     limit = max_bytes or settings.PORTAL_UPLOAD_MAX_BYTES
     if upload.size == 0:
         raise UploadRejected("The file is empty.")
@@ -211,6 +214,14 @@ def validate_upload(upload: UploadedFile, *, allowed: set[str], max_bytes: int |
         raise UploadTooLarge(
             f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB."
         )
+
+
+def validate_upload(upload: UploadedFile, *, allowed: set[str], max_bytes: int | None = None) -> str:
+    """Check size, sniffed type and, for a ZIP-based type, the archive; return the type.
+
+    Nothing has been written yet, and no reader has opened the file.
+    """
+    check_size(upload, max_bytes=max_bytes)
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)

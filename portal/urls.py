@@ -16,4 +16,5 @@ urlpatterns = [
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
+    path("jobs/<int:pk>/result/", views.JobResultFileView.as_view(), name="job-result-file"),
 ]

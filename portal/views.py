@@ -8,13 +8,15 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.generic import DetailView, ListView
 
 from portal.capabilities import Capability, can_any
 from portal.htmx import htmx_partial
+from portal.imports.pipeline import result_file_name
 from portal.models import JobRun
 from portal.paging import LIST_PAGE_SIZE, LookaheadPaginator
 from portal.status import run_checks
@@ -158,6 +160,23 @@ class JobDetailView(TenantDetailView):
     model = JobRun
     capability = Capability.JOBS_VIEW
     template_name = "portal/job_detail.html"
+
+
+class JobResultFileView(TenantDetailView):
+    """An import's result file: the rows of the file with their outcome and problems."""
+
+    model = JobRun
+    capability = Capability.JOBS_VIEW
+
+    def get(self, request, *args, **kwargs):
+        job = self.get_object()
+        path = (job.result or {}).get("result_file")
+        if not path or not default_storage.exists(path):
+            raise Http404("This job has no result file.")
+        response = FileResponse(default_storage.open(path, "rb"), as_attachment=True)
+        response["Content-Type"] = "text/csv; charset=utf-8"
+        response["Content-Disposition"] = f'attachment; filename="{result_file_name(job)}"'
+        return response
 
 
 class JobProgressView(TenantDetailView):

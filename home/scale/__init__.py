@@ -39,6 +39,9 @@ VACUUMED = (
     "security_gdaprelationship",
     "security_customermfastat",
     "portal_historyevent",
+    "membership_marketplacelicense",
+    "membership_vmimageusage",
+    "membership_personcertification",
 )
 
 

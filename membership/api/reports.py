@@ -60,6 +60,11 @@ class CountryLicensesSerializer(serializers.Serializer):
 
 
 class LicenseSummarySerializer(serializers.Serializer):
+    asOf = serializers.DateField(  # noqa: N815
+        source="as_of",
+        allow_null=True,
+        help_text="The report date the totals read: the latest of the filtered rows (each is a snapshot).",
+    )
     rows = serializers.IntegerField()
     customers = serializers.IntegerField()
     licensesPurchased = serializers.IntegerField(source="purchased")  # noqa: N815
@@ -87,7 +92,8 @@ class LicenseReportViewSet(ReportViewSet):
         responses=LicenseSummarySerializer,
     )
     def summary(self, request):
-        """Customers and licences purchased vs assigned of the filtered rows, by country."""
+        """Customers and licences purchased vs assigned on the latest report date of the filtered rows,
+        by country."""
         with service_errors():
             rows = insights.license_rows(request.user, request.query_params)
         return Response(LicenseSummarySerializer(insights.license_summary(rows)).data)

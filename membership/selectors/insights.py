@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Case, CharField, Count, F, Func, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, Func, Max, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import JSONObject, Lower
 from django.utils import timezone
 
@@ -142,12 +142,14 @@ class CountryLicenses:
 
 @dataclass(frozen=True)
 class LicenseSummary:
-    """Licenses purchased vs assigned over the filtered rows, in total and by country."""
+    """Licenses purchased vs assigned on the latest report date of the filtered rows, in total and by
+    country."""
 
     rows: int
     customers: int
     purchased: int
     assigned: int
+    as_of: date | None = None  # the report date the totals read (the latest in the selection)
     by_country: list[CountryLicenses] = field(default_factory=list)
 
     @property
@@ -170,9 +172,16 @@ def license_rows(user, params: Mapping | None) -> QuerySet[MarketplaceLicense]:
 
 
 def license_summary(rows: QuerySet[MarketplaceLicense]) -> LicenseSummary:
-    """Customers and licenses purchased vs assigned of `rows`, by country (largest first)."""
-    rows = rows.order_by()
+    """Customers and licenses purchased vs assigned, by country (largest first), as of the latest
+    report date among `rows`.
+
+    Each report date is a snapshot of the licences at that time, so the totals read one date:
+    adding the months of a range would count a customer's licences once per month.
+    """
+    latest = rows.order_by("-date").values("date")[:1]
+    rows = rows.order_by().filter(date=Subquery(latest))
     totals = rows.aggregate(
+        as_of=Max("date"),
         rows=Count("id"),
         customers=Count("customer_tenant_id", distinct=True),
         purchased=Sum("licenses_purchased", default=0),

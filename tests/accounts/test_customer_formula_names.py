@@ -12,10 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.forms import CustomerForm
-from accounts.imports import customers_import_validate
 from accounts.models import Customer
 from accounts.services import customers
-from portal.uploads import UploadRejected
+from accounts.services.customer_import import customers_import_start
+from portal.choices import JobStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_model_validation_names_an_invisible_first_character(first, invisible, a
     ]
 
 
-def test_the_import_refuses_every_formula_name_and_writes_nothing(alice):
+def test_the_import_refuses_every_formula_name_and_writes_nothing(alice, django_capture_on_commit_callbacks):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["name", "domain", "country", "segment"])
@@ -94,10 +94,12 @@ def test_the_import_refuses_every_formula_name_and_writes_nothing(alice):
         writer.writerow([name, f"bad{number}.example", "DE", "commercial"])
     upload = SimpleUploadedFile("customers.csv", buffer.getvalue().encode(), content_type="text/csv")
 
-    with pytest.raises(UploadRejected) as rejected:
-        customers_import_validate(organization=alice.organization, upload=upload)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = customers_import_start(actor=alice, organization=alice.organization, upload=upload)
+    job.refresh_from_db()
 
-    assert [(error.row, error.column, error.message) for error in rejected.value.errors] == [
+    assert job.status == JobStatus.FAILED
+    assert [(error["row"], error["column"], error["message"]) for error in job.import_errors] == [
         (row, "name", message(first)) for row, first in enumerate(NAMES, start=3)
     ]
     assert not Customer.objects.filter(organization=alice.organization).exists()

@@ -578,3 +578,14 @@ def test_an_htmx_filter_request_gets_only_the_results_and_errors_swap_in(pia_cli
     bad = pia_client.get(reverse("membership:license-report"), {"dateTo": "x"}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 200
     assert b'data-testid="filter-errors"' in bad.content
+
+
+def test_license_summary_reads_the_latest_snapshot_not_a_sum_of_months(pia, org_a):
+    for month, purchased in ((date(2026, 9, 1), 10), (date(2026, 10, 1), 25)):
+        MarketplaceLicenseFactory(
+            organization=org_a, date=month, country="US", licenses_purchased=purchased, licenses_assigned=5
+        )
+    summary = insights.license_summary(insights.license_rows(pia, {}))
+    assert (summary.as_of, summary.rows, summary.purchased, summary.assigned) == (date(2026, 10, 1), 1, 25, 5)
+    earlier = insights.license_summary(insights.license_rows(pia, {"dateTo": "2026-09-30"}))
+    assert (earlier.as_of, earlier.purchased) == (date(2026, 9, 1), 10)

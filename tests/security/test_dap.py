@@ -18,7 +18,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from accounts.imports import customers_import_validate
 from accounts.models import Customer
 from accounts.services.customer_import import customers_import_start
 from accounts.services.customers import customer_create
@@ -349,11 +348,8 @@ def test_the_customer_import_gives_each_new_customer_default_gdap_and_no_dap(
         b"Adatum,adatum.example,FR,education\nFabrikam,fabrikam.example,US,government\n",
         content_type="text/csv",
     )
-    rows = customers_import_validate(organization=alice.organization, upload=upload)
     with django_capture_on_commit_callbacks(execute=True):
-        customers_import_start(
-            actor=alice, organization=alice.organization, rows=rows, file_name="customers.csv"
-        )
+        customers_import_start(actor=alice, organization=alice.organization, upload=upload)
 
     customers = list(Customer.objects.filter(organization=alice.organization))
     assert len(customers) == 3

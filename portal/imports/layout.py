@@ -1,0 +1,368 @@
+"""A file layout, declared once: its columns (names, aliases, types, rules) and its cross-row rules.
+
+A `Layout` checks a chunk of text rows at once, column by column, with pandas' vectorised string
+and conversion functions (no per-row Python), and returns the rows normalised for PostgreSQL
+(ISO dates, canonical choices, plain decimals) with every problem found: line, column, the value
+as written and the reason. Rules across rows (a repeated key, a reference to a row that does not
+exist) run in SQL on the staged file (`portal.imports.staging`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portal.uploads import RowError, UploadRejected
+
+TEXT, INTEGER, DECIMAL, DATE, DATETIME, BOOLEAN, UUID, CHOICE = (
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "datetime",
+    "boolean",
+    "uuid",
+    "choice",
+)
+#: The PostgreSQL type a normalised cell is cast to when it is loaded.
+SQL_TYPES = {
+    TEXT: "text",
+    INTEGER: "bigint",
+    DECIMAL: "numeric",
+    DATE: "date",
+    DATETIME: "timestamptz",
+    BOOLEAN: "boolean",
+    UUID: "uuid",
+    CHOICE: "text",
+}
+#: Dates as people and Microsoft's tools write them: ISO first; the BAM tool writes
+#: `MM/dd/yyyy HH:mm:ss`, Excel in the US `M/d/yyyy`. A day-first form is never guessed.
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+DATETIME_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+_INTEGER = r"[+-]?\d+"
+_DECIMAL = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+_UUID = r"\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a layout.
+
+    `name` is the documented header; `aliases` are other headers that mean the same column (matched
+    ignoring case, spaces, `_` and `-`). `required`: the header must have it. `blank`: a cell may be
+    empty. `choices`: allowed values (matched ignoring case, stored as declared). `pattern`: a
+    regular expression the whole cell must match. `field`: the staged column's name (default: the
+    name in snake_case).
+    """
+
+    name: str
+    kind: str = TEXT
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    blank: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    pattern_help: str = ""
+    max_length: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    formats: tuple[str, ...] = ()
+    lower: bool = False
+    upper: bool = False
+    field: str = ""
+
+    @property
+    def staged_name(self) -> str:
+        return self.field or snake_case(self.name)
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule across the columns of one row: `check(frame)` returns True where a row breaks it.
+
+    `frame` holds the normalised, typed values of valid cells (NaN/NaT/None where a cell is empty or
+    already wrong), keyed by staged name. `column` is the column the problem is reported on.
+    """
+
+    column: str
+    #: The reason, or a function giving each row's reason from the same frame.
+    message: str | Callable[[pd.DataFrame], pd.Series]
+    check: Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cell must name a row that exists: `sql` is a query of the allowed values, with
+    `%(organization)s` for the importing organization (None for the vendor)."""
+
+    column: str
+    sql: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file layout: columns, unique key, rules; whether unknown columns are kept."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    references: tuple[Reference, ...] = ()
+    keep_unknown: bool = False
+    title: str = ""
+    _by_header: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        for column in self.columns:
+            for header in (column.name, *column.aliases):
+                self._by_header.setdefault(header_key(header), column)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name or c.staged_name == name)
+
+    def match_header(self, header: Sequence[str]) -> HeaderMatch:
+        """Which file column is which layout column; UploadRejected when required ones are missing
+        or a column appears twice."""
+        matched: dict[str, Column] = {}
+        unknown: list[str] = []
+        errors: list[RowError] = []
+        seen: dict[str, str] = {}
+        for position, name in enumerate(header, start=1):
+            if not name:
+                unknown.append(f"column {position}")
+                continue
+            column = self._by_header.get(header_key(name))
+            if column is None:
+                unknown.append(name)
+                continue
+            if column.name in seen:
+                errors.append(
+                    RowError(1, name, f"is the same column as {seen[column.name]!r}; keep one of them")
+                )
+                continue
+            seen[column.name] = name
+            matched[name] = column
+        for column in self.columns:
+            if column.required and column.name not in seen:
+                also = f" (or {', '.join(repr(a) for a in column.aliases)})" if column.aliases else ""
+                errors.append(RowError(1, column.name, f"required column is missing{also}"))
+        if errors:
+            raise UploadRejected("The header does not match the layout: nothing was imported.", errors)
+        return HeaderMatch(
+            matched=matched, unknown=[name for name in unknown if not name.startswith("column ")]
+        )
+
+
+@dataclass
+class HeaderMatch:
+    matched: dict[str, Column]  # file header → layout column
+    unknown: list[str]
+
+
+@dataclass
+class CheckedChunk:
+    """A chunk normalised for staging: one text column per staged name (None for an empty or
+    invalid cell), the raw text of unknown columns, and each row's problems."""
+
+    values: pd.DataFrame
+    errors: list[RowError]
+    error_text: pd.Series  # per line: its problems as one text, or None
+
+
+def snake_case(name: str) -> str:
+    name = re.sub(r"[^0-9A-Za-z]+", "_", name)
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return name.strip("_").lower()
+
+
+def header_key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name)).casefold()
+
+
+# --- Checking a chunk ------------------------------------------------------------------------------
+
+
+def check_chunk(layout: Layout, header: HeaderMatch, frame: pd.DataFrame) -> CheckedChunk:
+    """Every cell of every row checked and normalised; nothing per row in Python."""
+    problems: list[tuple[pd.Index, str, pd.Series, str | pd.Series]] = []
+    values: dict[str, pd.Series] = {}
+    typed: dict[str, pd.Series] = {}
+    present = {column.name: name for name, column in header.matched.items()}
+    for column in layout.columns:
+        source = present.get(column.name)
+        if source is None:
+            values[column.staged_name] = pd.Series(None, index=frame.index, dtype=object)
+            typed[column.staged_name] = pd.Series(None, index=frame.index, dtype=object)
+            continue
+        raw = frame[source].astype(str).str.strip()
+        text, value, column_problems = _check_column(column, raw)
+        values[column.staged_name] = text
+        typed[column.staged_name] = value
+        problems.extend((index, source, raw, reason) for index, reason in column_problems)
+    typed_frame = pd.DataFrame(typed, index=frame.index)
+    for rule in layout.rules:
+        broken = rule.check(typed_frame).fillna(False).astype(bool)
+        if broken.any():
+            column = layout.column(rule.column)
+            source = present.get(column.name, column.name)
+            raw = frame[source] if source in frame else pd.Series("", index=frame.index)
+            reason = rule.message if isinstance(rule.message, str) else rule.message(typed_frame[broken])
+            problems.append((broken[broken].index, source, raw, reason))
+    if layout.keep_unknown:
+        for position, name in enumerate(header.unknown):
+            values[f"extra_{position}"] = frame[name].astype(str)
+    staged = pd.DataFrame(values, index=frame.index)
+    errors = [
+        RowError(int(line), column, reason if isinstance(reason, str) else reason[line], value=str(raw[line]))
+        for index, column, raw, reason in problems
+        for line in index
+    ]
+    errors.sort(key=lambda error: error.row or 0)
+    error_text = pd.Series(None, index=frame.index, dtype=object)
+    if errors:
+        joined: dict[int, list[str]] = {}
+        for error in errors:
+            joined.setdefault(error.row, []).append(f"{error.column}: {error.message}")
+        error_text.loc[list(joined)] = ["; ".join(messages) for messages in joined.values()]
+        # A row with a problem is staged as written, so the result file shows what the person sent.
+        bad = list(joined)
+        for name, source in present.items():
+            column = layout.column(name)
+            staged.loc[bad, column.staged_name] = frame.loc[bad, source].astype(str)
+    return CheckedChunk(values=staged, errors=errors, error_text=error_text)
+
+
+def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series, list[tuple[pd.Index, Any]]]:
+    """The column's staged text, typed value and problems (index of lines, reason)."""
+    problems: list[tuple[pd.Index, Any]] = []
+    empty = raw.eq("")
+    if not column.blank and empty.any():
+        problems.append((raw.index[empty], "is required"))
+    filled = ~empty
+    text = raw.where(filled, None)
+    value: pd.Series
+    bad = pd.Series(False, index=raw.index)
+    if column.kind == TEXT:
+        if column.lower:
+            text = text.str.lower()
+        if column.upper:
+            text = text.str.upper()
+        value = text
+    elif column.kind == CHOICE:
+        canonical = {choice.casefold(): choice for choice in column.choices}
+        value = text = raw.str.casefold().map(canonical).where(filled, None)
+        bad = filled & text.isna()
+        if bad.any():
+            problems.append((raw.index[bad], f"is not one of {', '.join(column.choices)}"))
+            bad = pd.Series(False, index=raw.index)
+    elif column.kind in (INTEGER, DECIMAL):
+        cleaned = raw.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+        shape = cleaned.str.fullmatch(_INTEGER if column.kind == INTEGER else _DECIMAL)
+        bad = filled & ~shape
+        kind = "a whole number" if column.kind == INTEGER else "a number"
+        if bad.any():
+            problems.append((raw.index[bad], f"is not {kind}"))
+        ok = filled & shape
+        value = pd.to_numeric(cleaned.where(ok, None), errors="coerce")
+        text = cleaned.where(ok, None)
+        bad = _range_problems(column, value, problems)
+    elif column.kind in (DATE, DATETIME):
+        parsed = _parse_dates(raw.where(filled, None), column)
+        bad = filled & parsed.isna()
+        if bad.any():
+            shown = " or ".join(_format_help(f) for f in (column.formats or _default_formats(column)))
+            problems.append((raw.index[bad], f"is not a date ({shown})"))
+        value = parsed
+        if column.kind == DATE:
+            text = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
+        else:
+            text = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%z").where(parsed.notna(), None)
+        bad = pd.Series(False, index=raw.index)
+    elif column.kind == BOOLEAN:
+        lowered = raw.str.casefold()
+        truth = lowered.isin(_TRUE)
+        falsehood = lowered.isin(_FALSE)
+        bad = filled & ~(truth | falsehood)
+        if bad.any():
+            problems.append((raw.index[bad], "is not true or false"))
+        value = pd.Series(np.where(truth, True, np.where(falsehood, False, None)), index=raw.index)
+        text = value.map({True: "true", False: "false"}).where(truth | falsehood, None)
+        bad = pd.Series(False, index=raw.index)
+    elif column.kind == UUID:
+        shape = raw.str.fullmatch(_UUID)
+        bad = filled & ~shape
+        if bad.any():
+            problems.append((raw.index[bad], "is not a GUID"))
+        text = raw.str.strip("{}").str.lower().where(filled & shape, None)
+        value = text
+        bad = pd.Series(False, index=raw.index)
+    else:
+        raise ValueError(f"unknown column kind {column.kind!r}")
+    if column.pattern and column.kind in (TEXT, CHOICE):
+        mismatch = filled & ~raw.str.fullmatch(column.pattern)
+        if mismatch.any():
+            problems.append((raw.index[mismatch], column.pattern_help or f"does not match {column.pattern}"))
+    if column.max_length:
+        too_long = raw.str.len() > column.max_length
+        if too_long.any():
+            problems.append((raw.index[too_long], f"is longer than {column.max_length} characters"))
+    del bad
+    return text, value, problems
+
+
+def _range_problems(column: Column, value: pd.Series, problems: list) -> pd.Series:
+    low = value < column.min_value if column.min_value is not None else pd.Series(False, index=value.index)
+    high = value > column.max_value if column.max_value is not None else pd.Series(False, index=value.index)
+    if low.any():
+        problems.append((value.index[low], f"is below {column.min_value:g}"))
+    if high.any():
+        problems.append((value.index[high], f"is above {column.max_value:g}"))
+    return low | high
+
+
+def _default_formats(column: Column) -> tuple[str, ...]:
+    return DATE_FORMATS if column.kind == DATE else DATETIME_FORMATS
+
+
+def _parse_dates(text: pd.Series, column: Column) -> pd.Series:
+    utc = column.kind == DATETIME
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
+    remaining = text.notna()
+    for date_format in column.formats or _default_formats(column):
+        if not remaining.any():
+            break
+        attempt = pd.to_datetime(text[remaining], format=date_format, errors="coerce", utc=utc)
+        if column.kind == DATE and date_format == "ISO8601":
+            attempt = attempt.dt.tz_localize(None) if attempt.dt.tz is not None else attempt
+        parsed.loc[attempt.index] = parsed.loc[attempt.index].where(
+            parsed.loc[attempt.index].notna(), attempt
+        )
+        remaining = text.notna() & parsed.isna()
+    return parsed
+
+
+def _format_help(date_format: str) -> str:
+    if date_format == "ISO8601":
+        return "YYYY-MM-DDThh:mm:ss"
+    return (
+        date_format.replace("%Y", "YYYY")
+        .replace("%m", "MM")
+        .replace("%d", "DD")
+        .replace("%H", "hh")
+        .replace("%I", "hh")
+        .replace("%M", "mm")
+        .replace("%S", "ss")
+        .replace("%p", "AM/PM")
+    )
