@@ -2,16 +2,16 @@
 
 An integrator's client for `https://api.partner.microsoft.com/v1.0/engagements/referrals` works
 here with the base URL changed to `/api/v1/cosell` (spec/cosell.md §2): POST creates (201, the
-full document and its `ETag`), GET lists with the OData options of cosell.odata in the envelope
-`{"value": [...], "@odata.count": n, "@odata.nextLink": "..."}`, GET one answers with an `ETag`,
-PUT (full) and PATCH (partial) need `If-Match` (428 without it, 412 when it is stale).
+full document and its `ETag`), GET lists with the OData options of portal.odata over the properties
+of cosell.odata, in the envelope `{"value": [...], "@odata.count": n, "@odata.nextLink": "..."}`,
+GET one answers with an `ETag`, PUT (full) and PATCH (partial) need `If-Match` (428 without it,
+412 when it is stale).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
@@ -29,7 +29,7 @@ from cosell.choices import (
     ReferralType,
 )
 from cosell.models import Referral, RoutingRule
-from cosell.odata import FILTERS, MAX_TOP, ORDERINGS, ODataError, parse_query
+from cosell.odata import REFERRALS
 from cosell.selectors.activity import referral_history
 from cosell.selectors.referrals import referral_odata_page
 from cosell.selectors.routing import routing_test
@@ -43,6 +43,7 @@ from cosell.services.routing import RULE_FIELDS, routing_rule_create, routing_ru
 from cosell.validation import referral_to_json
 from portal.api import PROBLEM_CONTENT_TYPE, ModelSerializer, PortalAutoSchema, TenantViewSet, created
 from portal.capabilities import Capability
+from portal.odata import ODataError, envelope
 
 C = Capability
 
@@ -249,19 +250,7 @@ _IF_MATCH = OpenApiParameter(
 _ETAG_HEADER = OpenApiParameter(
     "ETag", str, OpenApiParameter.HEADER, response=True, description="The referral's current eTag."
 )
-_LIST_PARAMETERS = [
-    OpenApiParameter(
-        "$filter",
-        str,
-        description="`<property> eq '<value>'` joined by `and`; properties: " + ", ".join(FILTERS) + ".",
-    ),
-    OpenApiParameter(
-        "$orderby", str, description="`<property> asc|desc`; properties: " + ", ".join(ORDERINGS)
-    ),
-    OpenApiParameter("$top", int, description=f"Page size, at most {MAX_TOP} (default {MAX_TOP})."),
-    OpenApiParameter("$skip", int, description="Rows to skip."),
-    OpenApiParameter("$count", bool, description="`true` adds `@odata.count` (the total matching rows)."),
-]
+_LIST_PARAMETERS = REFERRALS.openapi_parameters()
 
 
 class _ReferralSchema(PortalAutoSchema):
@@ -314,20 +303,14 @@ class ReferralViewSet(TenantViewSet):
     def list(self, request):
         """Referrals of your organization, with Partner Center's OData query options."""
         try:
-            query = parse_query(request.query_params)
+            query = REFERRALS.parse(request.query_params)
         except ODataError as exc:
             raise exceptions.ValidationError({exc.option: [exc.message]}) from None
         page = referral_odata_page(user=request.user, query=query)
-        body: dict[str, Any] = {}
-        if page.count is not None:
-            body["@odata.count"] = page.count
         # The renderer writes the Decimal dealValue as a JSON number.
-        body["value"] = [referral_to_json(referral) for referral in page.rows]
-        if page.more:
-            params = {key: value for key, value in request.query_params.items() if key != "$skip"}
-            params["$skip"] = str(query.skip + query.top)
-            body["@odata.nextLink"] = request.build_absolute_uri(request.path) + "?" + urlencode(params)
-        return Response(body)
+        values = [referral_to_json(referral) for referral in page.rows]
+        url = request.build_absolute_uri(request.path)
+        return Response(envelope(values, page, query, url=url, params=request.query_params))
 
     @extend_schema(
         operation_id="cosell_referrals_create",

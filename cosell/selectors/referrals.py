@@ -7,21 +7,20 @@ user (who manages only their own) the referrals assigned to them or that they cr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from cosell.choices import ReferralStatus
 from cosell.models import Referral
-from cosell.odata import Query
+from cosell.odata import REFERRALS
 from portal.capabilities import Capability
+from portal.odata import ODataPage, ODataQuery
 from portal.tenancy import get_visible_or_404
 
 __all__ = (
     "REFERRAL_COLUMNS",
     "TABS",
-    "ODataPage",
     "referral_capabilities",
     "referral_for",
     "referral_odata_page",
@@ -104,23 +103,12 @@ def solution_id_of(referral: Referral) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ODataPage:
-    rows: list[Referral]
-    #: The total of matching rows, only when the query asked for it (`$count=true`).
-    count: int | None
-    more: bool
-
-
-def referral_odata_page(*, user: Any, query: Query) -> ODataPage:
-    """One page of the API's list: the query's filters, ordering, `$skip` and `$top`."""
-    queryset = Referral.objects.visible_to(user).filter(**query.filters)
-    # Counting reads every matching row: only when the client asks for it.
-    count = queryset.count() if query.count else None
-    rows = list(queryset.order_by(*query.ordering)[query.skip : query.skip + query.top + 1])
+def referral_odata_page(*, user: Any, query: ODataQuery) -> ODataPage:
+    """One page of the API's list: the query's filter, ordering, `$skip` and `$top` (portal.odata)."""
+    page = REFERRALS.page(Referral.objects.visible_to(user), query)
     # Every row is the caller's organization's (visible_to): hand it over instead of joining
     # and building the same organization once per row.
     organization = user.organization
-    for referral in rows:
+    for referral in page.rows:
         referral.organization = organization
-    return ODataPage(rows=rows[: query.top], count=count, more=query.top > 0 and len(rows) > query.top)
+    return page
