@@ -72,6 +72,8 @@ SMALL_ROWS, MEDIUM_ROWS = 10, 1000
 # The throttle still runs on every API request (its cost is part of the figure) but must never
 # answer 429 during the bench: the default API_THROTTLE_RATE is 6000/minute per organization.
 THROTTLE_RATE = "1000000/minute"
+#: The API's request rate beside the bare view's (issue 17: at least 0.8).
+RPS_TARGET = 0.8
 
 
 def configure(parser) -> None:
@@ -855,13 +857,13 @@ def main() -> None:
     info(f"total {time.perf_counter() - started:.0f}s")
 
     api_rps, bare_rps = rps["customers"]
-    bench_line("api_list_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", 0.6)
+    bench_line("api_list_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", RPS_TARGET)
     bench_line("api_list_queries", api_q_medium, "q", api_q_small, "q", api_q_medium / api_q_small, "<=", 1.0)
     bench_line(
         "html_list_queries", html_q_medium, "q", html_q_small, "q", html_q_medium / html_q_small, "<=", 1.0
     )
     api_rps, bare_rps = rps["earnings"]
-    bench_line("api_earnings_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", 0.6)
+    bench_line("api_earnings_rps", api_rps, "rps", bare_rps, "rps", api_rps / bare_rps, ">=", RPS_TARGET)
 
 
 if __name__ == "__main__":

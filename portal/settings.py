@@ -250,7 +250,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "portal.api_policy.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "portal.api_policy.SearchFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["portal.api_policy.OrganizationRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"organization": env_str("API_THROTTLE_RATE", "6000/minute")},
