@@ -84,6 +84,7 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
             "employee_count": "employee_count",
         },
         insert_only={"tenant_id": "gen_random_uuid()", "created_at": "now()"},
+        returning_created=True,
     )
     if created:
         customers_created.send(

@@ -32,3 +32,14 @@ def lock_many(queryset: models.QuerySet[M], *, skip_locked: bool = False) -> mod
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_many() needs a transaction: call it inside transaction.atomic().")
     return queryset.select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk")
+
+
+def advisory_lock(*key: object) -> None:
+    """A transaction-level lock on a name (not a row): writers of the same `key` take turns until
+    their transactions end. For set-based writes that must not interleave (two imports into the same
+    organization's rows)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("advisory_lock() needs a transaction: call it inside transaction.atomic().")
+    name = ":".join(str(part) for part in key)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])

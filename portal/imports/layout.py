@@ -180,6 +180,15 @@ class CheckedChunk:
     errors: list[RowError]
     error_text: pd.Series  # per line: its problems as one text, or None
 
+    def key_hashes(self, layout: Layout) -> np.ndarray:
+        """A 64-bit hash of each row's key (rows with an empty key part left out): repeats across
+        the whole file are looked for among these first, and in SQL only if there are any."""
+        if not layout.key:
+            return np.empty(0, dtype=np.uint64)
+        keys = self.values[[layout.column(name).staged_name for name in layout.key]]
+        keys = keys[keys.notna().all(axis=1)]
+        return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
 
 def snake_case(name: str) -> str:
     name = re.sub(r"[^0-9A-Za-z]+", "_", name)
@@ -253,7 +262,6 @@ def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series,
     filled = ~empty
     text = raw.where(filled, None)
     value: pd.Series
-    bad = pd.Series(False, index=raw.index)
     if column.kind == TEXT:
         if column.lower:
             text = text.str.lower()
@@ -261,53 +269,54 @@ def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series,
             text = text.str.upper()
         value = text
     elif column.kind == CHOICE:
-        canonical = {choice.casefold(): choice for choice in column.choices}
-        value = text = raw.str.casefold().map(canonical).where(filled, None)
-        bad = filled & text.isna()
-        if bad.any():
-            problems.append((raw.index[bad], f"is not one of {', '.join(column.choices)}"))
-            bad = pd.Series(False, index=raw.index)
+        lowered = raw.str.lower()
+        known = filled & lowered.isin([choice.lower() for choice in column.choices])
+        if any(choice != choice.lower() for choice in column.choices):
+            lowered = lowered.map({choice.lower(): choice for choice in column.choices})
+        value = text = lowered.where(known, None)
+        wrong = filled & ~known
+        if wrong.any():
+            problems.append((raw.index[wrong], f"is not one of {', '.join(column.choices)}"))
     elif column.kind in (INTEGER, DECIMAL):
-        cleaned = raw.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+        cleaned = _without_thousands_separators(raw)
         shape = cleaned.str.fullmatch(_INTEGER if column.kind == INTEGER else _DECIMAL)
-        bad = filled & ~shape
-        kind = "a whole number" if column.kind == INTEGER else "a number"
-        if bad.any():
-            problems.append((raw.index[bad], f"is not {kind}"))
+        wrong = filled & ~shape
+        if wrong.any():
+            problems.append(
+                (raw.index[wrong], f"is not {'a whole number' if column.kind == INTEGER else 'a number'}")
+            )
         ok = filled & shape
         value = pd.to_numeric(cleaned.where(ok, None), errors="coerce")
         text = cleaned.where(ok, None)
-        bad = _range_problems(column, value, problems)
+        _range_problems(column, value, problems)
     elif column.kind in (DATE, DATETIME):
         parsed = _parse_dates(raw.where(filled, None), column)
-        bad = filled & parsed.isna()
-        if bad.any():
+        wrong = filled & parsed.isna()
+        if wrong.any():
             shown = " or ".join(_format_help(f) for f in (column.formats or _default_formats(column)))
-            problems.append((raw.index[bad], f"is not a date ({shown})"))
+            problems.append((raw.index[wrong], f"is not a date ({shown})"))
         value = parsed
-        if column.kind == DATE:
-            text = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
-        else:
-            text = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%z").where(parsed.notna(), None)
-        bad = pd.Series(False, index=raw.index)
+        text = _iso_text(parsed, column.kind)
     elif column.kind == BOOLEAN:
-        lowered = raw.str.casefold()
-        truth = lowered.isin(_TRUE)
-        falsehood = lowered.isin(_FALSE)
-        bad = filled & ~(truth | falsehood)
-        if bad.any():
-            problems.append((raw.index[bad], "is not true or false"))
-        value = pd.Series(np.where(truth, True, np.where(falsehood, False, None)), index=raw.index)
-        text = value.map({True: "true", False: "false"}).where(truth | falsehood, None)
-        bad = pd.Series(False, index=raw.index)
+        lowered = raw.str.lower()
+        truth = lowered.isin(_TRUE).to_numpy(dtype=bool)
+        falsehood = lowered.isin(_FALSE).to_numpy(dtype=bool)
+        wrong = filled & ~(truth | falsehood)
+        if wrong.any():
+            problems.append((raw.index[wrong], "is not true or false"))
+        value = pd.Series(
+            np.where(truth, True, np.where(falsehood, False, None)), index=raw.index, dtype=object
+        )
+        text = pd.Series(
+            np.where(truth, "true", np.where(falsehood, "false", None)), index=raw.index, dtype=object
+        )
     elif column.kind == UUID:
         shape = raw.str.fullmatch(_UUID)
-        bad = filled & ~shape
-        if bad.any():
-            problems.append((raw.index[bad], "is not a GUID"))
+        wrong = filled & ~shape
+        if wrong.any():
+            problems.append((raw.index[wrong], "is not a GUID"))
         text = raw.str.strip("{}").str.lower().where(filled & shape, None)
         value = text
-        bad = pd.Series(False, index=raw.index)
     else:
         raise ValueError(f"unknown column kind {column.kind!r}")
     if column.pattern and column.kind in (TEXT, CHOICE):
@@ -318,18 +327,35 @@ def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series,
         too_long = raw.str.len() > column.max_length
         if too_long.any():
             problems.append((raw.index[too_long], f"is longer than {column.max_length} characters"))
-    del bad
     return text, value, problems
 
 
-def _range_problems(column: Column, value: pd.Series, problems: list) -> pd.Series:
+def _without_thousands_separators(raw: pd.Series) -> pd.Series:
+    """`1,200.50` → `1200.50`; only the (few) cells with a comma go through the regular expression."""
+    commas = raw.str.contains(",", regex=False)
+    if not commas.any():
+        return raw
+    return raw.where(~commas, raw[commas].str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True))
+
+
+def _iso_text(parsed: pd.Series, kind: str) -> pd.Series:
+    """Parsed dates as the ISO text PostgreSQL reads (numpy's C formatter, not strftime per value)."""
+    if kind == DATE:
+        values = parsed.to_numpy(dtype="datetime64[D]")
+        text = np.datetime_as_string(values, unit="D")
+    else:
+        values = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[s]")
+        text = np.char.add(np.datetime_as_string(values, unit="s"), "Z")
+    return pd.Series(text, index=parsed.index, dtype=object).where(parsed.notna(), None)
+
+
+def _range_problems(column: Column, value: pd.Series, problems: list) -> None:
     low = value < column.min_value if column.min_value is not None else pd.Series(False, index=value.index)
     high = value > column.max_value if column.max_value is not None else pd.Series(False, index=value.index)
     if low.any():
         problems.append((value.index[low], f"is below {column.min_value:g}"))
     if high.any():
         problems.append((value.index[high], f"is above {column.max_value:g}"))
-    return low | high
 
 
 def _default_formats(column: Column) -> tuple[str, ...]:
@@ -337,20 +363,21 @@ def _default_formats(column: Column) -> tuple[str, ...]:
 
 
 def _parse_dates(text: pd.Series, column: Column) -> pd.Series:
+    """Each cell as a timestamp (NaT where it is empty or no format reads it), trying the layout's
+    formats in order. Each distinct text is parsed once: a file repeats its dates many times."""
     utc = column.kind == DATETIME
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
-    remaining = text.notna()
+    codes, distinct = pd.factorize(text)  # missing cells get code -1
+    distinct = pd.Series(distinct, dtype=object)
+    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
     for date_format in column.formats or _default_formats(column):
+        remaining = parsed.isna()
         if not remaining.any():
             break
-        attempt = pd.to_datetime(text[remaining], format=date_format, errors="coerce", utc=utc)
-        if column.kind == DATE and date_format == "ISO8601":
-            attempt = attempt.dt.tz_localize(None) if attempt.dt.tz is not None else attempt
-        parsed.loc[attempt.index] = parsed.loc[attempt.index].where(
-            parsed.loc[attempt.index].notna(), attempt
-        )
-        remaining = text.notna() & parsed.isna()
-    return parsed
+        attempt = pd.to_datetime(distinct[remaining], format=date_format, errors="coerce", utc=utc)
+        if column.kind == DATE and attempt.dt.tz is not None:
+            attempt = attempt.dt.tz_localize(None)
+        parsed[remaining] = attempt
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=text.index)
 
 
 def _format_help(date_format: str) -> str:

@@ -17,10 +17,13 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
@@ -30,7 +33,7 @@ from portal.choices import JobStatus
 from portal.files import copy_to_file
 from portal.imports.layout import HeaderMatch, Layout, check_chunk
 from portal.imports.reader import open_table
-from portal.imports.staging import NOT_IMPORTED, REJECTED, UNCHANGED, Staging
+from portal.imports.staging import CREATED, REJECTED, UNCHANGED, UPDATED, Staging
 from portal.jobs import JobRun, job_create, job_finish, job_start
 from portal.uploads import RowError, UploadRejected, check_size
 
@@ -140,8 +143,45 @@ def import_run(job_id: int) -> dict[str, Any]:
     return result
 
 
+class _Phases:
+    """Seconds spent in each phase of a run, kept in the job's result (where an import's time goes)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(seconds, 3) for name, seconds in self.seconds.items()}
+
+
+def _staged_chunks(layout: Layout, header: HeaderMatch, table, staging: Staging, job: JobRun, phase: _Phases):
+    """Read, check and stage the file a chunk at a time; yields each chunk's problems and size."""
+    chunks = iter(table.chunks)
+    rows = 0
+    while True:
+        with phase("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        with phase("check"):
+            checked = check_chunk(layout, header, chunk.frame)
+        with phase("stage"):
+            staging.copy_chunk(checked)
+        rows += len(chunk.frame)
+        JobRun.objects.filter(pk=job.pk).update(done=rows, total=rows)
+        yield checked, len(chunk.frame)
+
+
 def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any]:
     layout = importer.layout
+    phase = _Phases()
     with open_table(source) as table:
         header = layout.match_header(table.header)
         staging = Staging(
@@ -153,72 +193,82 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
         staging.create()
         listed: list[RowError] = []
         problems = rows = 0
-        for chunk in table.chunks:
-            checked = check_chunk(layout, header, chunk.frame)
-            staging.copy_chunk(checked)
-            rows += len(chunk.frame)
+        key_hashes: list[np.ndarray] = []
+        for checked, size in _staged_chunks(layout, header, table, staging, job, phase):
+            rows += size
             problems += len(checked.errors)
             listed.extend(checked.errors[: MAX_LISTED_ERRORS - len(listed)])
-            JobRun.objects.filter(pk=job.pk).update(done=rows, total=rows)
+            with phase("check"):
+                key_hashes.append(checked.key_hashes(layout))
     if rows == 0:
         staging.drop()
         raise UploadRejected("The file has a header but no rows.")
-    staging.index_lines()
-    for rule_errors, count in (
-        staging.repeated_keys(MAX_LISTED_ERRORS),
-        staging.missing_references(MAX_LISTED_ERRORS),
-    ):
-        problems += count
-        listed.extend(rule_errors)
+    with phase("rules"):
+        checks = [staging.missing_references]
+        if _may_repeat(key_hashes):
+            checks.insert(0, staging.repeated_keys)
+        for check in checks:
+            rule_errors, count = check(MAX_LISTED_ERRORS)
+            problems += count
+            listed.extend(rule_errors)
     listed.sort(key=lambda error: error.row or 0)
     listed = listed[:MAX_LISTED_ERRORS]
     valid_rows_only = bool(job.parameters.get("valid_rows_only"))
     try:
         if problems and not valid_rows_only:
-            staging.mark_remaining(REJECTED, valid=False)
-            staging.mark_remaining(NOT_IMPORTED, valid=True)
-            result_file = _write_result(staging, header, job)
+            with phase("result_file"):
+                result_file = _write_result(staging, header, job, loaded=False)
             return _reject(
                 job,
                 f"{problems:,} problem(s) found in {rows:,} rows; nothing was imported. Fix them and "
                 "upload the file again, or choose to import the valid rows only.",
                 listed,
                 total=problems,
-                extra={"rows": rows, "result_file": result_file},
+                extra={"rows": rows, "result_file": result_file, "timings": phase.rounded()},
             )
-        summary = _load(importer, staging, job)
-        counts = staging.outcome_counts()
-        result_file = _write_result(staging, header, job)
+        with phase("load"):
+            summary = _load(importer, staging, job)
+        with phase("outcomes"):
+            counts = staging.outcome_counts()
+        result = {
+            "rows": rows,
+            "created": counts.get(CREATED, 0),
+            "updated": counts.get(UPDATED, 0),
+            "unchanged": counts.get(UNCHANGED, 0),
+            "rejected": counts.get(REJECTED, 0),
+            "problems": problems,
+            "unknown_columns": header.unknown,
+            "unknown_columns_kept": layout.keep_unknown,
+            **(summary or {}),
+            "result_file_pending": True,
+            "timings": phase.rounded(),
+        }
+        JobRun.objects.filter(pk=job.pk).update(errors=[error.as_dict() for error in listed])
+        # The rows are in: the job is done. The result file follows (its page polls until it is there).
+        job_finish(job, result=result)
+        if importer.after is not None:
+            importer.after(job, result)
+        with phase("result_file"):
+            result["result_file"] = _write_result(staging, header, job, loaded=True)
     finally:
         staging.drop()
-    result = {
-        "rows": rows,
-        "created": counts.get("created", 0),
-        "updated": counts.get("updated", 0),
-        "unchanged": counts.get(UNCHANGED, 0),
-        "rejected": counts.get(REJECTED, 0),
-        "problems": problems,
-        "unknown_columns": header.unknown,
-        "unknown_columns_kept": layout.keep_unknown,
-        "result_file": result_file,
-        **(summary or {}),
-    }
-    errors = [error.as_dict() for error in listed]
-    JobRun.objects.filter(pk=job.pk).update(errors=errors)
-    job_finish(job, result=result)
-    if importer.after is not None:
-        importer.after(job, result)
+    del result["result_file_pending"]
+    result["timings"] = phase.rounded()
+    JobRun.objects.filter(pk=job.pk).update(result=result)
     return result
+
+
+def _may_repeat(key_hashes: list[np.ndarray]) -> bool:
+    """Whether two rows of the file may share a key: equal hashes (8 bytes a row, in memory)."""
+    hashes = np.sort(np.concatenate(key_hashes)) if key_hashes else np.empty(0, dtype=np.uint64)
+    return bool((hashes[1:] == hashes[:-1]).any())
 
 
 def _load(importer: Importer, staging: Staging, job: JobRun) -> dict[str, Any] | None:
     """The valid rows written in one transaction: all of them or none. A rerun after a lost worker
     finds the rows already there and reports them unchanged."""
     with transaction.atomic():
-        summary = importer.load(staging, job)
-        staging.mark_remaining(UNCHANGED, valid=True)
-        staging.mark_remaining(REJECTED, valid=False)
-    return summary
+        return importer.load(staging, job)
 
 
 def _reject(
@@ -240,14 +290,14 @@ def _now():
     return timezone.now()
 
 
-def _write_result(staging: Staging, header: HeaderMatch, job: JobRun) -> str:
+def _write_result(staging: Staging, header: HeaderMatch, job: JobRun, *, loaded: bool) -> str:
     """The file's rows with their outcome and problems, through the one file writer."""
     present = {column.name for column in header.matched.values()}
     titles = [
         (column.staged_name, column.name) for column in staging.layout.columns if column.name in present
     ]
     titles += [(f"extra_{position}", name) for position, name in enumerate(staging.extra_columns)]
-    sql, params = staging.result_select(titles)
+    sql, params = staging.result_select(titles, loaded=loaded)
     path = f"{RESULT_DIR}/{job.pk}-{secrets.token_hex(8)}.csv"
     with tempfile.TemporaryFile() as target:
         copy_to_file(sql, params, target)

@@ -1,23 +1,28 @@
 """The staged file: an UNLOGGED table per import job, loaded by COPY, checked and written set-based.
 
 Each row of the file becomes one row here: its line, the layout's columns as normalised text
-(the value as written where the cell is wrong), unknown columns the layout keeps, its problems
-(`errors`, NULL when valid) and, once loaded, its `outcome`. Rules across rows run here in SQL, and
-a layout's loader writes the valid rows from here into the real tables (`Staging.upsert`). The
-result file is a COPY of this table through the one file writer.
+(the value as written where the cell is wrong), unknown columns the layout keeps and its problems
+(`errors`, NULL when valid). Rules across rows run here in SQL, and a layout's loader writes the
+valid rows from here into the real tables (`Staging.upsert`), which notes the keys it created or
+updated in a narrow companion table (`import_written_<job>`). A row's outcome is read from both
+when it is needed — created, updated, unchanged, rejected, not imported — so loading never rewrites
+the staged rows; a loader with its own SQL may instead set the row's `outcome` column. The result
+file is a COPY of this table through the one file writer.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from django.db import connection
 from psycopg import sql as pgsql
+from pyarrow import csv as pa_csv
 
 from portal.files import cell_sql
 from portal.imports.layout import CheckedChunk, Layout
+from portal.locks import advisory_lock
 from portal.uploads import RowError
 
 CREATED, UPDATED, UNCHANGED, REJECTED, NOT_IMPORTED = (
@@ -44,58 +49,67 @@ class Staging:
     def identifier(self) -> pgsql.Identifier:
         return pgsql.Identifier(self.table)
 
+    @property
+    def written(self) -> pgsql.Identifier:
+        return pgsql.Identifier(f"import_written_{self.job_id}")
+
     def staged_columns(self) -> list[str]:
         return [column.staged_name for column in self.layout.columns] + [
             f"extra_{position}" for position in range(len(self.extra_columns))
         ]
 
+    def key_columns(self) -> list[str]:
+        return [self.layout.column(name).staged_name for name in self.layout.key]
+
     # --- Building ---------------------------------------------------------------------------------
 
     def create(self) -> None:
-        """A fresh table (a retried job starts again from its file)."""
+        """Fresh tables (a retried job starts again from its file)."""
+        self.drop()
         columns = pgsql.SQL(", ").join(
             pgsql.SQL("{} text").format(pgsql.Identifier(name)) for name in self.staged_columns()
         )
+        keys = pgsql.SQL("").join(
+            pgsql.SQL("{} text, ").format(pgsql.Identifier(name)) for name in self.key_columns()
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                pgsql.SQL("DROP TABLE IF EXISTS {}").format(self.identifier).as_string(cursor.cursor)
+                pgsql.SQL("CREATE UNLOGGED TABLE {} (line integer NOT NULL, {}, errors text, outcome text)")
+                .format(self.identifier, columns)
+                .as_string(cursor.cursor)
             )
             cursor.execute(
-                pgsql.SQL(
-                    "CREATE UNLOGGED TABLE {} (line integer NOT NULL, {}, errors text, outcome text, "
-                    "target_id bigint)"
-                )
-                .format(self.identifier, columns)
+                pgsql.SQL("CREATE UNLOGGED TABLE {} ({}updated boolean NOT NULL DEFAULT false)")
+                .format(self.written, keys)
                 .as_string(cursor.cursor)
             )
 
     def copy_chunk(self, chunk: CheckedChunk) -> None:
+        """The chunk into the table by COPY, written as CSV by Arrow's C++ writer."""
         frame = chunk.values.copy()
-        frame.insert(0, "line", frame.index)
+        frame.insert(0, "line", frame.index.astype("int64"))
         frame["errors"] = chunk.error_text
-        buffer = io.StringIO()
-        frame.to_csv(buffer, header=False, index=False, na_rep="")
+        table = pa.Table.from_pandas(
+            frame.astype({name: "str" for name in frame.columns[1:]}), preserve_index=False
+        )
+        buffer = pa.BufferOutputStream()
+        pa_csv.write_csv(table, buffer, write_options=pa_csv.WriteOptions(include_header=False))
         names = pgsql.SQL(", ").join(
             pgsql.Identifier(name) for name in ["line", *self.staged_columns(), "errors"]
         )
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(self.identifier, names)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(statement) as copy:
-                copy.write(buffer.getvalue())
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue().to_pybytes())
 
-    def index_lines(self) -> None:
+    def analyze(self) -> None:
+        """Planner statistics for the rules and the load that read the table next."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                pgsql.SQL("CREATE INDEX ON {} (line)").format(self.identifier).as_string(cursor.cursor)
-            )
             cursor.execute(pgsql.SQL("ANALYZE {}").format(self.identifier).as_string(cursor.cursor))
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                pgsql.SQL("DROP TABLE IF EXISTS {}").format(self.identifier).as_string(cursor.cursor)
-            )
+            for table in (self.identifier, self.written):
+                cursor.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(table).as_string(cursor.cursor))
 
     # --- Rules across rows ------------------------------------------------------------------------
 
@@ -109,6 +123,13 @@ class Staging:
             pgsql.SQL("{} IS NOT NULL").format(pgsql.Identifier(c.staged_name)) for c in key_columns
         )
         names = " + ".join(c.name for c in key_columns)
+        any_repeat = pgsql.SQL("SELECT 1 FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT 1").format(
+            self.identifier, not_null, key
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(any_repeat.as_string(cursor.cursor))
+            if cursor.fetchone() is None:
+                return [], 0
         statement = pgsql.SQL(
             """
             WITH ranked AS (
@@ -176,113 +197,194 @@ class Staging:
         columns: Mapping[str, str],
         insert_only: Mapping[str, str] | None = None,
         scope: str | None = "organization_id",
+        returning_created: bool = False,
     ) -> list[int]:
-        """Insert or update the valid rows into `table`, marking each row's outcome; returns the ids
-        of the rows created.
+        """Write the valid rows into `table`: update the stored rows they change, insert the others.
 
         `columns` maps the table's columns to staged columns (cast to the layout's types); `key` is
-        the table's unique key (besides `scope`, the importing organization); `insert_only` gives
-        SQL for columns set only on insert (an id, a creation time). A row equal to the stored one
-        is not written at all ("unchanged").
+        the table's unique key (besides `scope`, the importing organization) and must be the
+        layout's key; `insert_only` gives SQL for columns set only on insert (an id, a creation
+        time). A row equal to the stored one is not written at all ("unchanged"). Three set-based
+        statements under a lock on the table and organization: note the keys already stored, update
+        those that differ, insert the rest (a plain INSERT: nothing else writes these keys
+        meanwhile). Returns the ids of the rows created when `returning_created`.
         """
-        layout_types = {column.staged_name: column.sql_type for column in self.layout.columns}
+        by_staged = {staged: name for name, staged in columns.items()}
+        if not key or [by_staged.get(staged) for staged in self.key_columns()] != list(key):
+            raise ValueError(f"upsert key {tuple(key)} must be the layout's key {self.layout.key}")
+        types = {column.staged_name: column.sql_type for column in self.layout.columns}
+
+        def value(name: str) -> pgsql.Composable:
+            staged = columns[name]
+            return pgsql.SQL("s.{}::{}").format(
+                pgsql.Identifier(staged), pgsql.SQL(types.get(staged, "text"))
+            )
+
         target = pgsql.Identifier(table)
-        written = [*([scope] if scope else []), *columns, *(insert_only or {})]
-        values = [
-            *([pgsql.Literal(self.organization_id)] if scope else []),
-            *(
-                pgsql.SQL("s.{}::{}").format(
-                    pgsql.Identifier(staged), pgsql.SQL(layout_types.get(staged, "text"))
-                )
-                for staged in columns.values()
+        scoped = (
+            pgsql.SQL("t.{} = {} AND ").format(pgsql.Identifier(scope), pgsql.Literal(self.organization_id))
+            if scope
+            else pgsql.SQL("")
+        )
+        same_key = pgsql.SQL(" AND ").join(
+            pgsql.SQL("t.{} = {}").format(pgsql.Identifier(name), value(name)) for name in key
+        )
+        valid = pgsql.SQL("s.errors IS NULL AND s.outcome IS NULL")
+        noted_keys = pgsql.SQL(", ").join(pgsql.Identifier(staged) for staged in self.key_columns())
+        stored = pgsql.SQL(
+            "INSERT INTO {written} ({noted}) SELECT {staged_keys} FROM {staging} s "
+            "WHERE {valid} AND EXISTS (SELECT 1 FROM {target} t WHERE {scoped}{same_key})"
+        ).format(
+            written=self.written,
+            noted=noted_keys,
+            staged_keys=pgsql.SQL(", ").join(
+                pgsql.SQL("s.{}").format(pgsql.Identifier(k)) for k in self.key_columns()
             ),
-            *(pgsql.SQL(expression) for expression in (insert_only or {}).values()),
-        ]
-        conflict = [*([scope] if scope else []), *key]
-        updated = [name for name in columns if name not in key]
-        set_clause = pgsql.SQL(", ").join(
-            pgsql.SQL("{0} = EXCLUDED.{0}").format(pgsql.Identifier(name)) for name in updated
+            staging=self.identifier,
+            valid=valid,
+            target=target,
+            scoped=scoped,
+            same_key=same_key,
         )
-        changed = pgsql.SQL("({}) IS DISTINCT FROM ({})").format(
-            pgsql.SQL(", ").join(pgsql.SQL("t.{}").format(pgsql.Identifier(n)) for n in updated),
-            pgsql.SQL(", ").join(pgsql.SQL("EXCLUDED.{}").format(pgsql.Identifier(n)) for n in updated),
-        )
-        on_conflict = (
-            pgsql.SQL("DO UPDATE SET {} WHERE {}").format(set_clause, changed)
-            if updated
-            else pgsql.SQL("DO NOTHING")
-        )
-        match = pgsql.SQL(" AND ").join(
-            pgsql.SQL("w.{} = s.{}::{}").format(
-                pgsql.Identifier(name),
-                pgsql.Identifier(columns[name]),
-                pgsql.SQL(layout_types.get(columns[name], "text")),
+        changed_columns = [name for name in columns if name not in key]
+        update = None
+        if changed_columns:
+            update = pgsql.SQL(
+                """
+                WITH changed AS (
+                    UPDATE {target} t SET {assignments} FROM {staging} s
+                    WHERE {scoped}{same_key} AND {valid} AND ({stored}) IS DISTINCT FROM ({given})
+                    RETURNING {returned}
+                )
+                UPDATE {written} w SET updated = true FROM changed c WHERE {match}
+                """
+            ).format(
+                target=target,
+                assignments=pgsql.SQL(", ").join(
+                    pgsql.SQL("{} = {}").format(pgsql.Identifier(name), value(name))
+                    for name in changed_columns
+                ),
+                staging=self.identifier,
+                scoped=scoped,
+                same_key=same_key,
+                valid=valid,
+                stored=pgsql.SQL(", ").join(
+                    pgsql.SQL("t.{}").format(pgsql.Identifier(n)) for n in changed_columns
+                ),
+                given=pgsql.SQL(", ").join(value(name) for name in changed_columns),
+                returned=pgsql.SQL(", ").join(
+                    pgsql.SQL("s.{0} AS {0}").format(pgsql.Identifier(k)) for k in self.key_columns()
+                ),
+                written=self.written,
+                match=pgsql.SQL(" AND ").join(
+                    pgsql.SQL("w.{0} = c.{0}").format(pgsql.Identifier(k)) for k in self.key_columns()
+                ),
             )
-            for name in key
-        )
-        statement = pgsql.SQL(
-            """
-            WITH written AS (
-                INSERT INTO {target} AS t ({names})
-                SELECT {values} FROM {staging} s WHERE s.errors IS NULL
-                ON CONFLICT ({conflict}) {on_conflict}
-                RETURNING t.id, {returned}, (t.xmax = 0) AS created
-            )
-            UPDATE {staging} s
-            SET outcome = CASE WHEN w.created THEN {created} ELSE {updated} END, target_id = w.id
-            FROM written w WHERE s.errors IS NULL AND {match}
-            RETURNING w.id, w.created
-            """
+        inserted = [*([scope] if scope else []), *columns, *(insert_only or {})]
+        insert = pgsql.SQL(
+            "INSERT INTO {target} ({names}) SELECT {values} FROM {staging} s WHERE {valid} "
+            "AND NOT EXISTS (SELECT 1 FROM {written} w WHERE {match}){returning}"
         ).format(
             target=target,
-            names=pgsql.SQL(", ").join(pgsql.Identifier(name) for name in written),
-            values=pgsql.SQL(", ").join(values),
+            names=pgsql.SQL(", ").join(pgsql.Identifier(name) for name in inserted),
+            values=pgsql.SQL(", ").join(
+                [
+                    *([pgsql.Literal(self.organization_id)] if scope else []),
+                    *(value(name) for name in columns),
+                    *(pgsql.SQL(expression) for expression in (insert_only or {}).values()),
+                ]
+            ),
             staging=self.identifier,
-            conflict=pgsql.SQL(", ").join(pgsql.Identifier(name) for name in conflict),
-            on_conflict=on_conflict,
-            returned=pgsql.SQL(", ").join(pgsql.SQL("t.{}").format(pgsql.Identifier(name)) for name in key),
-            created=pgsql.Literal(CREATED),
-            updated=pgsql.Literal(UPDATED),
-            match=match,
+            valid=valid,
+            written=self.written,
+            match=pgsql.SQL(" AND ").join(
+                pgsql.SQL("w.{0} = s.{0}").format(pgsql.Identifier(k)) for k in self.key_columns()
+            ),
+            returning=pgsql.SQL(" RETURNING id") if returning_created else pgsql.SQL(""),
         )
+        advisory_lock("import", table, self.organization_id)
         with connection.cursor() as cursor:
-            cursor.execute(statement.as_string(cursor.cursor))
-            rows = cursor.fetchall()
-        return [pk for pk, created in rows if created]
+            cursor.execute(stored.as_string(cursor.cursor))
+            if update is not None:
+                cursor.execute(update.as_string(cursor.cursor))
+            cursor.execute(insert.as_string(cursor.cursor))
+            return [pk for (pk,) in cursor.fetchall()] if returning_created else []
 
-    def mark_remaining(self, outcome: str, *, valid: bool) -> None:
-        condition = "errors IS NULL" if valid else "errors IS NOT NULL"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                pgsql.SQL("UPDATE {} SET outcome = %s WHERE outcome IS NULL AND " + condition)
-                .format(self.identifier)
-                .as_string(cursor.cursor),
-                [outcome],
+    # --- Outcomes ---------------------------------------------------------------------------------
+
+    def _outcome(self, *, loaded: bool) -> tuple[pgsql.Composable, pgsql.Composable]:
+        """Each row's outcome as an SQL expression, and the join it needs: a valid row whose key was
+        not stored before was created; one that was, updated if it differed, else unchanged."""
+        keys = self.key_columns()
+        if not keys or not loaded:
+            join = pgsql.SQL("LEFT JOIN (SELECT NULL::boolean AS updated) w ON false")
+        else:
+            join = pgsql.SQL("LEFT JOIN {} w ON {}").format(
+                self.written,
+                pgsql.SQL(" AND ").join(pgsql.SQL("w.{0} = s.{0}").format(pgsql.Identifier(k)) for k in keys),
             )
+        valid = (
+            pgsql.SQL("CASE WHEN w.updated THEN {} WHEN w.updated IS NOT NULL THEN {} ELSE {} END").format(
+                pgsql.Literal(UPDATED),
+                pgsql.Literal(UNCHANGED),
+                pgsql.Literal(CREATED if keys else UNCHANGED),
+            )
+            if loaded
+            else pgsql.Literal(NOT_IMPORTED)
+        )
+        expression = pgsql.SQL(
+            "coalesce(s.outcome, CASE WHEN s.errors IS NOT NULL THEN {} ELSE {} END)"
+        ).format(pgsql.Literal(REJECTED), valid)
+        return expression, join
 
     def outcome_counts(self) -> dict[str, int]:
+        """How many rows were created, updated, unchanged and rejected, without joining the rows."""
         with connection.cursor() as cursor:
             cursor.execute(
-                pgsql.SQL("SELECT coalesce(outcome, ''), count(*) FROM {} GROUP BY 1")
+                pgsql.SQL(
+                    "SELECT count(*), count(*) FILTER (WHERE errors IS NOT NULL), "
+                    "count(*) FILTER (WHERE errors IS NULL AND outcome IS NULL) FROM {}"
+                )
                 .format(self.identifier)
                 .as_string(cursor.cursor)
             )
-            return dict(cursor.fetchall())
+            rows, rejected, plain = cursor.fetchone()
+            cursor.execute(
+                pgsql.SQL("SELECT outcome, count(*) FROM {} WHERE outcome IS NOT NULL GROUP BY 1")
+                .format(self.identifier)
+                .as_string(cursor.cursor)
+            )
+            counts = dict(cursor.fetchall())
+            cursor.execute(
+                pgsql.SQL("SELECT count(*), count(*) FILTER (WHERE updated) FROM {}")
+                .format(self.written)
+                .as_string(cursor.cursor)
+            )
+            stored, updated = cursor.fetchone()
+        counts[REJECTED] = counts.get(REJECTED, 0) + rejected
+        counts[UPDATED] = counts.get(UPDATED, 0) + updated
+        counts[UNCHANGED] = counts.get(UNCHANGED, 0) + stored - updated
+        if self.key_columns():
+            counts[CREATED] = counts.get(CREATED, 0) + plain - stored
+        else:
+            counts[UNCHANGED] += plain - stored
+        return counts
 
-    def result_select(self, header: Iterable[tuple[str, str]]) -> tuple[str, list]:
+    def result_select(self, header: Iterable[tuple[str, str]], *, loaded: bool) -> tuple[str, list]:
         """The result file's SELECT: the file's columns as staged, then its outcome and problems."""
-        columns = [pgsql.SQL("line AS {}").format(pgsql.Identifier("Line"))]
+        expression, join = self._outcome(loaded=loaded)
+        columns = [pgsql.SQL("s.line AS {}").format(pgsql.Identifier("Line"))]
         # Every cell neutralised as the one file writer does (a cell starting with = stays text).
         columns += [
-            pgsql.SQL(cell_sql("{}") + " AS {}").format(pgsql.Identifier(staged), pgsql.Identifier(title))
+            pgsql.SQL(cell_sql("s.{}") + " AS {}").format(pgsql.Identifier(staged), pgsql.Identifier(title))
             for staged, title in header
         ]
         columns += [
-            pgsql.SQL("outcome AS {}").format(pgsql.Identifier("Outcome")),
-            pgsql.SQL(cell_sql("errors") + " AS {}").format(pgsql.Identifier("Errors")),
+            pgsql.SQL("{} AS {}").format(expression, pgsql.Identifier("Outcome")),
+            pgsql.SQL(cell_sql("s.errors") + " AS {}").format(pgsql.Identifier("Errors")),
         ]
-        statement = pgsql.SQL("SELECT {} FROM {} ORDER BY line").format(
-            pgsql.SQL(", ").join(columns), self.identifier
+        statement = pgsql.SQL("SELECT {} FROM {} s {} ORDER BY s.line").format(
+            pgsql.SQL(", ").join(columns), self.identifier, join
         )
         with connection.cursor() as cursor:
             return statement.as_string(cursor.cursor), []
