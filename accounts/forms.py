@@ -54,6 +54,12 @@ class InvitationAcceptForm(forms.Form):
 
 class CustomerForm(forms.Form):
     name = forms.CharField(max_length=200, validators=[customer_name_validator])
+    tenant_id = forms.UUIDField(
+        label="Tenant ID",
+        required=False,
+        help_text="The customer's Microsoft Entra tenant (directory) ID, a GUID. Leave it empty for a "
+        "customer that has no tenant yet: one is created for it.",
+    )
     domain = forms.RegexField(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=253)
     country = forms.RegexField(r"^[A-Za-z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE")
     segment = forms.ChoiceField(choices=CustomerSegment.choices)

@@ -1,5 +1,11 @@
 """The customer list file: its layout and how its valid rows are written (portal.imports).
 
+Two layouts are read as one: the portal's own (`name,domain,country,segment[,employee_count]
+[,tenant_id]`) and the `customers.csv` that Microsoft's NCE Batch Migration tool exports
+(`TenantId,Domain,CompanyName`: its `CompanyProfile` records). Country, segment and tenant ID
+are optional: a new customer without them gets the organization's country, the commercial
+segment and a new tenant; an empty cell leaves a known customer's value as it is.
+
 Re-importing the same file changes nothing: a customer is keyed on its domain within the
 organization, and a row equal to the stored customer is left alone.
 """
@@ -11,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from accounts.choices import CustomerSegment
-from accounts.models import INVISIBLE_NAMES, Customer
+from accounts.models import INVISIBLE_NAMES, Customer, Organization
 from accounts.signals import customers_created
 from portal.files import FORMULA_TRIGGERS
-from portal.imports import CHOICE, INTEGER, TEXT, Column, Importer, Layout, Rule, Staging, register
+from portal.imports import CHOICE, INTEGER, UUID, Column, Importer, Layout, Rule, SqlCheck, Staging, register
 from portal.jobs import JobRun
 
 IMPORT_COLUMNS = ["name", "domain", "country", "segment"]
@@ -43,13 +49,29 @@ CUSTOMERS = Layout(
             lower=True,
         ),
         Column(
+            "tenant_id",
+            kind=UUID,
+            aliases=("TenantId", "Tenant ID", "Customer tenant ID", "CustomerTenantId", "Microsoft ID"),
+            required=False,
+            blank=True,
+        ),
+        Column(
             "country",
             aliases=("Country", "Country/region", "CountryCode"),
             pattern=r"[A-Za-z]{2}",
             pattern_help="is not an ISO 3166-1 alpha-2 country code",
             upper=True,
+            required=False,
+            blank=True,
         ),
-        Column("segment", kind=CHOICE, aliases=("Segment",), choices=tuple(CustomerSegment.values)),
+        Column(
+            "segment",
+            kind=CHOICE,
+            aliases=("Segment",),
+            choices=tuple(CustomerSegment.values),
+            required=False,
+            blank=True,
+        ),
         Column(
             "employee_count",
             kind=INTEGER,
@@ -61,6 +83,19 @@ CUSTOMERS = Layout(
         ),
     ),
     key=("domain",),
+    checks=(
+        SqlCheck(
+            "tenant_id",
+            "EXISTS (SELECT 1 FROM {staging} o WHERE o.tenant_id = s.tenant_id AND o.line < s.line)",
+            "repeats the tenant ID of an earlier row",
+        ),
+        SqlCheck(
+            "tenant_id",
+            "EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = %(organization)s "
+            "AND c.tenant_id = s.tenant_id::uuid AND c.domain <> s.domain)",
+            "is the tenant ID of another of your customers (with another domain)",
+        ),
+    ),
     rules=(
         Rule(
             "name",
@@ -69,21 +104,27 @@ CUSTOMERS = Layout(
         ),
     ),
 )
-assert all(column.kind in (TEXT, CHOICE, INTEGER) for column in CUSTOMERS.columns)
 
 
 def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
+    organization = int(job.organization_id)
     created = staging.upsert(
         table=Customer._meta.db_table,
         key=("domain",),
         columns={
             "domain": "domain",
             "name": "name",
+            "tenant_id": "tenant_id",
             "country": "country",
             "segment": "segment",
             "employee_count": "employee_count",
         },
-        insert_only={"tenant_id": "gen_random_uuid()", "created_at": "now()"},
+        fallbacks={
+            "tenant_id": "gen_random_uuid()",
+            "country": f"(SELECT country FROM {Organization._meta.db_table} WHERE id = {organization})",
+            "segment": f"'{CustomerSegment.COMMERCIAL}'",
+        },
+        insert_only={"created_at": "now()"},
         returning_created=True,
     )
     if created:

@@ -195,7 +195,11 @@ class Customer(TenantModel):
 
     name = models.CharField(max_length=200, validators=[customer_name_validator])
     domain = models.CharField(max_length=253, help_text="Primary domain, e.g. contoso.onmicrosoft.com")
-    tenant_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    #: The customer's Microsoft Entra directory (tenant) ID, as the partner or the vendor's feed
+    #: gives it; generated only for a customer added without one (Partner Center would create the
+    #: tenant). Unique per organization, not portal-wide: an indirect provider and its reseller
+    #: serve the same tenant, and a customer moves between partners.
+    tenant_id = models.UUIDField(default=uuid.uuid4, verbose_name="Tenant ID")
     country = models.CharField(max_length=2, validators=[country_validator])
     segment = models.CharField(
         max_length=20, choices=CustomerSegment.choices, default=CustomerSegment.COMMERCIAL
@@ -211,6 +215,9 @@ class Customer(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "domain"], name="unique_customer_domain_per_organization"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "tenant_id"], name="unique_customer_tenant_per_organization"
             ),
         ]
         indexes = [

@@ -41,6 +41,7 @@ urlpatterns = [
     path("customers/new/", views.customer_create, name="customer-create"),
     path("customers/import/", views.customer_import, name="customer-import"),
     path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),
+    path("customers/<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("audit/", views.AuditEventListView.as_view(), name="audit-list"),
     path("api-clients/", views.ApiClientListView.as_view(), name="api-client-list"),
     path("api-clients/new/", views.api_client_create, name="api-client-create"),

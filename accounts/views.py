@@ -384,6 +384,23 @@ def customer_create(request):
 
 
 @capability_required(C.CUSTOMERS_MANAGE)
+@tenant_route(Customer)
+def customer_edit(request, pk: int):
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    initial = {field: getattr(customer, field) for field in CustomerForm.base_fields}
+    form = CustomerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customers.customer_update(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, "The customer was saved.")
+            return redirect("accounts:customer-detail", pk=customer.pk)
+    return render(request, "accounts/customer_form.html", {"form": form, "customer": customer})
+
+
+@capability_required(C.CUSTOMERS_MANAGE)
 def customer_import(request):
     form = CustomerImportForm(request.POST or None, request.FILES or None)
     rejection = None

@@ -17,6 +17,7 @@ from portal.imports.layout import (
     Layout,
     Reference,
     Rule,
+    SqlCheck,
 )
 from portal.imports.pipeline import (
     Importer,
@@ -42,6 +43,7 @@ __all__ = (
     "Layout",
     "Reference",
     "Rule",
+    "SqlCheck",
     "Staging",
     "import_check_header",
     "import_run",

@@ -112,6 +112,17 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class SqlCheck:
+    """A rule in SQL over the staged file: `bad_when` is a condition on the staged row `s` (text
+    cells, cast as needed) that holds for a row breaking it. `%(organization)s` is the importing
+    organization, `{staging}` the staged table (to compare rows of the file with one another)."""
+
+    column: str
+    bad_when: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """A file layout: columns, unique key, rules; whether unknown columns are kept."""
 
@@ -120,6 +131,7 @@ class Layout:
     key: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     references: tuple[Reference, ...] = ()
+    checks: tuple[SqlCheck, ...] = ()
     keep_unknown: bool = False
     title: str = ""
     _by_header: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)

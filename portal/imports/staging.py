@@ -154,36 +154,40 @@ class Staging:
         return errors, rows[0][3] if rows else 0
 
     def missing_references(self, limit: int) -> tuple[list[RowError], int]:
-        """Cells naming rows that do not exist: each row marked, the first `limit` returned."""
+        """Rows breaking the layout's references (a cell naming a row that does not exist) and its
+        SQL checks: each row marked, the first `limit` returned."""
+        rules = [
+            (reference.column, pgsql.SQL("s.{0} NOT IN ({1})"), reference.sql, reference.message)
+            for reference in self.layout.references
+        ] + [
+            (check.column, pgsql.SQL("({1})"), check.bad_when, check.message) for check in self.layout.checks
+        ]
         errors: list[RowError] = []
         total = 0
-        for reference in self.layout.references:
-            column = self.layout.column(reference.column)
+        for name, condition, sql, message in rules:
+            column = self.layout.column(name)
+            bad_when = condition.format(
+                pgsql.Identifier(column.staged_name), pgsql.SQL(sql.replace("{staging}", self.table))
+            )
             statement = pgsql.SQL(
                 """
-                WITH missing AS (
+                WITH broken AS (
                     UPDATE {table} s SET errors = concat_ws('; ', s.errors, %(label)s)
-                    WHERE s.{column} IS NOT NULL AND s.{column} NOT IN ({allowed})
+                    WHERE s.{column} IS NOT NULL AND {bad_when}
                     RETURNING s.line, s.{column} AS value
                 )
-                SELECT line, value, count(*) OVER () FROM missing ORDER BY line LIMIT %(limit)s
+                SELECT line, value, count(*) OVER () FROM broken ORDER BY line LIMIT %(limit)s
                 """
-            ).format(
-                table=self.identifier,
-                column=pgsql.Identifier(column.staged_name),
-                allowed=pgsql.SQL(reference.sql),
-            )
+            ).format(table=self.identifier, column=pgsql.Identifier(column.staged_name), bad_when=bad_when)
             params = {
                 "organization": self.organization_id,
-                "label": f"{column.name}: {reference.message}",
+                "label": f"{column.name}: {message}",
                 "limit": limit,
             }
             with connection.cursor() as cursor:
                 cursor.execute(statement.as_string(cursor.cursor), params)
                 rows = cursor.fetchall()
-            errors.extend(
-                RowError(line, column.name, reference.message, value=value) for line, value, _ in rows
-            )
+            errors.extend(RowError(line, column.name, message, value=value) for line, value, _ in rows)
             total += rows[0][2] if rows else 0
         return errors, total
 
@@ -196,6 +200,7 @@ class Staging:
         key: Sequence[str],
         columns: Mapping[str, str],
         insert_only: Mapping[str, str] | None = None,
+        fallbacks: Mapping[str, str] | None = None,
         scope: str | None = "organization_id",
         returning_created: bool = False,
     ) -> list[int]:
@@ -204,7 +209,9 @@ class Staging:
         `columns` maps the table's columns to staged columns (cast to the layout's types); `key` is
         the table's unique key (besides `scope`, the importing organization) and must be the
         layout's key; `insert_only` gives SQL for columns set only on insert (an id, a creation
-        time). A row equal to the stored one is not written at all ("unchanged"). Three set-based
+        time); `fallbacks` gives, for optional columns, the SQL a new row gets when its cell is
+        empty (an empty cell keeps a stored row's value). A row equal to the stored one is not
+        written at all ("unchanged"). Three set-based
         statements under a lock on the table and organization: note the keys already stored, update
         those that differ, insert the rest (a plain INSERT: nothing else writes these keys
         meanwhile). Returns the ids of the rows created when `returning_created`.
@@ -214,11 +221,19 @@ class Staging:
             raise ValueError(f"upsert key {tuple(key)} must be the layout's key {self.layout.key}")
         types = {column.staged_name: column.sql_type for column in self.layout.columns}
 
-        def value(name: str) -> pgsql.Composable:
+        fallbacks = fallbacks or {}
+
+        def value(name: str, *, stored: bool = False) -> pgsql.Composable:
             staged = columns[name]
-            return pgsql.SQL("s.{}::{}").format(
+            given = pgsql.SQL("s.{}::{}").format(
                 pgsql.Identifier(staged), pgsql.SQL(types.get(staged, "text"))
             )
+            if name not in fallbacks:
+                return given
+            otherwise = (
+                pgsql.SQL("t.{}").format(pgsql.Identifier(name)) if stored else pgsql.SQL(fallbacks[name])
+            )
+            return pgsql.SQL("coalesce({}, {})").format(given, otherwise)
 
         target = pgsql.Identifier(table)
         scoped = (
@@ -261,7 +276,7 @@ class Staging:
             ).format(
                 target=target,
                 assignments=pgsql.SQL(", ").join(
-                    pgsql.SQL("{} = {}").format(pgsql.Identifier(name), value(name))
+                    pgsql.SQL("{} = {}").format(pgsql.Identifier(name), value(name, stored=True))
                     for name in changed_columns
                 ),
                 staging=self.identifier,
@@ -271,7 +286,7 @@ class Staging:
                 stored=pgsql.SQL(", ").join(
                     pgsql.SQL("t.{}").format(pgsql.Identifier(n)) for n in changed_columns
                 ),
-                given=pgsql.SQL(", ").join(value(name) for name in changed_columns),
+                given=pgsql.SQL(", ").join(value(name, stored=True) for name in changed_columns),
                 returned=pgsql.SQL(", ").join(
                     pgsql.SQL("s.{0} AS {0}").format(pgsql.Identifier(k)) for k in self.key_columns()
                 ),

@@ -214,7 +214,7 @@ def test_the_page_takes_the_file_and_the_job_page_lists_the_problems(
 def test_a_wrong_header_is_refused_at_once_and_keeps_nothing(alice):
     with pytest.raises(UploadRejected) as rejected:
         _import(alice, b"name,country\nX,DE\n")
-    assert [(e.row, e.column) for e in rejected.value.errors] == [(1, "domain"), (1, "segment")]
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(1, "domain")]
     assert not JobRun.objects.exists()
 
 
