@@ -13,6 +13,7 @@ from accounts.models import Organization
 from incentives.choices import ReviewDecision, ReviewReason
 from incentives.models import ActivityRate
 from incentives.opportunity_import import COLUMNS, REQUIRED_COLUMNS
+from portal.imports.forms import ImportForm
 
 
 def _period(valid_from: date, valid_to: date | None) -> str:
@@ -92,15 +93,19 @@ class ActivityRateInlineFormSet(forms.BaseInlineFormSet):
             periods.append((tier, data["valid_from"], data.get("valid_to")))
 
 
-class OpportunityImportForm(forms.Form):
+class OpportunityImportForm(ImportForm):
+    """The organization, the file (portal.imports) and the "valid rows only" choice."""
+
+    field_order = ["organization", "file", "valid_rows_only"]
+
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.order_by("legal_name"),
         help_text="The partner organization the opportunities are shared with.",
     )
     file = forms.FileField(
-        help_text=f"CSV or XLSX with the columns {', '.join(REQUIRED_COLUMNS)} and optionally "
-        f"{', '.join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)}. customerTenantId is the tenant ID "
-        "of one of the organization's customers; a known msxOpportunityId is updated."
+        help_text=f"CSV, TSV or XLSX (or a ZIP holding one) with the columns {', '.join(REQUIRED_COLUMNS)} "
+        f"and optionally {', '.join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)}. customerTenantId is "
+        "the tenant ID of one of the organization's customers; a known msxOpportunityId is updated."
     )
 
 

@@ -6,4 +6,6 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security and compliance"
 
     def ready(self) -> None:
-        from security import receivers  # noqa: F401 - grants default GDAP roles to new customers
+        # The receivers grant default GDAP roles to new customers; the import layouts make the
+        # pipeline's worker know the MFA and Azure subscription files.
+        from security import imports, receivers  # noqa: F401

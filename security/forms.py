@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Customer, User
+from portal.imports.forms import ImportForm
 from security.choices import (
     GDAP_AUTO_EXTEND_DAYS,
     GDAP_AUTO_EXTEND_NONE,
@@ -25,7 +26,11 @@ from security.selectors.gdap import customers_matching
 
 #: How many of the customers a name fits are listed when it fits several.
 CUSTOMER_CHOICES_SHOWN = 5
-CSV_XLSX = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: What the import pipeline reads (portal.imports): CSV, TSV, XLSX, or a ZIP holding one of them.
+IMPORT_FILES = (
+    ".csv,.tsv,.txt,.xlsx,.zip,text/csv,text/tab-separated-values,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/zip"
+)
 
 
 class SecuritySettingsForm(forms.Form):
@@ -90,9 +95,13 @@ class AlertRespondForm(forms.Form):
     )
 
 
-class UploadForm(forms.Form):
+class SecurityImportForm(ImportForm):
+    """A customer MFA or Azure subscriptions file, and the "valid rows only" choice."""
+
     file = forms.FileField(
-        label="File (CSV or XLSX)", widget=forms.ClearableFileInput(attrs={"accept": CSV_XLSX})
+        label="File",
+        help_text=ImportForm.base_fields["file"].help_text,
+        widget=forms.ClearableFileInput(attrs={"accept": IMPORT_FILES}),
     )
 
 

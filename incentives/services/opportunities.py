@@ -1,10 +1,11 @@
-"""Vendor-seller (MSX) opportunities shared with a partner: one through the API, or a CSV/XLSX file.
+"""Vendor-seller (MSX) opportunities shared with a partner: one through the API, or a file.
 
-Both paths check a row the same way (`incentives.opportunity_import.opportunity_row_check`). A file
-is validated in full before anything is written: any bad row rejects it with every row's problems
-(portal.uploads), and the rows of a good file are written together. An MSX opportunity ID already
-shared with the organization is updated (value, stage, seller, close date); one shared with another
-partner organization is refused.
+The API checks one opportunity (`incentives.opportunity_import.opportunity_row_check`); a file goes
+through the one import pipeline (portal.imports, layout and loader in `incentives.imports`), which
+checks every row before anything is written: any bad row rejects the file with every row's problems
+unless the valid rows only are asked for. Either way an MSX opportunity ID already shared with the
+organization is updated (value, stage, seller, close date); one shared with another partner
+organization is refused.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from incentives.imports import OPPORTUNITY_IMPORTER
 from incentives.models import Opportunity
-from incentives.opportunity_import import REQUIRED_COLUMNS, customers_by_tenant, opportunity_row_check
+from incentives.opportunity_import import customers_by_tenant, opportunity_row_check
 from portal.audit import audit_record
+from portal.imports import import_start
+from portal.jobs import JobRun
 from portal.locks import lock_many
-from portal.uploads import RowError, read_table, validate_rows
 
 __all__ = ("OpportunityImport", "opportunities_import", "opportunity_upsert")
 
@@ -89,39 +92,19 @@ def opportunity_upsert(*, organization: Organization, data: dict[str, Any], acto
     return opportunity
 
 
-def opportunities_import(*, organization: Organization, file: UploadedFile, actor: Any) -> OpportunityImport:
-    """Import a CSV/XLSX of opportunities for `organization`: all rows or none (UploadRejected)."""
-    frame = read_table(file, required_columns=REQUIRED_COLUMNS)
-    customers = customers_by_tenant(organization)
-    seen: dict[str, int] = {}
+@transaction.atomic
+def opportunities_import(
+    *, organization: Organization, file: UploadedFile, actor: Any, valid_rows_only: bool = False
+) -> JobRun:
+    """Check an opportunity file's type and header now and queue its import for `organization`
+    (CSV, TSV, XLSX or a ZIP of one); UploadRejected when it cannot be imported at all.
 
-    def check(row_number: int, row: dict[str, str]):
-        cleaned, errors = opportunity_row_check(
-            row, organization=organization, customers=customers, row_number=row_number
-        )
-        msx_id = str(row.get("msxOpportunityId") or "").strip().upper()
-        if msx_id:
-            if msx_id in seen:
-                errors.append(
-                    RowError(row_number, "msxOpportunityId", f"{msx_id} is also on row {seen[msx_id]}")
-                )
-                cleaned = None
-            else:
-                seen[msx_id] = row_number
-        return cleaned, errors
-
-    rows = validate_rows(frame, check)
-    with transaction.atomic():
-        report, _ = _write(organization, rows)
-        audit_record(
-            actor=actor,
-            action="incentives.opportunities_imported",
-            organization_id=organization.pk,
-            target=None,
-            changes={
-                "file_name": getattr(file, "name", "") or "upload",
-                "created": report.created,
-                "updated": report.updated,
-            },
-        )
-    return report
+    The job checks every row (incentives.imports): a file with any problem writes nothing unless
+    `valid_rows_only`; the opportunities written are audited as one import."""
+    return import_start(
+        OPPORTUNITY_IMPORTER,
+        file,
+        actor=actor,
+        organization_id=organization.pk,
+        valid_rows_only=valid_rows_only,
+    )

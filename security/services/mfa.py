@@ -1,6 +1,6 @@
 """Customer-tenant data the partner brings in (spec §2.2): customers' MFA figures, one row per
-customer (`customer_mfa_upsert`, or a Partner Center export imported whole), and customers' Azure
-subscriptions with their spending budgets.
+customer (`customer_mfa_upsert`, or a Partner Center export imported through the import pipeline),
+and customers' Azure subscriptions with their spending budgets (imported the same way).
 
 Customer-tenant figures cannot be read from here: the partner imports them (the Partner Center
 export's columns) or posts them through the API. What the pages and API read is
@@ -9,8 +9,6 @@ export's columns) or posts them through the API. What the pages and API read is
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,9 +20,16 @@ from django.utils import timezone
 
 from accounts.models import Customer, Organization
 from portal.audit import apply_changes, audit_record
+from portal.imports import import_start
 from portal.iso import is_currency
+from portal.jobs import JobRun
 from portal.locks import lock, lock_many
-from portal.uploads import RowError, read_table, validate_rows
+from security.imports import (
+    AZURE_SUBSCRIPTIONS,
+    AZURE_SUBSCRIPTIONS_IMPORTER,
+    CUSTOMER_MFA,
+    CUSTOMER_MFA_IMPORTER,
+)
 from security.models import CustomerAzureSubscription, CustomerMfaStat
 
 __all__ = (
@@ -124,320 +129,51 @@ def customer_mfa_upsert(
     return stat
 
 
-# --- Imports --------------------------------------------------------------------------------------
+# --- Imports ------------------------------------------------------------------------------------
+# The files go through the one import pipeline (portal.imports); their layouts and loaders are
+# security.imports.
 
 #: The Partner Center "Customer MFA statistics" export's columns (spec §2.2).
-CUSTOMER_MFA_COLUMNS = [
-    "Customer",
-    "Customer tenant ID",
-    "Admins with MFA enabled",
-    "Admins",
-    "Non-admins with MFA enabled",
-    "Total users",
-]
-CUSTOMER_MFA_OPTIONAL_COLUMNS = ["Security defaults", "Conditional access policies"]
-AZURE_COLUMNS = ["Customer tenant ID", "Subscription ID", "Subscription name"]
-AZURE_OPTIONAL_COLUMNS = ["Budget", "Currency"]
-
-_TRUE = {"yes", "y", "true", "1", "on", "enabled"}
-_FALSE = {"no", "n", "false", "0", "off", "disabled", ""}
-
-
-@dataclass
-class _CustomerIndex:
-    """Looks up the organization's customers by tenant ID or, failing that, by exact name."""
-
-    organization: Organization
-    by_tenant: dict[str, Customer] = field(default_factory=dict)
-    by_name: dict[str, list[Customer]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for customer in Customer.objects.filter(organization=self.organization):
-            self.by_tenant[str(customer.tenant_id)] = customer
-            self.by_name.setdefault(customer.name.strip().lower(), []).append(customer)
-
-    def find(
-        self, row_number: int, tenant_text: str, name: str | None
-    ) -> tuple[Customer | None, RowError | None]:
-        if tenant_text:
-            try:
-                tenant_id = str(uuid.UUID(tenant_text))
-            except ValueError:
-                return None, RowError(
-                    row_number, "Customer tenant ID", f"{tenant_text!r} is not a tenant ID (a GUID)."
-                )
-            customer = self.by_tenant.get(tenant_id)
-            if customer is None:
-                return None, RowError(
-                    row_number,
-                    "Customer tenant ID",
-                    f"No customer of yours has tenant ID {tenant_id}; add the customer first or fix the ID.",
-                )
-            return customer, None
-        if name is None:
-            return None, RowError(
-                row_number, "Customer tenant ID", "is empty; give the customer's tenant ID."
-            )
-        if not name:
-            return None, RowError(
-                row_number, "Customer", "Give the customer tenant ID or the customer's name."
-            )
-        matches = self.by_name.get(name.lower(), [])
-        if not matches:
-            return None, RowError(row_number, "Customer", f"No customer of yours is named {name!r}.")
-        if len(matches) > 1:
-            return None, RowError(
-                row_number,
-                "Customer",
-                f"{len(matches)} customers are named {name!r}; give the tenant ID instead.",
-            )
-        return matches[0], None
-
-
-def _whole_number(
-    row_number: int, column: str, text: str, errors: list[RowError], *, blank: int | None = None
-) -> int:
-    if text == "" and blank is not None:
-        return blank
-    try:
-        number = Decimal(text.replace(" ", ""))
-    except InvalidOperation:
-        errors.append(RowError(row_number, column, f"{text!r} is not a number."))
-        return 0
-    if not number.is_finite() or number != number.to_integral_value() or number < 0:
-        errors.append(RowError(row_number, column, f"{text!r} is not a whole number of 0 or more."))
-        return 0
-    return int(number)
-
-
-def _yes_no(row_number: int, column: str, text: str, errors: list[RowError]) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        errors.append(
-            RowError(row_number, column, f"{text!r} is not yes or no (Enabled/Disabled also work).")
-        )
-    return False
-
-
-def _file_name(upload: UploadedFile) -> str:
-    return getattr(upload, "name", "") or ""
-
-
-def _seen_check(seen: dict[Any, int], key: Any, row_number: int, column: str, label: str) -> RowError | None:
-    if key in seen:
-        return RowError(row_number, column, f"{label} repeats row {seen[key]}.")
-    seen[key] = row_number
-    return None
-
-
-def customer_mfa_validate(*, organization: Organization, upload: UploadedFile) -> list[dict[str, Any]]:
-    """Every row of a customer MFA file checked; raises UploadRejected listing each problem."""
-    frame = read_table(upload, required_columns=CUSTOMER_MFA_COLUMNS)
-    customers = _CustomerIndex(organization)
-    seen: dict[int, int] = {}
-
-    def check(row_number: int, row: dict[str, str]) -> tuple[dict[str, Any] | None, list[RowError]]:
-        errors: list[RowError] = []
-        customer, problem = customers.find(row_number, row["Customer tenant ID"], row["Customer"])
-        if problem:
-            errors.append(problem)
-        elif repeat := _seen_check(
-            seen, customer.pk, row_number, "Customer tenant ID", f"Customer {customer.name}"
-        ):
-            errors.append(repeat)
-        counts = {
-            "admins_with_mfa": _whole_number(
-                row_number, "Admins with MFA enabled", row["Admins with MFA enabled"], errors
-            ),
-            "admins_total": _whole_number(row_number, "Admins", row["Admins"], errors),
-            "non_admins_with_mfa": _whole_number(
-                row_number, "Non-admins with MFA enabled", row["Non-admins with MFA enabled"], errors
-            ),
-            "users_total": _whole_number(row_number, "Total users", row["Total users"], errors),
-            "ca_policies_count": _whole_number(
-                row_number,
-                "Conditional access policies",
-                row.get("Conditional access policies", ""),
-                errors,
-                blank=0,
-            ),
-        }
-        security_defaults = _yes_no(row_number, "Security defaults", row.get("Security defaults", ""), errors)
-        if not errors:
-            columns = {
-                "admins_with_mfa": "Admins with MFA enabled",
-                "admins_total": "Admins",
-                "non_admins_with_mfa": "Non-admins with MFA enabled",
-                "ca_policies_count": "Conditional access policies",
-                "users_total": "Total users",
-            }
-            for name, message in _count_errors(**counts).items():
-                errors.append(RowError(row_number, columns[name], message))
-        value = {"customer": customer, "security_defaults_on": security_defaults, **counts}
-        return value, errors
-
-    return validate_rows(frame, check)
+CUSTOMER_MFA_COLUMNS = [column.name for column in CUSTOMER_MFA.columns if column.required]
+CUSTOMER_MFA_OPTIONAL_COLUMNS = [column.name for column in CUSTOMER_MFA.columns if not column.required]
+AZURE_COLUMNS = [column.name for column in AZURE_SUBSCRIPTIONS.columns if column.required]
+AZURE_OPTIONAL_COLUMNS = [column.name for column in AZURE_SUBSCRIPTIONS.columns if not column.required]
 
 
 @transaction.atomic
-def customer_mfa_import(*, actor: Any, organization: Organization, upload: UploadedFile) -> int:
-    """Import customer MFA figures (CSV or XLSX); the whole file is checked before anything is
-    written, and a file with any bad row writes nothing. Returns how many customers were recorded."""
-    rows = customer_mfa_validate(organization=organization, upload=upload)
-    now = timezone.now()
-    CustomerMfaStat.objects.bulk_create(
-        [
-            CustomerMfaStat(
-                organization=organization,
-                customer=row["customer"],
-                admins_with_mfa=row["admins_with_mfa"],
-                admins_total=row["admins_total"],
-                non_admins_with_mfa=row["non_admins_with_mfa"],
-                users_total=row["users_total"],
-                security_defaults_on=row["security_defaults_on"],
-                ca_policies_count=row["ca_policies_count"],
-                checked_at=now,
-            )
-            for row in rows
-        ],
-        update_conflicts=True,
-        unique_fields=["customer"],
-        update_fields=[
-            "admins_with_mfa",
-            "admins_total",
-            "non_admins_with_mfa",
-            "users_total",
-            "security_defaults_on",
-            "ca_policies_count",
-            "checked_at",
-        ],
-    )
-    audit_record(
+def customer_mfa_import(
+    *, actor: Any, organization: Organization, upload: UploadedFile, valid_rows_only: bool = False
+) -> JobRun:
+    """Check the customer MFA file's type and header now and queue its import (CSV, TSV, XLSX or a
+    ZIP of one); UploadRejected when it cannot be imported at all.
+
+    The job checks every row: a file with any problem writes nothing unless `valid_rows_only`, and
+    the figures written are audited as one import (security.customer_mfa_imported)."""
+    return import_start(
+        CUSTOMER_MFA_IMPORTER,
+        upload,
         actor=actor,
-        action="security.customer_mfa_imported",
         organization_id=organization.pk,
-        changes={"file_name": _file_name(upload), "customers": len(rows)},
+        valid_rows_only=valid_rows_only,
     )
-    return len(rows)
-
-
-def azure_subscriptions_validate(*, organization: Organization, upload: UploadedFile) -> list[dict[str, Any]]:
-    """Every row of an Azure subscriptions file checked; raises UploadRejected listing each problem."""
-    frame = read_table(upload, required_columns=AZURE_COLUMNS)
-    customers = _CustomerIndex(organization)
-    known = dict(
-        CustomerAzureSubscription.objects.filter(organization=organization).values_list(
-            "subscription_id", "customer_id"
-        )
-    )
-    seen: dict[uuid.UUID, int] = {}
-
-    def check(row_number: int, row: dict[str, str]) -> tuple[dict[str, Any] | None, list[RowError]]:
-        errors: list[RowError] = []
-        customer, problem = customers.find(row_number, row["Customer tenant ID"], None)
-        if problem:
-            errors.append(problem)
-        subscription_id = None
-        try:
-            subscription_id = uuid.UUID(row["Subscription ID"])
-        except ValueError:
-            errors.append(
-                RowError(
-                    row_number,
-                    "Subscription ID",
-                    f"{row['Subscription ID']!r} is not a subscription ID (a GUID).",
-                )
-            )
-        if subscription_id is not None:
-            if repeat := _seen_check(
-                seen, subscription_id, row_number, "Subscription ID", f"Subscription {subscription_id}"
-            ):
-                errors.append(repeat)
-            elif customer is not None and known.get(subscription_id, customer.pk) != customer.pk:
-                errors.append(
-                    RowError(
-                        row_number,
-                        "Subscription ID",
-                        f"Subscription {subscription_id} is already recorded for another customer.",
-                    )
-                )
-        name = row["Subscription name"]
-        if not name:
-            errors.append(RowError(row_number, "Subscription name", "is empty."))
-        elif len(name) > 200:
-            errors.append(RowError(row_number, "Subscription name", "is longer than 200 characters."))
-        amount, currency = _budget(row_number, row.get("Budget", ""), row.get("Currency", ""), errors)
-        value = {
-            "customer": customer,
-            "subscription_id": subscription_id,
-            "display_name": name,
-            "budget_amount": amount,
-            "budget_currency": currency,
-        }
-        return value, errors
-
-    return validate_rows(frame, check)
-
-
-def _budget(
-    row_number: int, amount_text: str, currency_text: str, errors: list[RowError]
-) -> tuple[Decimal | None, str]:
-    currency = currency_text.strip().upper()
-    if not amount_text:
-        if currency and not is_currency(currency):
-            errors.append(
-                RowError(row_number, "Currency", f"{currency_text!r} is not an ISO 4217 currency code.")
-            )
-        return None, ""
-    try:
-        amount = Decimal(amount_text.replace(",", "").replace(" ", ""))
-    except InvalidOperation:
-        errors.append(RowError(row_number, "Budget", f"{amount_text!r} is not an amount."))
-        return None, ""
-    if not amount.is_finite() or amount <= 0:
-        errors.append(
-            RowError(
-                row_number,
-                "Budget",
-                f"{amount_text!r}: a budget must be more than 0 (leave it empty for none).",
-            )
-        )
-    elif amount.as_tuple().exponent < -6 or amount.adjusted() >= 12:
-        errors.append(RowError(row_number, "Budget", f"{amount_text!r} has too many digits."))
-    if not currency:
-        errors.append(RowError(row_number, "Currency", "is empty; a budget needs its currency (e.g. EUR)."))
-    elif not is_currency(currency):
-        errors.append(
-            RowError(row_number, "Currency", f"{currency_text!r} is not an ISO 4217 currency code.")
-        )
-    return amount, currency
 
 
 @transaction.atomic
-def azure_subscriptions_import(*, actor: Any, organization: Organization, upload: UploadedFile) -> int:
-    """Import customers' Azure subscriptions with their budgets (CSV or XLSX); nothing is written
-    when any row is bad. Returns how many subscriptions were recorded."""
-    rows = azure_subscriptions_validate(organization=organization, upload=upload)
-    now = timezone.now()
-    CustomerAzureSubscription.objects.bulk_create(
-        [CustomerAzureSubscription(organization=organization, checked_at=now, **row) for row in rows],
-        update_conflicts=True,
-        unique_fields=["customer", "subscription_id"],
-        update_fields=["display_name", "budget_amount", "budget_currency", "checked_at"],
-    )
-    audit_record(
+def azure_subscriptions_import(
+    *, actor: Any, organization: Organization, upload: UploadedFile, valid_rows_only: bool = False
+) -> JobRun:
+    """Check the Azure subscriptions file's type and header now and queue its import; UploadRejected
+    when it cannot be imported at all.
+
+    The job checks every row: a file with any problem writes nothing unless `valid_rows_only`, and
+    the subscriptions written are audited as one import (security.azure_subscriptions_imported)."""
+    return import_start(
+        AZURE_SUBSCRIPTIONS_IMPORTER,
+        upload,
         actor=actor,
-        action="security.azure_subscriptions_imported",
         organization_id=organization.pk,
-        changes={
-            "file_name": _file_name(upload),
-            "subscriptions": len(rows),
-            "with_budget": sum(row["budget_amount"] is not None for row in rows),
-        },
+        valid_rows_only=valid_rows_only,
     )
-    return len(rows)
 
 
 @transaction.atomic

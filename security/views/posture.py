@@ -44,7 +44,13 @@ from security.filters import (
     CustomerMfaFilterSet,
     MfaUserFilterSet,
 )
-from security.forms import AlertRespondForm, BudgetForm, SecuritySettingsForm, UploadForm, UserMfaPolicyForm
+from security.forms import (
+    AlertRespondForm,
+    BudgetForm,
+    SecurityImportForm,
+    SecuritySettingsForm,
+    UserMfaPolicyForm,
+)
 from security.models import CustomerAzureSubscription, SecurityAlert
 from security.selectors.compliance import people_of
 from security.selectors.mfa import (
@@ -302,20 +308,22 @@ def customers_mfa_download(request):
 
 
 def _import_page(request, *, title: str, intro: str, columns, service: Callable, back: str):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    """An import page (portal.imports): the file's header is checked at once, then its rows in a job
+    whose page lists every problem and links the result file."""
+    form = SecurityImportForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
         try:
-            count = service(
-                actor=request.user, organization=request.user.organization, upload=form.cleaned_data["file"]
+            job = service(
+                actor=request.user,
+                organization=request.user.organization,
+                upload=form.cleaned_data["file"],
+                valid_rows_only=form.cleaned_data["valid_rows_only"],
             )
         except UploadRejected as exc:
             rejection = exc
-        except ValidationError as exc:
-            form_errors(form, exc)
         else:
-            messages.success(request, f"{count} row{'s' if count != 1 else ''} imported.")
-            return redirect(back)
+            return redirect("portal:job-detail", pk=job.pk)
     context = {
         "form": form,
         "rejection": rejection,
@@ -327,15 +335,19 @@ def _import_page(request, *, title: str, intro: str, columns, service: Callable,
     return render(request, "security/import.html", context)
 
 
+_CHECKED_FIRST = (
+    "Every row is checked first: if any row has a problem nothing is imported and every problem is "
+    "listed (row, column, value), unless you choose to import the valid rows only. Importing the same "
+    "file again changes nothing."
+)
+
+
 @capability_required(C.SECURITY_MANAGE, message=DENIED)
 def customers_mfa_import(request):
     return _import_page(
         request,
         title="Import customer MFA statistics",
-        intro=(
-            "One row per customer tenant. The whole file is checked first: if any row is wrong nothing "
-            "is imported and every problem is listed."
-        ),
+        intro=f"One row per customer tenant, by its tenant ID or else its name. {_CHECKED_FIRST}",
         columns=(
             *mfa_services.CUSTOMER_MFA_COLUMNS,
             *(f"{c} (optional)" for c in mfa_services.CUSTOMER_MFA_OPTIONAL_COLUMNS),
@@ -374,10 +386,7 @@ def azure_budgets_import(request):
     return _import_page(
         request,
         title="Import Azure subscriptions",
-        intro=(
-            "One row per customer Azure subscription, with its budget if one is set. The whole file is "
-            "checked first: if any row is wrong nothing is imported and every problem is listed."
-        ),
+        intro=f"One row per customer Azure subscription, with its budget if one is set. {_CHECKED_FIRST}",
         columns=(
             *mfa_services.AZURE_COLUMNS,
             *(f"{c} (optional)" for c in mfa_services.AZURE_OPTIONAL_COLUMNS),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from incentives.choices import ClaimStatus, ReviewDecision
 from incentives.models import ActivityRate, Claim, ClaimReview, Opportunity
 from portal.history import history_for, history_record
+from portal.models import JobRun
 from tests.factories import (
     ActivityRateFactory,
     ClaimFactory,
@@ -168,26 +169,59 @@ def test_claims_are_read_only_in_the_admin(client, submitted):
     assert client.get(reverse("admin:incentives_claim_add")).status_code == 403
 
 
-def test_the_opportunity_import_view_imports_or_lists_each_row_error(client, org_a):
+def test_the_opportunity_import_view_imports_or_lists_each_row_error(
+    client, org_a, django_capture_on_commit_callbacks
+):
     customer = CustomerFactory(organization=org_a)
     header = "msxOpportunityId,name,customerTenantId,solutionArea,estimatedValueUSD,sellerName\n"
     good = f"7-ADMIN0001,Datacenter exit,{customer.tenant_id},Infra,500000,Sam Seller\n"
     bad = "7-ADMIN0002,Bad one,not-a-tenant,Infra,nothing,Sam Seller\n"
     url = reverse("admin:incentives_opportunity_import")
 
-    rejected = client.post(
-        url, {"organization": org_a.pk, "file": SimpleUploadedFile("o.csv", (header + good + bad).encode())}
+    wrong_header = client.post(
+        url, {"organization": org_a.pk, "file": SimpleUploadedFile("o.csv", b"name\nX\n")}
     )
-    assert rejected.status_code == 200
-    page = rejected.content.decode()
-    assert 'id="row-errors"' in page and "customerTenantId" in page and "estimatedValueUSD" in page
-    assert not Opportunity.objects.exists()
+    assert wrong_header.status_code == 200
+    assert 'id="row-errors"' in wrong_header.content.decode() and not JobRun.objects.exists()
 
-    imported = client.post(
-        url, {"organization": org_a.pk, "file": SimpleUploadedFile("o.csv", (header + good).encode())}
-    )
-    assert imported.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        rejected = client.post(
+            url,
+            {"organization": org_a.pk, "file": SimpleUploadedFile("o.csv", (header + good + bad).encode())},
+        )
+    job = JobRun.objects.get()
+    assert rejected.status_code == 302
+    assert rejected["Location"] == reverse("admin:incentives_opportunity_import_job", args=[job.pk])
+    page = client.get(rejected["Location"]).content.decode()
+    assert "nothing was imported" in page
+    assert 'id="row-errors"' in page and "customerTenantId" in page and "estimatedValueUSD" in page
+    assert "not-a-tenant" in page
+    assert not Opportunity.objects.exists()
+    result = client.get(reverse("admin:incentives_opportunity_import_result", args=[job.pk]))
+    lines = b"".join(result.streaming_content).decode().splitlines()
+    assert lines[0].startswith("Line,msxOpportunityId") and len(lines) == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        partial = client.post(
+            url,
+            {
+                "organization": org_a.pk,
+                "file": SimpleUploadedFile("o.csv", (header + good + bad).encode()),
+                "valid_rows_only": "on",
+            },
+        )
+    page = client.get(partial["Location"]).content.decode()
+    assert 'data-testid="import-counts"' in page
     assert Opportunity.objects.get().msx_opportunity_id == "7-ADMIN0001"
+    assert Opportunity.objects.get().organization == org_a
+
+
+def test_an_opportunity_import_page_is_for_opportunity_imports_and_their_importers(client, org_a):
+    other = JobRun.objects.create(kind="import:accounts.customers", organization=org_a)
+    assert client.get(reverse("admin:incentives_opportunity_import_job", args=[other.pk])).status_code == 404
+    assert (
+        client.get(reverse("admin:incentives_opportunity_import_result", args=[other.pk])).status_code == 404
+    )
 
 
 def test_rates_are_a_fee_or_a_rate_and_never_overlap(client, submitted):

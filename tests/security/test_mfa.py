@@ -16,7 +16,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
-from portal.models import AuditEvent
+from portal.choices import JobStatus
+from portal.models import AuditEvent, JobRun
 from portal.roles import Role
 from portal.uploads import UploadRejected
 from security.choices import MfaMechanism, MfaMethod
@@ -312,15 +313,41 @@ def test_customer_figures_are_scoped_to_the_organization_or_the_users_view(org_a
 
 
 # --- Customer MFA import --------------------------------------------------------------------------
+# The file goes through the one import pipeline (portal.imports): the header is checked at once, the
+# rows in a job (run eagerly here, once the request's transaction commits).
 
 HEADER = (
     "Customer,Customer tenant ID,Admins with MFA enabled,Admins,Non-admins with MFA enabled,"
     "Total users,Security defaults,Conditional access policies"
 )
+NOT_YOURS = "is not the tenant ID of one of your customers; add the customer first or fix the ID"
 
 
 def csv_upload(*lines: str, name: str = "mfa.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+
+
+@pytest.fixture
+def run_import(django_capture_on_commit_callbacks):
+    """Start an import as the page does and run its job; the finished JobRun."""
+
+    def run(service, user, upload, *, valid_rows_only: bool = False) -> JobRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = service(
+                actor=user, organization=user.organization, upload=upload, valid_rows_only=valid_rows_only
+            )
+        job.refresh_from_db()
+        return job
+
+    return run
+
+
+def problems(job: JobRun) -> set[tuple[int, str, str]]:
+    return {(error["row"], error["column"], error["message"]) for error in job.import_errors}
+
+
+def counts(job: JobRun) -> tuple[int, int, int, int]:
+    return tuple(job.result[name] for name in ("created", "updated", "unchanged", "rejected"))
 
 
 @pytest.fixture
@@ -333,29 +360,34 @@ def fabrikam(org_a):
     return CustomerFactory(organization=org_a, name="Fabrikam", tenant_id=uuid.UUID(int=2))
 
 
-def test_import_records_each_customer_by_tenant_id_or_name(org_a, alice, contoso, fabrikam):
+def test_import_records_each_customer_by_tenant_id_or_name(org_a, alice, contoso, fabrikam, run_import):
     CustomerMfaStatFactory(organization=org_a, customer=contoso, admins_with_mfa=0, admins_total=3)
 
-    count = customer_mfa_import(
-        actor=alice,
-        organization=org_a,
-        upload=csv_upload(
+    job = run_import(
+        customer_mfa_import,
+        alice,
+        csv_upload(
             HEADER,
             f"Contoso,{contoso.tenant_id},3,3,10,40,Enabled,2",
             "fabrikam,,1,2,0,5,no,",
         ),
     )
 
-    assert count == 2
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert job.kind == "import:security.customer_mfa"
+    assert counts(job) == (1, 1, 0, 0)
     stats = {stat.customer_id: stat for stat in CustomerMfaStat.objects.all()}
     assert (stats[contoso.pk].admins_with_mfa, stats[contoso.pk].security_defaults_on) == (3, True)
     assert stats[contoso.pk].ca_policies_count == 2
     assert (stats[fabrikam.pk].admins_total, stats[fabrikam.pk].ca_policies_count) == (2, 0)
+    assert stats[fabrikam.pk].security_defaults_on is False
+    assert all(stat.organization_id == org_a.pk for stat in stats.values())
     event = AuditEvent.objects.get(action="security.customer_mfa_imported")
-    assert event.changes == {"file_name": "mfa.csv", "customers": 2}
+    assert event.changes == {"file_name": "mfa.csv", "customers": 2, "created": 1, "updated": 1}
+    assert (event.actor, event.target_id) == (alice, str(job.pk))
 
 
-def test_import_reads_xlsx(org_a, alice, contoso):
+def test_import_reads_xlsx(org_a, alice, contoso, run_import):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(HEADER.split(","))
@@ -363,68 +395,155 @@ def test_import_reads_xlsx(org_a, alice, contoso):
     buffer = io.BytesIO()
     book.save(buffer)
 
-    customer_mfa_import(
-        actor=alice, organization=org_a, upload=SimpleUploadedFile("mfa.xlsx", buffer.getvalue())
-    )
+    job = run_import(customer_mfa_import, alice, SimpleUploadedFile("mfa.xlsx", buffer.getvalue()))
 
+    assert job.status == JobStatus.SUCCEEDED, job.errors
     assert CustomerMfaStat.objects.get(customer=contoso).users_total == 9
 
 
-def test_a_file_with_any_bad_row_writes_nothing_and_lists_every_problem(org_a, alice, contoso, fabrikam):
-    other = CustomerFactory(name="Elsewhere")  # another organization's customer
-    with pytest.raises(UploadRejected) as caught:
-        customer_mfa_import(
-            actor=alice,
-            organization=org_a,
-            upload=csv_upload(
-                HEADER,
-                f"Contoso,{contoso.tenant_id},3,3,10,40,,",
-                f"Elsewhere,{other.tenant_id},1,1,0,1,,",
-                "Nobody,,1,1,0,1,,",
-                "Fabrikam,not-a-guid,1,1,0,1,,",
-                f"Contoso again,{contoso.tenant_id},3,3,10,40,,",
-                f"Fabrikam,{fabrikam.tenant_id},4,3,0,10,maybe,x",
-                f"Fabrikam,{fabrikam.tenant_id},2.5,3,0,10,,",
-            ),
-        )
+BAD_MFA_ROWS = (
+    "{contoso},3,3,10,40,,",  # line 2: good
+    "Elsewhere,{other},1,1,0,1,,",  # another organization's customer
+    "Nobody,,1,1,0,1,,",
+    "Fabrikam,not-a-guid,1,1,0,1,,",
+    "Contoso again,{contoso},3,3,10,40,,",
+    "Fabrikam,{fabrikam},4,3,0,10,maybe,x",
+    "Fabrikam,{fabrikam},2.5,3,0,10,,",
+)
 
-    messages = [str(error) for error in caught.value.errors]
-    assert "nothing was imported" in caught.value.message
-    assert messages == [
-        f"row 3, column 'Customer tenant ID': No customer of yours has tenant ID {other.tenant_id}; "
-        "add the customer first or fix the ID.",
-        "row 4, column 'Customer': No customer of yours is named 'Nobody'.",
-        "row 5, column 'Customer tenant ID': 'not-a-guid' is not a tenant ID (a GUID).",
-        "row 6, column 'Customer tenant ID': Customer Contoso repeats row 2.",
-        "row 7, column 'Conditional access policies': 'x' is not a number.",
-        "row 7, column 'Security defaults': 'maybe' is not yes or no (Enabled/Disabled also work).",
-        "row 8, column 'Customer tenant ID': Customer Fabrikam repeats row 7.",
-        "row 8, column 'Admins with MFA enabled': '2.5' is not a whole number of 0 or more.",
-    ]
+
+def _bad_mfa_file(contoso, fabrikam, other) -> SimpleUploadedFile:
+    ids = {"contoso": contoso.tenant_id, "fabrikam": fabrikam.tenant_id, "other": other.tenant_id}
+    lines = [line.format(**ids) for line in BAD_MFA_ROWS]
+    lines[0] = "Contoso," + lines[0]
+    return csv_upload(HEADER, *lines)
+
+
+def test_a_file_with_any_bad_row_writes_nothing_and_lists_every_problem(
+    org_a, alice, contoso, fabrikam, run_import
+):
+    other = CustomerFactory(name="Elsewhere")  # another organization's customer
+
+    job = run_import(customer_mfa_import, alice, _bad_mfa_file(contoso, fabrikam, other))
+
+    assert job.status == JobStatus.FAILED
+    assert "nothing was imported" in job.result["message"]
+    assert problems(job) == {
+        (3, "Customer tenant ID", NOT_YOURS),
+        (4, "Customer", "is not the name of one of your customers"),
+        (5, "Customer tenant ID", "is not a GUID"),
+        (6, "Customer tenant ID", "repeats line 2"),
+        (7, "Admins with MFA enabled", "4 admins with MFA is more than the 3 admins in the tenant."),
+        (7, "Security defaults", "is not yes or no (Enabled/Disabled also work)"),
+        (7, "Conditional access policies", "is not a whole number"),
+        (8, "Customer tenant ID", "repeats line 7"),
+        (8, "Admins with MFA enabled", "is not a whole number"),
+    }
+    assert job.result["problems"] == 9
+    values = {(error["row"], error["column"]): error.get("value") for error in job.import_errors}
+    assert values[(3, "Customer tenant ID")] == str(other.tenant_id)
+    assert values[(7, "Security defaults")] == "maybe"
     assert not CustomerMfaStat.objects.exists()
     assert not AuditEvent.objects.filter(action="security.customer_mfa_imported").exists()
 
 
-def test_import_explains_counts_that_do_not_add_up(org_a, alice, contoso):
-    with pytest.raises(UploadRejected) as caught:
-        customer_mfa_import(
-            actor=alice,
-            organization=org_a,
-            upload=csv_upload(HEADER, f"Contoso,{contoso.tenant_id},4,3,10,40,,"),
-        )
+def test_valid_rows_only_imports_the_good_rows_and_lists_the_others(
+    org_a, alice, contoso, fabrikam, run_import
+):
+    other = CustomerFactory(name="Elsewhere")
 
-    assert [str(error) for error in caught.value.errors] == [
-        "row 2, column 'Admins with MFA enabled': 4 admins with MFA is more than the 3 admins in the tenant."
-    ]
+    job = run_import(
+        customer_mfa_import, alice, _bad_mfa_file(contoso, fabrikam, other), valid_rows_only=True
+    )
+
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert counts(job) == (1, 0, 0, 6)
+    assert job.result["problems"] == 9
+    assert {row for row, _, _ in problems(job)} == {3, 4, 5, 6, 7, 8}
+    assert list(CustomerMfaStat.objects.values_list("customer", flat=True)) == [contoso.pk]
+    assert AuditEvent.objects.get(action="security.customer_mfa_imported").changes["customers"] == 1
 
 
-def test_import_refuses_a_file_without_the_expected_columns(org_a, alice):
+def test_the_same_file_twice_changes_nothing(org_a, alice, contoso, fabrikam, run_import):
+    lines = (HEADER, f"Contoso,{contoso.tenant_id},3,3,10,40,Enabled,2", "Fabrikam,,1,2,0,5,,")
+    first = run_import(customer_mfa_import, alice, csv_upload(*lines))
+    before = list(CustomerMfaStat.objects.order_by("pk").values())
+
+    second = run_import(customer_mfa_import, alice, csv_upload(*lines))
+
+    assert counts(first) == (2, 0, 0, 0)
+    assert counts(second) == (0, 0, 2, 0)
+    assert list(CustomerMfaStat.objects.order_by("pk").values()) == before, "checked_at included"
+
+    changed = run_import(customer_mfa_import, alice, csv_upload(lines[0], lines[1], "Fabrikam,,2,2,0,5,,"))
+    assert counts(changed) == (0, 1, 1, 0)
+    assert CustomerMfaStat.objects.get(customer=fabrikam).admins_with_mfa == 2
+
+
+def test_import_explains_counts_that_do_not_add_up(org_a, alice, contoso, fabrikam, run_import):
+    job = run_import(
+        customer_mfa_import,
+        alice,
+        csv_upload(
+            HEADER,
+            f"Contoso,{contoso.tenant_id},4,3,10,40,,",
+            f"Fabrikam,{fabrikam.tenant_id},1,5,0,4,,",
+            "Contoso2,,1,2,9,10,,",
+        ),
+    )
+
+    assert problems(job) == {
+        (2, "Admins with MFA enabled", "4 admins with MFA is more than the 3 admins in the tenant."),
+        (3, "Admins", "5 admins is more than the 4 users in the tenant."),
+        (
+            4,
+            "Non-admins with MFA enabled",
+            "9 non-admins with MFA is more than the 8 non-admin users (10 users − 2 admins).",
+        ),
+        (4, "Customer", "is not the name of one of your customers"),
+    }
+
+
+def test_a_customer_named_twice_or_by_an_ambiguous_name_is_refused(
+    org_a, alice, contoso, fabrikam, run_import
+):
+    CustomerFactory(organization=org_a, name="Twin")
+    CustomerFactory(organization=org_a, name="twin ")
+    lines = (
+        HEADER,
+        f"Contoso,{contoso.tenant_id},3,3,10,40,,",
+        "CONTOSO,,3,3,10,40,,",  # the same customer, by name
+        "Fabrikam,,1,1,0,1,,",
+        f"Fabrikam again,{fabrikam.tenant_id},1,1,0,1,,",  # the same customer, by tenant ID
+        "Twin,,1,1,0,1,,",
+    )
+    expected = {
+        (3, "Customer", "names the same customer as an earlier row"),
+        (5, "Customer tenant ID", "is the tenant ID of a customer an earlier row names"),
+        (6, "Customer", "is the name of several of your customers; give the tenant ID instead"),
+    }
+
+    rejected = run_import(customer_mfa_import, alice, csv_upload(*lines))
+    assert rejected.status == JobStatus.FAILED
+    assert "nothing was imported" in rejected.result["message"]
+    assert problems(rejected) == expected
+    assert not CustomerMfaStat.objects.exists()
+
+    partial = run_import(customer_mfa_import, alice, csv_upload(*lines), valid_rows_only=True)
+    assert partial.status == JobStatus.SUCCEEDED, partial.errors
+    assert counts(partial) == (2, 0, 0, 3)
+    assert problems(partial) == expected
+    assert set(CustomerMfaStat.objects.values_list("customer", flat=True)) == {contoso.pk, fabrikam.pk}
+
+
+def test_import_refuses_a_file_without_the_expected_columns_at_once(org_a, alice):
     with pytest.raises(UploadRejected) as caught:
         customer_mfa_import(
             actor=alice, organization=org_a, upload=csv_upload("Customer,Admins", "Contoso,3")
         )
 
     assert {error.column for error in caught.value.errors} >= {"Customer tenant ID", "Total users"}
+    assert not JobRun.objects.exists()
 
 
 # --- Azure subscriptions --------------------------------------------------------------------------
@@ -432,22 +551,23 @@ def test_import_refuses_a_file_without_the_expected_columns(org_a, alice):
 AZURE_HEADER = "Customer tenant ID,Subscription ID,Subscription name,Budget,Currency"
 
 
-def test_azure_import_records_subscriptions_and_budgets(org_a, alice, contoso):
+def test_azure_import_records_subscriptions_and_budgets(org_a, alice, contoso, run_import):
     existing = CustomerAzureSubscriptionFactory(organization=org_a, customer=contoso, display_name="Old name")
     new_id = uuid.uuid4()
 
-    count = azure_subscriptions_import(
-        actor=alice,
-        organization=org_a,
-        upload=csv_upload(
+    job = run_import(
+        azure_subscriptions_import,
+        alice,
+        csv_upload(
             AZURE_HEADER,
             f'{contoso.tenant_id},{existing.subscription_id},Production,"1,500.50",eur',
-            f"{contoso.tenant_id},{new_id},Test,,",
+            f"{{{str(contoso.tenant_id).upper()}}},{new_id},Test,,",
             name="azure.csv",
         ),
     )
 
-    assert count == 2
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert counts(job) == (1, 1, 0, 0)
     existing.refresh_from_db()
     assert (existing.display_name, existing.budget_amount, existing.budget_currency) == (
         "Production",
@@ -455,6 +575,7 @@ def test_azure_import_records_subscriptions_and_budgets(org_a, alice, contoso):
         "EUR",
     )
     new = CustomerAzureSubscription.objects.get(subscription_id=new_id)
+    assert (new.customer, new.organization) == (contoso, org_a)
     assert (new.budget_amount, new.budget_currency, new.has_budget) == (None, "", False)
     assert AuditEvent.objects.get(action="security.azure_subscriptions_imported").changes == {
         "file_name": "azure.csv",
@@ -463,37 +584,71 @@ def test_azure_import_records_subscriptions_and_budgets(org_a, alice, contoso):
     }
 
 
-def test_azure_import_lists_every_bad_row_and_writes_nothing(org_a, alice, contoso, fabrikam):
-    taken = CustomerAzureSubscriptionFactory(organization=org_a, customer=fabrikam)
-    same = uuid.uuid4()
-    with pytest.raises(UploadRejected) as caught:
-        azure_subscriptions_import(
-            actor=alice,
-            organization=org_a,
-            upload=csv_upload(
-                AZURE_HEADER,
-                f"{contoso.tenant_id},{same},Prod,100,",
-                f"{contoso.tenant_id},{same},Prod copy,100,EUR",
-                f"{contoso.tenant_id},{taken.subscription_id},Stolen,,",
-                f"{uuid.UUID(int=99)},{uuid.uuid4()},Unknown,0,XXX",
-                f"{contoso.tenant_id},nope,,abc,EUR",
-            ),
-        )
+def _bad_azure_file(contoso, taken, same):
+    return csv_upload(
+        AZURE_HEADER,
+        f"{contoso.tenant_id},{same},Prod,100,",
+        f"{contoso.tenant_id},{same},Prod copy,100,EUR",
+        f"{contoso.tenant_id},{taken.subscription_id},Stolen,,",
+        f"{uuid.UUID(int=99)},{uuid.uuid4()},Unknown,0,XXX",
+        f"{contoso.tenant_id},nope,,abc,EUR",
+        f"{contoso.tenant_id},{uuid.uuid4()},Fine,250.25,usd",
+        f"{contoso.tenant_id},{uuid.uuid4()},Too precise,1.1234567,EUR",
+    )
 
-    assert [str(error) for error in caught.value.errors] == [
-        "row 2, column 'Currency': is empty; a budget needs its currency (e.g. EUR).",
-        f"row 3, column 'Subscription ID': Subscription {same} repeats row 2.",
-        f"row 4, column 'Subscription ID': Subscription {taken.subscription_id} is already recorded for "
-        "another customer.",
-        f"row 5, column 'Customer tenant ID': No customer of yours has tenant ID {uuid.UUID(int=99)}; "
-        "add the customer first or fix the ID.",
-        "row 5, column 'Budget': '0': a budget must be more than 0 (leave it empty for none).",
-        "row 5, column 'Currency': 'XXX' is not an ISO 4217 currency code.",
-        "row 6, column 'Subscription ID': 'nope' is not a subscription ID (a GUID).",
-        "row 6, column 'Subscription name': is empty.",
-        "row 6, column 'Budget': 'abc' is not an amount.",
-    ]
+
+def test_azure_import_lists_every_bad_row_and_writes_nothing(org_a, alice, contoso, fabrikam, run_import):
+    taken = CustomerAzureSubscriptionFactory(organization=org_a, customer=fabrikam)
+
+    job = run_import(azure_subscriptions_import, alice, _bad_azure_file(contoso, taken, uuid.uuid4()))
+
+    assert job.status == JobStatus.FAILED
+    assert problems(job) == {
+        (2, "Currency", "is empty; a budget needs its currency (e.g. EUR)"),
+        (3, "Subscription ID", "repeats line 2"),
+        (4, "Subscription ID", "is already recorded for another customer"),
+        (5, "Customer tenant ID", NOT_YOURS),
+        (5, "Budget", "a budget must be more than 0 (leave it empty for none)"),
+        (5, "Currency", "is not an ISO 4217 currency code"),
+        (6, "Subscription ID", "is not a GUID"),
+        (6, "Subscription name", "is required"),
+        (6, "Budget", "is not a number"),
+        (8, "Budget", "has too many digits"),
+    }
     assert CustomerAzureSubscription.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="security.azure_subscriptions_imported").exists()
+
+
+def test_azure_valid_rows_only_imports_the_good_rows(org_a, alice, contoso, fabrikam, run_import):
+    taken = CustomerAzureSubscriptionFactory(organization=org_a, customer=fabrikam)
+
+    job = run_import(
+        azure_subscriptions_import, alice, _bad_azure_file(contoso, taken, uuid.uuid4()), valid_rows_only=True
+    )
+
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert counts(job) == (1, 0, 0, 6)
+    assert len(problems(job)) == 10
+    fine = CustomerAzureSubscription.objects.get(display_name="Fine")
+    assert (fine.customer, fine.budget_amount, fine.budget_currency) == (contoso, Decimal("250.25"), "USD")
+    taken.refresh_from_db()
+    assert taken.customer == fabrikam
+
+
+def test_azure_the_same_file_twice_changes_nothing(org_a, alice, contoso, fabrikam, run_import):
+    lines = (
+        AZURE_HEADER,
+        f"{contoso.tenant_id},{uuid.uuid4()},Production,1500.5,EUR",
+        f"{fabrikam.tenant_id},{uuid.uuid4()},Test,,",
+    )
+    first = run_import(azure_subscriptions_import, alice, csv_upload(*lines))
+    before = list(CustomerAzureSubscription.objects.order_by("pk").values())
+
+    second = run_import(azure_subscriptions_import, alice, csv_upload(*lines))
+
+    assert counts(first) == (2, 0, 0, 0)
+    assert counts(second) == (0, 0, 2, 0)
+    assert list(CustomerAzureSubscription.objects.order_by("pk").values()) == before
 
 
 def test_budget_set_and_removed_with_audit(org_a, alice):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.models import JobRun
 from portal.roles import Role
 from security.choices import AlertStatus, MfaMechanism, RequirementType
 from security.models import CustomerAzureSubscription, CustomerMfaStat, SecurityAlert, SecuritySettings
@@ -268,25 +270,61 @@ def _upload(text: str, name: str = "figures.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
-def test_customer_figures_are_imported_or_every_bad_row_is_listed(org_a, gina_client):
+def test_customer_figures_are_imported_or_every_bad_row_is_listed(
+    org_a, gina_client, django_capture_on_commit_callbacks
+):
     contoso = CustomerFactory(organization=org_a, name="Contoso")
+    url = reverse("security:customers-mfa-import")
     header = (
         "Customer,Customer tenant ID,Admins with MFA enabled,Admins,Non-admins with MFA enabled,Total users\n"
     )
+
+    wrong_header = gina_client.post(url, {"file": _upload("Customer,Admins\nContoso,3\n")})
+    assert wrong_header.status_code == 200
+    assert b'data-testid="upload-errors"' in wrong_header.content
+    assert "Total users" in wrong_header.content.decode()
+    assert not JobRun.objects.exists()
+
     bad = header + "Contoso,,2,3,4,10\nNobody,,1,1,1,1\nContoso2,,x,1,1,1\n"
-    response = gina_client.post(reverse("security:customers-mfa-import"), {"file": _upload(bad)})
-    assert response.status_code == 200
-    assert b'data-testid="upload-errors"' in response.content
-    assert len(response.context["rejection"].errors) >= 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = gina_client.post(url, {"file": _upload(bad)})
+    job = JobRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:job-detail", args=[job.pk])
+    page = gina_client.get(response["Location"]).content.decode()
+    assert "nothing was imported" in page
+    assert 'data-testid="import-errors"' in page
+    assert "Nobody" in page and "is not the name of one of your customers" in page
+    assert "is not a whole number" in page
+    assert "Download the result file" in page
     assert not CustomerMfaStat.objects.exists()
 
-    good = header + f"Contoso,{contoso.tenant_id},2,3,4,10\n"
-    response = gina_client.post(
-        reverse("security:customers-mfa-import"), {"file": _upload(good)}, follow=True
-    )
-    assert "1 row imported." in messages_of(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = gina_client.post(url, {"file": _upload(bad), "valid_rows_only": "on"})
+    job = JobRun.objects.latest("pk")
+    assert (job.result["created"], job.result["rejected"]) == (1, 2)
     stat = CustomerMfaStat.objects.get(customer=contoso)
     assert (stat.admins_with_mfa, stat.admins_total, stat.users_total) == (2, 3, 10)
+    page = gina_client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-counts"' in page and "Nobody" in page
+
+
+def test_azure_subscriptions_are_imported_through_the_job_page(
+    org_a, gina_client, django_capture_on_commit_callbacks
+):
+    contoso = CustomerFactory(organization=org_a, name="Contoso")
+    content = (
+        "Customer tenant ID,Subscription ID,Subscription name,Budget,Currency\n"
+        f"{contoso.tenant_id},{uuid.uuid4()},Production,500,EUR\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = gina_client.post(reverse("security:azure-budgets-import"), {"file": _upload(content)})
+
+    job = JobRun.objects.get()
+    assert response["Location"] == reverse("portal:job-detail", args=[job.pk])
+    assert job.kind == "import:security.azure_subscriptions"
+    subscription = CustomerAzureSubscription.objects.get()
+    assert (subscription.display_name, subscription.budget_amount) == ("Production", Decimal("500"))
 
 
 # --- Azure budgets ------------------------------------------------------------------------------------
