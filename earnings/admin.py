@@ -25,6 +25,8 @@ from earnings.admin_forms import (
     PayoutRunForm,
     TransactionUploadForm,
 )
+from earnings.admin_imports import ImportJobAdminMixin
+from earnings.imports import TRANSACTIONS_IMPORTER
 from earnings.models import (
     Earning,
     EarningRate,
@@ -42,10 +44,9 @@ from earnings.periods import format_month
 from earnings.services.engine import JOB_KIND_PAYOUT_RUN, payout_run_start
 from earnings.services.ledger import adjustment_create
 from earnings.services.payments import hold_set, payment_status_change
-from earnings.services.transactions import transactions_import
+from earnings.services.transactions import transactions_import_start
 from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form
 from portal.jobs import JobRun
-from portal.uploads import UploadRejected
 
 PAYOUT_RUNS_SHOWN = 50
 
@@ -230,8 +231,9 @@ class TransactionAdmin(ServiceOwnedAdmin):
 
 
 @admin.register(TransactionUpload)
-class TransactionUploadAdmin(admin.ModelAdmin):
-    """Adding one means uploading a usage/billing file for an organization (transactions_import)."""
+class TransactionUploadAdmin(ImportJobAdminMixin, admin.ModelAdmin):
+    """Adding one means uploading a usage/billing file for an organization: an import job
+    (earnings.imports) whose page the admin is sent to."""
 
     list_display = ["file_name", "organization", "row_count", "uploaded_by", "uploaded_at", "rows_link"]
     list_filter = ["uploaded_at"]
@@ -239,6 +241,8 @@ class TransactionUploadAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "uploaded_by"]
     readonly_fields = ["file_name", "organization", "row_count", "uploaded_by", "uploaded_at", "rows_link"]
     fields = readonly_fields
+    import_form_class = TransactionUploadForm
+    import_template = "admin/earnings/transaction_upload.html"
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -252,41 +256,25 @@ class TransactionUploadAdmin(admin.ModelAdmin):
         url = reverse("admin:earnings_transaction_changelist")
         return format_html('<a href="{}?upload__id__exact={}">{} rows</a>', url, obj.pk, obj.row_count)
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = TransactionUploadForm(request.POST or None, request.FILES or None)
-        rejected = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                upload = transactions_import(
-                    organization=form.cleaned_data["organization"],
-                    file=form.cleaned_data["file"],
-                    actor=request.user,
-                )
-            except UploadRejected as exc:
-                rejected = exc
-            else:
-                self.message_user(
-                    request,
-                    f"{upload.file_name}: {upload.row_count} transactions imported for "
-                    f"{upload.organization}. The next payout run of their months assesses them.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:earnings_transactionupload_change", args=[upload.pk])
-                )
-        return TemplateResponse(
-            request,
-            "admin/earnings/transaction_upload.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Upload usage or billing transactions",
-                "form": form,
-                "rejected": rejected,
-                "opts": self.model._meta,
-            },
+    def get_urls(self):
+        return [*self.import_job_urls(), *super().get_urls()]
+
+    def may_import(self, request) -> bool:
+        return self.has_add_permission(request)
+
+    def import_importer(self, request):
+        return TRANSACTIONS_IMPORTER
+
+    def import_start(self, request, form) -> JobRun:
+        return transactions_import_start(
+            organization=form.cleaned_data["organization"],
+            upload=form.cleaned_data["file"],
+            actor=request.user,
+            valid_rows_only=form.cleaned_data["valid_rows_only"],
         )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return self.import_page(request, title="Upload usage or billing transactions")
 
 
 # --- Payments and payout runs ---------------------------------------------------------------------

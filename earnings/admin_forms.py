@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Organization
 from earnings import filters
+from earnings.admin_imports import OrganizationImportForm
 from earnings.choices import AdjustmentReason, PaymentStatus
 from earnings.models import Earning, EarningRate, Enrollment
 from earnings.periods import add_months, format_month, month_start
@@ -128,14 +128,8 @@ class EnrollmentForm(forms.ModelForm):
         return cleaned
 
 
-class TransactionUploadForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("legal_name"))
-    file = forms.FileField(
-        help_text="A usage or billing file (CSV or XLSX) with Partner Center's column names: transactionId, "
-        "transactionDate, transactionType, customerTenantId, customerName, productId, SkuId, productName, "
-        "subscriptionId, invoiceNumber, solutionArea, partnerRole, partnerAssociation, partnerId, quantity, "
-        "quantityType, transactionCurrency, transactionAmount."
-    )
+class TransactionUploadForm(OrganizationImportForm):
+    """A usage or billing file for one organization (its columns: earnings.imports.TRANSACTIONS)."""
 
 
 class MonthField(filters.MonthField):

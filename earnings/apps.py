@@ -6,5 +6,6 @@ class EarningsConfig(AppConfig):
     verbose_name = "Earnings"
 
     def ready(self):
-        # Celery autodiscovers only `tasks.py`; the export tasks live in a module of their own.
-        from earnings import export_tasks  # noqa: F401, PLC0415
+        # Celery autodiscovers only `tasks.py`; the export tasks live in a module of their own, and
+        # the worker must know the transactions file's layout (portal.imports) to run its imports.
+        from earnings import export_tasks, imports  # noqa: F401, PLC0415

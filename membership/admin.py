@@ -10,7 +10,8 @@
   which call `membership.services.isv.isv_application_review`.
 - Data files come in through the "Import a file" pages (membership.imports): the Marketplace
   license report, the VM image version report, Surface assessment completions, person
-  certifications and Marketplace billed sales, each for one organization, all or nothing.
+  certifications and Marketplace billed sales, each for one organization: the file is imported by
+  a job of the import pipeline (portal.imports), whose page lists every problem and the result.
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.models import Organization
-from membership import imports
+from earnings.admin_imports import ImportJobAdminMixin
 from membership.choices import Designation, IsvStatus, Track
+from membership.imports import IMPORTERS
 from membership.models import (
     Benefit,
     BenefitConsumption,
@@ -51,7 +50,7 @@ from membership.models import (
     TrainingDelivery,
     VmImageUsage,
 )
-from membership.services.imports import file_import
+from membership.services.imports import membership_import_start
 from membership.services.isv import isv_application_review
 from portal.admin_base import (
     DecidedByActionsAdmin,
@@ -61,7 +60,8 @@ from portal.admin_base import (
     history_table,
     html_table,
 )
-from portal.uploads import UploadRejected
+from portal.imports import Importer
+from portal.jobs import JobRun
 
 TOTAL_WEIGHT = 100
 
@@ -493,23 +493,12 @@ class TrainingDeliveryAdmin(admin.ModelAdmin):
 # --- Imported data files ---------------------------------------------------------------------------------
 
 
-class ImportForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("legal_name"))
-    file = forms.FileField()
-
-    def __init__(self, *args, spec: imports.ImportSpec, **kwargs):
-        super().__init__(*args, **kwargs)
-        columns = ", ".join(
-            f"{column.header} (optional)" if column.optional else column.header for column in spec.columns
-        )
-        self.fields["file"].help_text = f"CSV or XLSX with the columns: {columns}."
-
-
-class FileImportAdmin(admin.ModelAdmin):
+class FileImportAdmin(ImportJobAdminMixin, admin.ModelAdmin):
     """Rows that come from data files: listed, imported with "Import a file", deleted if wrong; never
-    added or edited one by one."""
+    added or edited one by one. An import runs as a job (portal.imports) whose page the admin is
+    sent to."""
 
-    import_spec: imports.ImportSpec
+    importer: Importer
     change_list_template = "admin/membership/import_change_list.html"
     list_select_related = ["organization"]
     show_full_result_count = False
@@ -523,55 +512,43 @@ class FileImportAdmin(admin.ModelAdmin):
     def has_import_permission(self, request) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('add', self.opts)}")
 
+    def may_import(self, request) -> bool:
+        return self.has_import_permission(request)
+
+    def import_importer(self, request) -> Importer:
+        return self.importer
+
     @property
     def import_url_name(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_import"
 
     def get_urls(self):
         page = path("import/", self.admin_site.admin_view(self.import_view), name=self.import_url_name)
-        return [page, *super().get_urls()]
+        return [page, *self.import_job_urls(), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"import_url": None, "import_title": self.import_spec.title}
+        extra = {"import_url": None, "import_title": self.importer.layout.title}
         if self.has_import_permission(request):
             extra["import_url"] = reverse(f"admin:{self.import_url_name}")
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
-    def import_view(self, request):
-        """A file for one organization: every row checked, then all written or none."""
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        spec = self.import_spec
-        form = ImportForm(request.POST or None, request.FILES or None, spec=spec)
-        rejected = None
-        if request.method == "POST" and form.is_valid():
-            organization = form.cleaned_data["organization"]
-            try:
-                result = file_import(
-                    spec, organization=organization, file=form.cleaned_data["file"], actor=request.user
-                )
-            except UploadRejected as exc:
-                rejected = exc
-            else:
-                self.message_user(request, str(result), messages.SUCCESS)
-                changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
-                return HttpResponseRedirect(f"{changelist}?organization__id__exact={organization.pk}")
-        return TemplateResponse(
-            request,
-            "admin/file_upload.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Import: {spec.title}",
-                "form": form,
-                "rejected": rejected,
-                "opts": self.opts,
-            },
+    def import_start(self, request, form) -> JobRun:
+        return membership_import_start(
+            self.importer,
+            organization=form.cleaned_data["organization"],
+            upload=form.cleaned_data["file"],
+            actor=request.user,
+            valid_rows_only=form.cleaned_data["valid_rows_only"],
         )
+
+    def import_view(self, request):
+        """A file for one organization: its header checked now, its rows by the import job."""
+        return self.import_page(request, title=f"Import: {self.importer.layout.title}")
 
 
 @admin.register(MarketplaceLicense)
 class MarketplaceLicenseAdmin(FileImportAdmin):
-    import_spec = imports.LICENSE_REPORT
+    importer = IMPORTERS["license_report"]
     list_display = [
         "date",
         "organization",
@@ -590,7 +567,7 @@ class MarketplaceLicenseAdmin(FileImportAdmin):
 
 @admin.register(VmImageUsage)
 class VmImageUsageAdmin(FileImportAdmin):
-    import_spec = imports.VM_IMAGE_REPORT
+    importer = IMPORTERS["vm_image_report"]
     list_display = [
         "month",
         "organization",
@@ -608,7 +585,7 @@ class VmImageUsageAdmin(FileImportAdmin):
 
 @admin.register(SurfaceAssessment)
 class SurfaceAssessmentAdmin(FileImportAdmin):
-    import_spec = imports.SURFACE_ASSESSMENTS
+    importer = IMPORTERS["surface_assessments"]
     list_display = [
         "learner_name",
         "email",
@@ -627,7 +604,7 @@ class SurfaceAssessmentAdmin(FileImportAdmin):
 
 @admin.register(PersonCertification)
 class PersonCertificationAdmin(FileImportAdmin):
-    import_spec = imports.PERSON_CERTIFICATIONS
+    importer = IMPORTERS["person_certifications"]
     list_display = [
         "learner_name",
         "email",
@@ -645,7 +622,7 @@ class PersonCertificationAdmin(FileImportAdmin):
 
 @admin.register(MarketplaceBilledSale)
 class MarketplaceBilledSaleAdmin(FileImportAdmin):
-    import_spec = imports.BILLED_SALES
+    importer = IMPORTERS["billed_sales"]
     list_display = ["billed_on", "organization", "offer_id", "offer_name", "amount_usd"]
     search_fields = ["=offer_id", "offer_name", "organization__legal_name"]
     date_hierarchy = "billed_on"

@@ -1,33 +1,23 @@
-"""How Membership data gets into the portal: CSV or XLSX files the vendor uploads in the admin.
+"""How Membership data gets into the portal: files the vendor uploads in the admin, one per
+organization, through the one import pipeline (portal.imports).
 
-One importer reads every kind of file; an `ImportSpec` per file says which columns it has, which
-model field each fills and how a cell is read (by default from the model field: its type, length,
-choices and validators), which cells identify a row, and any check across a row's cells.
-
-A file is checked in full before anything is written (`portal.uploads`): any bad row rejects the
-whole file, with every problem listed by spreadsheet row number and column. This module reads and
-checks; `membership.services.imports.file_import` writes a good file.
+A layout per file: its columns are read as the model field they fill says (type, length, choices,
+range: `_column`), checks across a row's cells are vectorised `Rule`s, the PartnerID and
+certification code cells must name a row that exists (`Reference`, in SQL), and the cells that
+identify a row are the layout's key (a repeat inside the file is a problem) and the table's unique
+key, so a corrected report updates its rows and the same file imported twice changes nothing.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
-from django.db import models
+import pandas as pd
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.text import capfirst
+from psycopg import sql as pgsql
 
-from accounts.models import Organization, PartnerLocation
-from earnings import periods
 from membership.models import (
     Certification,
     MarketplaceBilledSale,
@@ -36,471 +26,433 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
-from portal.uploads import RowError, read_table, validate_rows
+from portal.audit import audit_record
+from portal.imports import (
+    BOOLEAN,
+    CHOICE,
+    DATE,
+    DECIMAL,
+    INTEGER,
+    TEXT,
+    UUID,
+    Column,
+    Importer,
+    Layout,
+    Reference,
+    Rule,
+    Staging,
+    register,
+)
+from portal.imports.staging import CREATED, UNCHANGED, UPDATED
+from portal.jobs import JobRun
 
 __all__ = (
     "BILLED_SALES",
-    "IMPORTS",
+    "IMPORTERS",
     "LICENSE_REPORT",
+    "LOCATION_HEADER",
     "PERSON_CERTIFICATIONS",
     "SURFACE_ASSESSMENTS",
     "VM_IMAGE_REPORT",
-    "Column",
-    "ImportContext",
-    "ImportResult",
-    "ImportSpec",
-    "file_rows_clean",
-    "row_key",
-    "stored_key",
 )
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_TRUE = {"true", "yes", "y", "1"}
-_FALSE = {"false", "no", "n", "0"}
-# XLSX date cells arrive as "2026-10-01 00:00:00".
-_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$")
+LOCATION_HEADER = "Partner location (PartnerID)"
+COUNTRY = {
+    "pattern": r"[A-Za-z]{2}",
+    "pattern_help": "is not a two-letter country code (ISO 3166-1, e.g. US)",
+    "upper": True,
+}
+#: An address as people write it (what Django's EmailValidator accepts, less quoted and IP forms).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = {
+    "pattern": rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}",
+    "pattern_help": "is not an email address",
+    "lower": True,
+}
+#: A month: `YYYY-MM`, or its first day as a date (a spreadsheet's date cell).
+MONTH_FORMATS = ("%Y-%m", "%Y-%m-%d")
+MONTH_HELP = "is not a month (YYYY-MM, or the month's first day)"
 
 
-@dataclass
-class ImportContext:
-    """What cells are checked against: the organization's locations, the certification catalogue."""
-
-    organization: Organization
-    today: date
-    locations: dict[str, int] = field(default_factory=dict)
-    certifications: dict[str, Certification] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, organization: Organization) -> ImportContext:
-        return cls(
-            organization=organization,
-            today=timezone.localdate(),
-            locations=dict(
-                PartnerLocation.objects.filter(organization=organization).values_list("partner_id", "id")
-            ),
-            certifications={c.code.upper(): c for c in Certification.objects.all()},
-        )
+# --- Columns read as their model field says -----------------------------------------------------------
 
 
-#: Reads one non-empty cell; raises ValueError with the message the person reads.
-Parser = Callable[[str, ImportContext], Any]
+def _range(model_field: models.Field) -> dict[str, int]:
+    """The smallest and largest whole number the field (its validators and database column) takes."""
+    low, high = [], []
+    for validator in model_field.validators:
+        code = getattr(validator, "code", "")
+        if code == "min_value":
+            low.append(validator.limit_value)
+        elif code == "max_value":
+            high.append(validator.limit_value)
+    return {"min_value": max(low, default=None), "max_value": min(high, default=None)}
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    field: str
-    parse: Parser
-    #: The column may be left out of the file and its cells left empty (stored as `empty`).
-    optional: bool = False
-    empty: Any = None
-
-
-@dataclass(frozen=True)
-class ImportSpec:
-    code: str
-    title: str
-    model: type[models.Model]
-    columns: tuple[Column, ...]
-    #: Fields that identify a row of the organization; the first must not be text.
-    key: tuple[str, ...]
-    #: Checks across a row's cleaned values: (field, message) for each problem.
-    check_row: Callable[[dict[str, Any], ImportContext], list[tuple[str, str]]] | None = None
-
-    @property
-    def headers(self) -> list[str]:
-        return [column.header for column in self.columns]
-
-    @property
-    def required_headers(self) -> list[str]:
-        return [column.header for column in self.columns if not column.optional]
-
-    def header_of(self, field_name: str) -> str:
-        return next(column.header for column in self.columns if column.field == field_name)
-
-
-@dataclass
-class ImportResult:
-    spec: ImportSpec
-    organization: Organization
-    created: int = 0
-    updated: int = 0
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated
-
-    def __str__(self) -> str:
-        return (
-            f"{self.spec.title}: {self.rows} rows imported for {self.organization} "
-            f"({self.created} new, {self.updated} updated)."
-        )
-
-
-# --- Cell parsers ------------------------------------------------------------------------------------
-
-
-def parse_date(value: str, context: ImportContext | None = None) -> date:
-    match = _MIDNIGHT.match(value)
-    try:
-        return date.fromisoformat(match.group(1) if match else value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def parse_month(value: str, context: ImportContext | None = None) -> date:
-    """`YYYY-MM`, or the first day of the month as a date."""
-    if re.fullmatch(r"\d{4}-\d{2}", value):
-        try:
-            return periods.parse_month(value)
-        except ValueError:
-            pass
-    else:
-        try:
-            day = parse_date(value)
-        except ValueError:
-            day = None
-        if day is not None and day.day == 1:
-            return day
-    raise ValueError(f"{value!r} is not a month (YYYY-MM, or the month's first day)")
-
-
-def _country(value: str, context: ImportContext) -> str:
-    code = value.upper()
-    if not _COUNTRY.match(code):
-        raise ValueError(f"{value!r} is not a two-letter country code (ISO 3166-1, e.g. US)")
-    return code
-
-
-def _email(value: str, context: ImportContext) -> str:
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValueError(f"{value!r} is not an email address") from None
-    return value.lower()
-
-
-def _location(value: str, context: ImportContext) -> int:
-    try:
-        return context.locations[value]
-    except KeyError:
-        raise ValueError(f"{value!r} is not the PartnerID of a location of {context.organization}") from None
-
-
-def _certification(value: str, context: ImportContext) -> Certification:
-    try:
-        return context.certifications[value.upper()]
-    except KeyError:
-        raise ValueError(f"{value!r} is not a certification code of the catalogue (e.g. MS-700)") from None
-
-
-def _text(max_length: int) -> Parser:
-    def parse(value: str, context: ImportContext) -> str:
-        if len(value) > max_length:
-            raise ValueError(f"is longer than {max_length} characters")
-        return value
-
-    return parse
-
-
-def _choice(choices: list[tuple[Any, Any]]) -> Parser:
-    by_text = {}
-    for stored, label in choices:
-        by_text[str(stored).lower()] = stored
-        by_text[str(label).lower()] = stored
-    allowed = ", ".join(str(stored) for stored, _ in choices)
-
-    def parse(value: str, context: ImportContext) -> Any:
-        try:
-            return by_text[value.lower()]
-        except KeyError:
-            raise ValueError(f"{value!r} is not one of {allowed}") from None
-
-    return parse
-
-
-def _whole_number(value: str, context: ImportContext) -> int:
-    try:
-        number = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or number != number.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number")
-    if number < 0:
-        raise ValueError(f"{value} must not be negative")
-    return int(number)
-
-
-def _decimal(max_digits: int, decimal_places: int) -> Parser:
-    limit = Decimal(10) ** (max_digits - decimal_places)
-
-    def parse(value: str, context: ImportContext) -> Decimal:
-        try:
-            number = Decimal(value.replace(",", ""))
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            raise ValueError(f"{value!r} is not a number")
-        if -number.as_tuple().exponent > decimal_places:
-            raise ValueError(f"{value} has more than {decimal_places} decimal places")
-        if abs(number) >= limit:
-            raise ValueError(f"{value} is too large")
-        if number < 0:
-            raise ValueError(f"{value} must not be negative")
-        return number
-
-    return parse
-
-
-def _uuid(value: str, context: ImportContext) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a GUID") from None
-
-
-def _boolean(value: str, context: ImportContext) -> bool:
-    text = value.lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"{value!r} is not yes/no (or true/false, 1/0)")
-
-
-def _parser_for(model_field: models.Field) -> Parser:
-    """The cell parser a model field implies; the field's own validators run after it."""
+def _column(model: type[models.Model], name: str, header: str | None = None, **options: Any) -> Column:
+    """The column filling `model.name`: its header the field's verbose name unless given, its kind,
+    length, choices and range the field's. Nullable fields are optional columns."""
+    model_field = model._meta.get_field(name)
+    spec: dict[str, Any] = {"kind": TEXT}
     if model_field.choices:
-        parse = _choice(list(model_field.choices))
+        spec = {"kind": CHOICE, "choices": tuple(str(value) for value, _ in model_field.choices)}
     elif isinstance(model_field, models.EmailField):
-        parse = _email
+        spec = {**EMAIL, "max_length": model_field.max_length}
     elif isinstance(model_field, models.CharField):
-        parse = _text(model_field.max_length)
+        spec = {"max_length": model_field.max_length}
     elif isinstance(model_field, models.DateField):
-        parse = parse_date
+        spec = {"kind": DATE}
     elif isinstance(model_field, models.BooleanField):
-        parse = _boolean
+        spec = {"kind": BOOLEAN}
     elif isinstance(model_field, models.DecimalField):
-        parse = _decimal(model_field.max_digits, model_field.decimal_places)
+        spec = {"kind": DECIMAL, "min_value": 0}  # see _decimal_rules for digits and places
     elif isinstance(model_field, models.IntegerField):
-        parse = _whole_number
+        spec = {"kind": INTEGER, **_range(model_field)}
     elif isinstance(model_field, models.UUIDField):
-        parse = _uuid
-    else:  # pragma: no cover - a spec naming a field of another type is a programming error
-        raise TypeError(f"No cell parser for {model_field!r}")
-
-    def parse_and_validate(value: str, context: ImportContext) -> Any:
-        cleaned = parse(value, context)
-        try:
-            model_field.run_validators(cleaned)
-        except ValidationError as exc:
-            raise ValueError(f"{value}: {' '.join(exc.messages)}") from None
-        return cleaned
-
-    return parse_and_validate
+        spec = {"kind": UUID}
+    if model_field.null:
+        spec.update(required=False, blank=True)
+    header = header or capfirst(str(model_field.verbose_name))
+    return Column(header, **{**spec, **options, "field": name})
 
 
-def column(
+def _decimal_rules(model: type[models.Model], columns: tuple[Column, ...]) -> tuple[Rule, ...]:
+    """A decimal cell fits its field: no more decimal places than it keeps, no more digits."""
+    rules = []
+    for column in columns:
+        if column.kind != DECIMAL:
+            continue
+        model_field = model._meta.get_field(column.staged_name)
+        places, limit = (
+            model_field.decimal_places,
+            10 ** (model_field.max_digits - model_field.decimal_places),
+        )
+        rules += [
+            Rule(
+                column.name,
+                f"has more than {places} decimal places",
+                lambda rows, n=column.staged_name, p=places: rows[n].notna() & (rows[n].round(p) != rows[n]),
+            ),
+            Rule(
+                column.name, f"is {limit:,} or more", lambda rows, n=column.staged_name, m=limit: rows[n] >= m
+            ),
+        ]
+    return tuple(rules)
+
+
+def _month_rule(staged: str) -> Rule:
+    """A month given as a date must be the month's first day."""
+    return Rule(staged, MONTH_HELP, lambda rows: rows[staged].notna() & (rows[staged].dt.day != 1))
+
+
+def _day(values: pd.Series) -> pd.Series:
+    return values.dt.strftime("%Y-%m-%d")
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    return values.astype("int64").astype(str)
+
+
+def _layout(
+    code: str,
+    title: str,
     model: type[models.Model],
-    field_name: str,
-    *,
-    header: str | None = None,
-    parse: Parser | None = None,
-    optional: bool = False,
-) -> Column:
-    """A column filling `model.field_name`: header and parser from the model field unless given."""
-    model_field = model._meta.get_field(field_name)
-    return Column(
-        header=header or capfirst(str(model_field.verbose_name)),
-        field=field_name,
-        parse=parse or _parser_for(model_field),
-        optional=optional,
-        empty="" if isinstance(model_field, models.CharField) and not model_field.null else None,
+    columns: tuple[Column, ...],
+    key: tuple[str, ...],
+    rules: tuple[Rule, ...] = (),
+    references: tuple[Reference, ...] = (),
+) -> Layout:
+    return Layout(
+        name=f"membership.{code}",
+        title=title,
+        columns=columns,
+        key=key,
+        rules=rules + _decimal_rules(model, columns),
+        references=references,
     )
 
 
-# --- The files ---------------------------------------------------------------------------------------
+# A row with a problem is staged as written, an empty cell as '' (not NULL): '' is let through here,
+# the empty cell is reported (or allowed) by its column.
+_LOCATION = Reference(
+    "location",
+    "SELECT partner_id FROM accounts_partnerlocation WHERE organization_id = %(organization)s "
+    "UNION ALL SELECT ''",
+    "is not the PartnerID of a location of this organization",
+)
 
-LOCATION_HEADER = "Partner location (PartnerID)"
+# --- The files -----------------------------------------------------------------------------------------
 
-
-def _license_check(row: dict[str, Any], context: ImportContext) -> list[tuple[str, str]]:
-    problems = []
-    if row["term_end"] < row["term_start"]:
-        problems.append(("term_end", f"{row['term_end']} is before the term start {row['term_start']}"))
-    if row["licenses_assigned"] > row["licenses_purchased"]:
-        problems.append(
-            (
-                "licenses_assigned",
-                f"{row['licenses_assigned']} assigned is more than the "
-                f"{row['licenses_purchased']} licenses purchased",
-            )
-        )
-    return problems
-
-
-def _certification_check(row: dict[str, Any], context: ImportContext) -> list[tuple[str, str]]:
-    problems = []
-    if row["earned_on"] > context.today:
-        problems.append(("earned_on", f"{row['earned_on']} is in the future"))
-    if row["expires_on"] is not None and row["expires_on"] <= row["earned_on"]:
-        problems.append(("expires_on", f"{row['expires_on']} is not after the day it was earned"))
-    return problems
-
-
-LICENSE_REPORT = ImportSpec(
-    code="license_report",
-    title="Marketplace license report",
-    model=MarketplaceLicense,
-    columns=(
-        column(MarketplaceLicense, "date"),
-        column(MarketplaceLicense, "offer_name"),
-        column(MarketplaceLicense, "offer_id"),
-        column(MarketplaceLicense, "plan_name"),
-        column(MarketplaceLicense, "plan_id"),
-        column(MarketplaceLicense, "customer_name"),
-        column(MarketplaceLicense, "customer_tenant_id"),
-        column(MarketplaceLicense, "country", parse=_country),
-        column(MarketplaceLicense, "licenses_purchased"),
-        column(MarketplaceLicense, "licenses_assigned"),
-        column(MarketplaceLicense, "license_status"),
-        column(MarketplaceLicense, "subscription_id"),
-        column(MarketplaceLicense, "term_start"),
-        column(MarketplaceLicense, "term_end"),
+LICENSE_REPORT = _layout(
+    "license_report",
+    "Marketplace license report",
+    MarketplaceLicense,
+    (
+        _column(MarketplaceLicense, "date"),
+        _column(MarketplaceLicense, "offer_name"),
+        # Partner Center keeps offer and plan IDs in lower case.
+        _column(MarketplaceLicense, "offer_id", lower=True),
+        _column(MarketplaceLicense, "plan_name"),
+        _column(MarketplaceLicense, "plan_id", lower=True),
+        _column(MarketplaceLicense, "customer_name"),
+        _column(MarketplaceLicense, "customer_tenant_id"),
+        _column(MarketplaceLicense, "country", **COUNTRY),
+        _column(MarketplaceLicense, "licenses_purchased"),
+        _column(MarketplaceLicense, "licenses_assigned"),
+        _column(MarketplaceLicense, "license_status"),
+        _column(MarketplaceLicense, "subscription_id"),
+        _column(MarketplaceLicense, "term_start"),
+        _column(MarketplaceLicense, "term_end"),
     ),
     key=("date", "subscription_id", "plan_id"),
-    check_row=_license_check,
+    rules=(
+        Rule(
+            "term_end",
+            lambda rows: "is before the term start " + _day(rows["term_start"]),
+            lambda rows: rows["term_end"] < rows["term_start"],
+        ),
+        Rule(
+            "licenses_assigned",
+            lambda rows: "is more than the " + _whole(rows["licenses_purchased"]) + " licenses purchased",
+            lambda rows: rows["licenses_assigned"] > rows["licenses_purchased"],
+        ),
+    ),
 )
 
-VM_IMAGE_REPORT = ImportSpec(
-    code="vm_image_report",
-    title="VM image version report",
-    model=VmImageUsage,
-    columns=(
-        column(VmImageUsage, "month", parse=parse_month),
-        column(VmImageUsage, "offer_name"),
-        column(VmImageUsage, "plan_sku"),
-        column(VmImageUsage, "image_version"),
-        column(VmImageUsage, "os_type"),
-        column(VmImageUsage, "customer_count"),
-        column(VmImageUsage, "deployments"),
-        column(VmImageUsage, "active_vms"),
-        column(VmImageUsage, "normalized_usage_hours"),
-        column(VmImageUsage, "raw_usage_hours"),
-        column(VmImageUsage, "country", parse=_country),
-        column(VmImageUsage, "is_latest_version"),
+VM_IMAGE_REPORT = _layout(
+    "vm_image_report",
+    "VM image version report",
+    VmImageUsage,
+    (
+        _column(VmImageUsage, "month", formats=MONTH_FORMATS),
+        _column(VmImageUsage, "offer_name"),
+        _column(VmImageUsage, "plan_sku", lower=True),
+        _column(VmImageUsage, "image_version"),
+        _column(VmImageUsage, "os_type"),
+        _column(VmImageUsage, "customer_count"),
+        _column(VmImageUsage, "deployments"),
+        _column(VmImageUsage, "active_vms"),
+        _column(VmImageUsage, "normalized_usage_hours"),
+        _column(VmImageUsage, "raw_usage_hours"),
+        _column(VmImageUsage, "country", **COUNTRY),
+        _column(VmImageUsage, "is_latest_version"),
     ),
     key=("month", "offer_name", "plan_sku", "image_version", "country"),
+    rules=(_month_rule("month"),),
 )
 
-SURFACE_ASSESSMENTS = ImportSpec(
-    code="surface_assessments",
-    title="Surface assessment completions",
-    model=SurfaceAssessment,
-    columns=(
-        column(SurfaceAssessment, "learner_name"),
-        column(SurfaceAssessment, "email"),
-        column(SurfaceAssessment, "location", header=LOCATION_HEADER, parse=_location),
-        column(SurfaceAssessment, "country", parse=_country),
-        column(SurfaceAssessment, "assessment_name"),
-        column(SurfaceAssessment, "completed_on"),
-        column(SurfaceAssessment, "score"),
-        column(SurfaceAssessment, "status"),
+SURFACE_ASSESSMENTS = _layout(
+    "surface_assessments",
+    "Surface assessment completions",
+    SurfaceAssessment,
+    (
+        _column(SurfaceAssessment, "learner_name"),
+        _column(SurfaceAssessment, "email"),
+        _column(SurfaceAssessment, "location", LOCATION_HEADER, max_length=20),
+        _column(SurfaceAssessment, "country", **COUNTRY),
+        _column(SurfaceAssessment, "assessment_name"),
+        _column(SurfaceAssessment, "completed_on"),
+        _column(SurfaceAssessment, "score"),
+        _column(SurfaceAssessment, "status"),
     ),
     key=("completed_on", "email", "assessment_name"),
+    references=(_LOCATION,),
 )
 
-PERSON_CERTIFICATIONS = ImportSpec(
-    code="person_certifications",
-    title="Person certifications",
-    model=PersonCertification,
-    columns=(
-        column(PersonCertification, "learner_name"),
-        column(PersonCertification, "email"),
-        column(PersonCertification, "certification", header="Certification code", parse=_certification),
-        column(PersonCertification, "earned_on"),
-        column(PersonCertification, "expires_on", optional=True),
-        column(PersonCertification, "location", header=LOCATION_HEADER, parse=_location, optional=True),
+PERSON_CERTIFICATIONS = _layout(
+    "person_certifications",
+    "Person certifications",
+    PersonCertification,
+    (
+        _column(PersonCertification, "learner_name"),
+        _column(PersonCertification, "email"),
+        _column(PersonCertification, "certification", "Certification code", max_length=20, upper=True),
+        _column(PersonCertification, "earned_on"),
+        _column(PersonCertification, "expires_on"),
+        _column(PersonCertification, "location", LOCATION_HEADER, max_length=20),
     ),
     key=("earned_on", "email", "certification"),
-    check_row=_certification_check,
+    rules=(
+        Rule(
+            "earned_on",
+            "is in the future",
+            lambda rows: rows["earned_on"] > pd.Timestamp(timezone.localdate()),
+        ),
+        Rule(
+            "expires_on",
+            lambda rows: "is not after the day it was earned (" + _day(rows["earned_on"]) + ")",
+            lambda rows: rows["expires_on"] <= rows["earned_on"],
+        ),
+    ),
+    references=(
+        _LOCATION,
+        Reference(
+            "certification",
+            f"SELECT upper(code) FROM {Certification._meta.db_table} UNION ALL SELECT ''",
+            "is not a certification code of the catalogue (e.g. MS-700)",
+        ),
+    ),
 )
 
-BILLED_SALES = ImportSpec(
-    code="billed_sales",
-    title="Marketplace billed sales",
-    model=MarketplaceBilledSale,
-    columns=(
-        column(MarketplaceBilledSale, "billed_on", header="Month", parse=parse_month),
-        column(MarketplaceBilledSale, "offer_id", header="Offer ID"),
-        column(MarketplaceBilledSale, "offer_name", header="Offer name"),
-        column(MarketplaceBilledSale, "amount_usd", header="Amount (USD)"),
+BILLED_SALES = _layout(
+    "billed_sales",
+    "Marketplace billed sales",
+    MarketplaceBilledSale,
+    (
+        _column(MarketplaceBilledSale, "billed_on", "Month", formats=MONTH_FORMATS),
+        _column(MarketplaceBilledSale, "offer_id", "Offer ID", lower=True),
+        _column(MarketplaceBilledSale, "offer_name", "Offer name"),
+        _column(MarketplaceBilledSale, "amount_usd", "Amount (USD)"),
     ),
     key=("billed_on", "offer_id"),
+    rules=(_month_rule("billed_on"),),
 )
 
-IMPORTS: dict[str, ImportSpec] = {
-    spec.code: spec
-    for spec in (LICENSE_REPORT, VM_IMAGE_REPORT, SURFACE_ASSESSMENTS, PERSON_CERTIFICATIONS, BILLED_SALES)
+
+# --- Writing the valid rows ----------------------------------------------------------------------------
+
+
+def _upsert_resolved(
+    staging: Staging, *, model: type[models.Model], key: tuple[str, ...], values: dict[str, str], joins: str
+) -> None:
+    """`Staging.upsert` for a table with foreign keys found from a cell (a location by its PartnerID,
+    a certification by its code): `values` maps each column to SQL over the staged row `s` and the
+    `joins`. A row equal to the stored one is not written; every valid row gets its outcome."""
+    table = model._meta.db_table
+    names = list(values)
+    changed = [name for name in names if name not in key]
+    ident = pgsql.Identifier
+
+    def listed(
+        template: str, columns: list[str] | tuple[str, ...], separator: str = ", "
+    ) -> pgsql.Composable:
+        return pgsql.SQL(separator).join(pgsql.SQL(template).format(ident(name)) for name in columns)
+
+    statement = pgsql.SQL(
+        """
+        WITH source AS MATERIALIZED (
+            SELECT s.line, {selected} FROM {staging} s {joins} WHERE s.errors IS NULL
+        ), written AS (
+            INSERT INTO {table} AS t (organization_id, {names})
+            SELECT {organization}, {names} FROM source
+            ON CONFLICT (organization_id, {key}) DO UPDATE SET {assign}
+            WHERE ({stored}) IS DISTINCT FROM ({incoming})
+            RETURNING t.id, {returned}, (t.xmax = 0) AS created
+        )
+        UPDATE {staging} s
+        SET outcome = CASE WHEN w.created THEN {created} ELSE {updated} END
+        FROM source r JOIN written w ON {match}
+        WHERE s.line = r.line
+        """
+    ).format(
+        selected=pgsql.SQL(", ").join(
+            pgsql.SQL("{} AS {}").format(pgsql.SQL(expression), ident(name))
+            for name, expression in values.items()
+        ),
+        staging=staging.identifier,
+        joins=pgsql.SQL(joins),
+        table=ident(table),
+        names=listed("{}", names),
+        organization=pgsql.Literal(staging.organization_id),
+        key=listed("{}", key),
+        assign=listed("{0} = EXCLUDED.{0}", changed),
+        stored=listed("t.{}", changed),
+        incoming=listed("EXCLUDED.{}", changed),
+        returned=listed("t.{}", key),
+        created=pgsql.Literal(CREATED),
+        updated=pgsql.Literal(UPDATED),
+        match=listed("w.{0} = r.{0}", key, " AND "),
+    )
+    unchanged = pgsql.SQL("UPDATE {} SET outcome = {} WHERE errors IS NULL AND outcome IS NULL").format(
+        staging.identifier, pgsql.Literal(UNCHANGED)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(cursor.cursor))
+        cursor.execute(unchanged.as_string(cursor.cursor))
+
+
+def _cast(layout: Layout, name: str) -> str:
+    column = layout.column(name)
+    return f's."{column.staged_name}"::{column.sql_type}'
+
+
+def _staged(layout: Layout, model: type[models.Model]) -> dict[str, str]:
+    """Each column the layout fills, from its staged cell."""
+    return {model._meta.get_field(c.staged_name).column: c.staged_name for c in layout.columns}
+
+
+def _write(layout: Layout, model: type[models.Model]):
+    def write(staging: Staging) -> None:
+        staging.upsert(table=model._meta.db_table, key=layout.key, columns=_staged(layout, model))
+
+    return write
+
+
+def _surface_write(staging: Staging) -> None:
+    layout = SURFACE_ASSESSMENTS
+    values = {
+        name: _cast(layout, name) for name in _staged(layout, SurfaceAssessment) if name != "location_id"
+    }
+    _upsert_resolved(
+        staging,
+        model=SurfaceAssessment,
+        key=("completed_on", "email", "assessment_name"),
+        values={**values, "location_id": "l.id"},
+        joins="JOIN accounts_partnerlocation l ON l.partner_id = s.location "
+        f"AND l.organization_id = {int(staging.organization_id)}",
+    )
+
+
+def _certifications_write(staging: Staging) -> None:
+    layout = PERSON_CERTIFICATIONS
+    _upsert_resolved(
+        staging,
+        model=PersonCertification,
+        key=("email", "certification_id", "earned_on"),
+        values={
+            "learner_name": _cast(layout, "learner_name"),
+            "email": _cast(layout, "email"),
+            "certification_id": "c.id",
+            "earned_on": _cast(layout, "earned_on"),
+            "expires_on": _cast(layout, "expires_on"),
+            "location_id": "l.id",
+        },
+        joins=f"JOIN {Certification._meta.db_table} c ON upper(c.code) = s.certification "
+        "LEFT JOIN accounts_partnerlocation l ON l.partner_id = s.location "
+        f"AND l.organization_id = {int(staging.organization_id)}",
+    )
+
+
+def _loader(code: str, write):
+    def load(staging: Staging, job: JobRun) -> dict[str, Any]:
+        write(staging)
+        counts = staging.outcome_counts()
+        audit_record(
+            actor=job.created_by,
+            action=f"membership.{code}.imported",
+            organization_id=job.organization_id,
+            target=job,
+            changes={
+                "file_name": job.parameters.get("file_name", ""),
+                "created": counts.get(CREATED, 0),
+                "updated": counts.get(UPDATED, 0),
+            },
+        )
+        return None
+
+    return load
+
+
+#: The importers by code (`license_report`, …), registered with the pipeline.
+IMPORTERS: dict[str, Importer] = {
+    layout.name.removeprefix("membership."): register(
+        Importer(layout=layout, load=_loader(layout.name.removeprefix("membership."), write))
+    )
+    for layout, write in (
+        (LICENSE_REPORT, _write(LICENSE_REPORT, MarketplaceLicense)),
+        (VM_IMAGE_REPORT, _write(VM_IMAGE_REPORT, VmImageUsage)),
+        (SURFACE_ASSESSMENTS, _surface_write),
+        (PERSON_CERTIFICATIONS, _certifications_write),
+        (BILLED_SALES, _write(BILLED_SALES, MarketplaceBilledSale)),
+    )
 }
-
-
-# --- The importer ------------------------------------------------------------------------------------
-
-
-def _key_part(value: Any) -> Any:
-    if isinstance(value, models.Model):
-        return value.pk
-    return value.lower() if isinstance(value, str) else value
-
-
-def row_key(spec: ImportSpec, values: Mapping[str, Any]) -> tuple:
-    """The cells of a cleaned row that identify it (`spec.key`), compared case-insensitively."""
-    return tuple(_key_part(values[name]) for name in spec.key)
-
-
-def stored_key(spec: ImportSpec, obj: models.Model) -> tuple:
-    """`row_key` of a stored row."""
-    return tuple(_key_part(getattr(obj, obj._meta.get_field(name).attname)) for name in spec.key)
-
-
-def file_rows_clean(
-    spec: ImportSpec, *, organization: Organization, file: UploadedFile
-) -> list[dict[str, Any]]:
-    """Every row of the file checked; the cleaned rows, or UploadRejected naming each bad cell.
-
-    Writes nothing.
-    """
-    frame = read_table(file, required_columns=spec.required_headers)
-    context = ImportContext.load(organization)
-    first_row: dict[tuple, int] = {}
-
-    def check(number: int, row: dict[str, str]) -> tuple[dict[str, Any], list[RowError]]:
-        errors: list[RowError] = []
-        cleaned: dict[str, Any] = {}
-        for col in spec.columns:
-            text = row.get(col.header, "")
-            if not text:
-                if col.optional:
-                    cleaned[col.field] = col.empty
-                else:
-                    errors.append(RowError(number, col.header, "is empty"))
-                continue
-            try:
-                cleaned[col.field] = col.parse(text, context)
-            except ValueError as exc:
-                errors.append(RowError(number, col.header, str(exc)))
-        if errors:
-            return cleaned, errors
-        if spec.check_row is not None:
-            for field_name, message in spec.check_row(cleaned, context):
-                errors.append(RowError(number, spec.header_of(field_name), message))
-        key = row_key(spec, cleaned)
-        if key in first_row:
-            where = ", ".join(spec.header_of(name) for name in spec.key)
-            errors.append(RowError(number, None, f"repeats row {first_row[key]} (same {where})"))
-        else:
-            first_row[key] = number
-        return cleaned, errors
-
-    return validate_rows(frame, check)

@@ -332,6 +332,10 @@ class MarketplaceBilledSale(TenantModel):
     class Meta:
         ordering = ["-billed_on", "offer_id"]
         indexes = [models.Index(fields=["organization", "billed_on"])]
+        constraints = [
+            # The billed sales file's rows (membership.imports): a restated month replaces its amount.
+            models.UniqueConstraint(fields=["organization", "billed_on", "offer_id"], name="one_billed_sale"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.offer_id} {self.billed_on}: {self.amount_usd}"
@@ -455,6 +459,12 @@ class MarketplaceLicense(TenantModel):
             models.Index(fields=["organization", "offer_name", "offer_id"], name="license_org_offer_idx"),
             models.Index(fields=["organization", "plan_name", "plan_id"], name="license_org_plan_idx"),
         ]
+        constraints = [
+            # The license report's rows (membership.imports): a corrected report updates them.
+            models.UniqueConstraint(
+                fields=["organization", "date", "subscription_id", "plan_id"], name="one_license_row"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.offer_id} {self.customer_name} {self.date}"
@@ -482,6 +492,13 @@ class VmImageUsage(TenantModel):
         ordering = ["-month", "offer_name", "plan_sku", "image_version", "id"]
         verbose_name = "VM image usage"
         indexes = [models.Index(fields=["organization", "-month"])]
+        constraints = [
+            # The VM image report's rows (membership.imports).
+            models.UniqueConstraint(
+                fields=["organization", "month", "offer_name", "plan_sku", "image_version", "country"],
+                name="one_vm_image_row",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.offer_name} {self.image_version} {self.month}"
@@ -502,6 +519,13 @@ class SurfaceAssessment(InsightsLocationScoped, TenantModel):
     class Meta:
         ordering = ["-completed_on", "learner_name", "id"]
         indexes = [models.Index(fields=["organization", "-completed_on"])]
+        constraints = [
+            # The Surface completions file's rows (membership.imports).
+            models.UniqueConstraint(
+                fields=["organization", "completed_on", "email", "assessment_name"],
+                name="one_surface_completion",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner_name}: {self.assessment_name}"

@@ -2,24 +2,19 @@
 
 Both paths convert to USD with the exchange rate in force on the transaction date (the latest
 `rate_date` on or before it; USD is 1) and write `transaction_amount_usd = round(amount × rate, 2)`.
+A file is imported by the import pipeline (its layout and loader: earnings.imports).
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-import uuid
-from collections import defaultdict
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.utils import timezone
 
-from accounts.models import Customer, Organization, PartnerLocation
+from accounts.models import Organization
 from earnings.choices import (
     PartnerAssociation,
     PartnerRole,
@@ -28,18 +23,15 @@ from earnings.choices import (
     TransactionSource,
     TransactionType,
 )
-from earnings.models import ExchangeRate, Transaction, TransactionUpload
+from earnings.imports import TRANSACTIONS_IMPORTER
 from earnings.periods import month_end, month_start
-from portal.audit import audit_record
-from portal.money import round_money
-from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
+from portal.imports import import_start
+from portal.jobs import JobRun
 
 __all__ = (
-    "TRANSACTION_COLUMNS",
-    "exchange_rates_load",
     "solution_area_of",
     "transactions_from_commerce",
-    "transactions_import",
+    "transactions_import_start",
 )
 
 # --- Billed transactions from new-commerce subscriptions -----------------------------------------
@@ -212,286 +204,21 @@ def transactions_from_commerce(*, month: date) -> int:
 
 # --- Usage and billing files ----------------------------------------------------------------------
 
-#: Partner Center's column names, in the order a template file lists them.
-TRANSACTION_COLUMNS = [
-    "transactionId",
-    "transactionDate",
-    "transactionType",
-    "customerTenantId",
-    "customerName",
-    "productId",
-    "SkuId",
-    "productName",
-    "subscriptionId",
-    "invoiceNumber",
-    "solutionArea",
-    "partnerRole",
-    "partnerAssociation",
-    "partnerId",
-    "quantity",
-    "quantityType",
-    "transactionCurrency",
-    "transactionAmount",
-]
-_REQUIRED = [
-    "transactionId",
-    "transactionDate",
-    "productId",
-    "productName",
-    "solutionArea",
-    "partnerRole",
-    "partnerId",
-    "transactionCurrency",
-    "transactionAmount",
-]
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_AMOUNT_LIMIT = Decimal(10) ** 12
-_BATCH = 5000
-
-
-def _by_value_or_label(choices) -> dict[str, str]:
-    """Accept a choice's value or its label, in any case ("modern work", "Azure Infrastructure")."""
-    found = {}
-    for value, label in choices.choices:
-        found[str(value).lower()] = value
-        found[str(label).lower()] = value
-    return found
-
-
-_AREAS = _by_value_or_label(SolutionArea)
-_ROLES = _by_value_or_label(PartnerRole)
-_ASSOCIATIONS = _by_value_or_label(PartnerAssociation)
-_QUANTITY_TYPES = _by_value_or_label(QuantityType)
-_TYPES = _by_value_or_label(TransactionType)
-
-
-def exchange_rates_load(currencies: set[str]) -> dict[str, tuple[list[date], list[Decimal]]]:
-    """Every rate of these currencies, by date, for `bisect` look-ups."""
-    rates: dict[str, tuple[list[date], list[Decimal]]] = defaultdict(lambda: ([], []))
-    for currency, day, rate in (
-        ExchangeRate.objects.filter(currency__in=currencies)
-        .order_by("currency", "rate_date")
-        .values_list("currency", "rate_date", "rate_to_usd")
-    ):
-        rates[currency][0].append(day)
-        rates[currency][1].append(rate)
-    return rates
-
-
-def _rate_on(rates, currency: str, day: date) -> Decimal | None:
-    if currency == "USD":
-        return Decimal(1)
-    days, values = rates.get(currency, ([], []))
-    index = bisect.bisect_right(days, day)
-    return values[index - 1] if index else None
-
-
-def _parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        return None
-
-
-def _parse_decimal(value: str, places: int) -> Decimal | None:
-    try:
-        number = Decimal(value.replace(",", "")) if value else Decimal(0)
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or abs(number) >= _AMOUNT_LIMIT or -number.as_tuple().exponent > places:
-        return None
-    return number
-
-
-def _text(row: dict[str, str], column: str) -> str:
-    return row.get(column, "").strip()
-
-
-def _transactions_clean(organization: Organization, upload: UploadedFile) -> list[dict[str, Any]]:
-    frame = read_table(upload, required_columns=_REQUIRED)
-    ids = [value.strip() for value in frame["transactionId"]]
-    already = set(
-        Transaction.objects.filter(transaction_id__in=set(ids)).values_list("transaction_id", flat=True)
-    )
-    first_row: dict[str, int] = {}
-    for number, value in enumerate(ids, start=2):
-        first_row.setdefault(value, number)
-    tenant_ids = set()
-    if "customerTenantId" in frame.columns:
-        tenant_ids = {u for u in map(_parse_uuid, frame["customerTenantId"]) if u}
-    customers = {
-        str(c.tenant_id): c
-        for c in Customer.objects.filter(organization=organization, tenant_id__in=tenant_ids)
-    }
-    locations = dict(
-        PartnerLocation.objects.filter(organization=organization).values_list("partner_id", "id")
-    )
-    rates = exchange_rates_load({value.strip().upper() for value in frame["transactionCurrency"]})
-
-    def check(number: int, row: dict[str, str]) -> tuple[dict[str, Any], list[RowError]]:
-        errors: list[RowError] = []
-
-        def bad(column: str, message: str) -> None:
-            errors.append(RowError(number, column, message))
-
-        transaction_id = _text(row, "transactionId")
-        if not transaction_id:
-            bad("transactionId", "is empty")
-        elif len(transaction_id) > 64:
-            bad("transactionId", "is longer than 64 characters")
-        elif first_row[transaction_id] != number:
-            bad("transactionId", f"{transaction_id} repeats row {first_row[transaction_id]}")
-        elif transaction_id in already:
-            bad("transactionId", f"{transaction_id} was already imported")
-
-        day = None
-        try:
-            day = parse_date_cell(_text(row, "transactionDate"))
-        except ValueError:
-            bad("transactionDate", f"{row['transactionDate']!r} is not a date (YYYY-MM-DD)")
-
-        kind_text = _text(row, "transactionType")
-        kind = _TYPES.get(kind_text.lower()) if kind_text else TransactionType.PURCHASE
-        if kind is None:
-            bad("transactionType", f"{kind_text!r} is not one of {', '.join(TransactionType.values)}")
-
-        tenant_text = _text(row, "customerTenantId")
-        customer = None
-        if tenant_text:
-            tenant_id = _parse_uuid(tenant_text)
-            if tenant_id is None:
-                bad("customerTenantId", f"{tenant_text!r} is not a tenant ID (a GUID)")
-            customer = customers.get(str(tenant_id))
-        customer_name = _text(row, "customerName") or (customer.name if customer else "")
-        if not customer_name:
-            bad("customerName", "is empty and the tenant ID is not one of your customers")
-
-        product_id, sku_id, product_name = (_text(row, c) for c in ("productId", "SkuId", "productName"))
-        for column, value, limit in (
-            ("productId", product_id, 12),
-            ("SkuId", sku_id, 4),
-            ("productName", product_name, 200),
-            ("customerName", customer_name, 200),
-            ("subscriptionId", _text(row, "subscriptionId"), 40),
-            ("invoiceNumber", _text(row, "invoiceNumber"), 40),
-        ):
-            if len(value) > limit:
-                bad(column, f"is longer than {limit} characters")
-        if not product_id:
-            bad("productId", "is empty")
-        if not product_name:
-            bad("productName", "is empty")
-
-        area_text, role_text = _text(row, "solutionArea"), _text(row, "partnerRole")
-        area, role = _AREAS.get(area_text.lower()), _ROLES.get(role_text.lower())
-        if area is None:
-            bad("solutionArea", f"{area_text!r} is not one of {', '.join(SolutionArea.values)}")
-        if role is None:
-            bad("partnerRole", f"{role_text!r} is not one of {', '.join(PartnerRole.values)}")
-        association_text = _text(row, "partnerAssociation")
-        association = _ASSOCIATIONS.get(association_text.lower()) if association_text else ""
-        if association is None:
-            bad(
-                "partnerAssociation",
-                f"{association_text!r} is not one of {', '.join(PartnerAssociation.values)}",
-            )
-
-        partner_id = _text(row, "partnerId")
-        location_id = locations.get(partner_id)
-        if location_id is None:
-            bad("partnerId", f"{partner_id!r} is not a PartnerID of this organization's locations")
-
-        quantity = _parse_decimal(_text(row, "quantity"), 2)
-        if quantity is None:
-            bad("quantity", f"{row['quantity']!r} is not a number (up to 2 decimals)")
-        quantity_type_text = _text(row, "quantityType")
-        quantity_type = (
-            _QUANTITY_TYPES.get(quantity_type_text.lower()) if quantity_type_text else QuantityType.BILLED
-        )
-        if quantity_type is None:
-            bad("quantityType", f"{quantity_type_text!r} is not one of {', '.join(QuantityType.values)}")
-
-        amount_text = _text(row, "transactionAmount")
-        amount = _parse_decimal(amount_text, 6) if amount_text else None
-        if amount is None:
-            bad("transactionAmount", f"{amount_text!r} is not an amount")
-
-        currency = _text(row, "transactionCurrency").upper()
-        rate = None
-        if not _CURRENCY.match(currency):
-            bad("transactionCurrency", f"{currency!r} is not an ISO 4217 currency code")
-        elif day is not None:
-            rate = _rate_on(rates, currency, day)
-            if rate is None:
-                bad("transactionCurrency", f"no exchange rate for {currency} on or before {day:%Y-%m-%d}")
-
-        if errors:
-            return {}, errors
-        return {
-            "transaction_id": transaction_id,
-            "transaction_date": day,
-            "transaction_type": kind,
-            "location_id": location_id,
-            "customer": customer,
-            "customer_name": customer_name,
-            "customer_tenant_id": tenant_text,
-            "customer_country": customer.country if customer else "",
-            "customer_segment": customer.segment if customer else "",
-            "product_id": product_id,
-            "sku_id": sku_id,
-            "product_name": product_name,
-            "subscription_id": _text(row, "subscriptionId"),
-            "invoice_number": _text(row, "invoiceNumber"),
-            "solution_area": area,
-            "partner_role": role,
-            "partner_association": association,
-            "is_trial": False,
-            "quantity": quantity,
-            "quantity_type": quantity_type,
-            "transaction_currency": currency,
-            "transaction_amount": amount,
-            "transaction_exchange_rate": rate,
-            "transaction_amount_usd": round_money(amount * rate),
-        }, []
-
-    return validate_rows(frame, check)
-
 
 @transaction.atomic
-def transactions_import(*, organization: Organization, file: UploadedFile, actor) -> TransactionUpload:
-    """Load a usage/billing file for `organization`: every row checked first, then one bulk insert.
+def transactions_import_start(
+    *, organization: Organization, upload, actor: Any, valid_rows_only: bool = False
+) -> JobRun:
+    """Queue the import of a usage/billing file for `organization` (earnings.imports).
 
-    Any bad row rejects the whole file (UploadRejected lists every row's reasons) and nothing is
-    written. A tenant ID that is not one of the organization's customers is not an error: the row
-    is kept without a customer, and the payout run records it as CUSTOMER_NOT_ASSOCIATED.
+    The file's type, size and header are checked now (UploadRejected, no job, when it cannot be
+    imported at all); the job checks every row and writes all of them or none, unless the valid
+    rows only are asked for.
     """
-    rows = _transactions_clean(organization, file)
-    now = timezone.now()
-    upload = TransactionUpload.objects.create(
-        organization=organization,
-        file_name=getattr(file, "name", "") or "upload",
-        row_count=len(rows),
-        uploaded_by=actor if getattr(actor, "pk", None) else None,
-        uploaded_at=now,
-    )
-    Transaction.objects.bulk_create(
-        [
-            Transaction(
-                organization=organization,
-                source=TransactionSource.UPLOAD,
-                upload=upload,
-                created_at=now,
-                **row,
-            )
-            for row in rows
-        ],
-        batch_size=_BATCH,
-    )
-    audit_record(
+    return import_start(
+        TRANSACTIONS_IMPORTER,
+        upload,
         actor=actor,
-        action="earnings.transactions_imported",
         organization_id=organization.pk,
-        target=upload,
-        changes={"file_name": upload.file_name, "rows": len(rows)},
+        valid_rows_only=valid_rows_only,
     )
-    return upload

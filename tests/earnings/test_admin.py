@@ -181,40 +181,72 @@ def test_rates_entered_together_on_a_lever_must_not_overlap(client):
     assert not EarningRate.objects.filter(lever=lever).exists()
 
 
-def test_the_upload_page_imports_a_file_and_lists_a_bad_files_rows(client, org_a, staff):
+def test_the_upload_page_imports_a_file_and_lists_a_bad_files_rows(
+    client, org_a, staff, django_capture_on_commit_callbacks
+):
     PartnerLocationFactory(organization=org_a, partner_id="7000001", is_headquarters=True)
     PartnerLocationFactory(organization=org_a, partner_id="7000002", country="GB")
     CustomerFactory(organization=org_a, tenant_id="6f1c1d9e-4b0a-4c55-9a51-2b7f0c3e8a01")
     ExchangeRateFactory(currency="EUR", rate_date=date(2020, 1, 1), rate_to_usd=Decimal("1.0850"))
     ExchangeRateFactory(currency="GBP", rate_date=date(2020, 1, 1), rate_to_usd=Decimal("1.25"))
     add = reverse("admin:earnings_transactionupload_add")
+    assert "valid_rows_only" in client.get(add).content.decode()
 
-    bad = client.post(
-        add,
-        {
-            "organization": org_a.pk,
-            "file": SimpleUploadedFile("usage_bad.csv", (DATA / "usage_bad.csv").read_bytes()),
-        },
-    )
+    def upload(name: str, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            started = client.post(
+                add,
+                {
+                    "organization": org_a.pk,
+                    "file": SimpleUploadedFile(name, (DATA / name).read_bytes()),
+                    **extra,
+                },
+            )
+        job = JobRun.objects.latest("pk")
+        assert started.status_code == 302
+        assert started["Location"] == reverse("admin:earnings_transactionupload_import_job", args=[job.pk])
+        return job, client.get(started["Location"]).content.decode()
 
-    page = bad.content.decode()
-    assert bad.status_code == 200 and "nothing was imported" in page
-    assert "&#x27;Gardening&#x27; is not one of" in page and "U-BAD-0003 repeats row 4" in page
+    job, page = upload("usage_bad.csv")
+
+    assert (job.kind, job.organization, job.created_by) == ("import:earnings.transactions", org_a, staff)
+    assert "nothing was imported" in page and 'id="row-errors"' in page
+    assert "<code>Gardening</code>" in page and "is not one of" in page and "repeats line 4" in page
     assert not Transaction.objects.exists()
+    result = client.get(reverse("admin:earnings_transactionupload_import_result", args=[job.pk]))
+    assert result.status_code == 200 and b"Gardening" in b"".join(result.streaming_content)
 
-    good = client.post(
-        add,
-        {
-            "organization": org_a.pk,
-            "file": SimpleUploadedFile("usage_valid.csv", (DATA / "usage_valid.csv").read_bytes()),
-        },
-        follow=True,
+    job, page = upload("usage_valid.csv")
+
+    upload_row = TransactionUpload.objects.get()
+    assert (upload_row.organization, upload_row.row_count, upload_row.uploaded_by) == (org_a, 3, staff)
+    assert f"Import job #{job.pk}: usage_valid.csv is being imported." in page
+    assert "<th>Created</th><td>3</td>" in page
+    assert Transaction.objects.filter(upload=upload_row).count() == 3
+
+    job, page = upload("usage_valid.csv")
+
+    assert "<th>Created</th><td>0</td>" in page and "<th>Unchanged</th><td>3</td>" in page
+    assert TransactionUpload.objects.count() == 1
+
+    job, page = upload("usage_bad.csv", valid_rows_only="on")
+
+    # U-BAD-0003 is new; U-2025-02-0001 is the transaction the valid file brought, with another amount.
+    assert "<th>Created</th><td>1</td>" in page and "<th>Updated</th><td>1</td>" in page
+    assert "<th>Rejected</th><td>8</td>" in page
+    assert Transaction.objects.get(transaction_id="U-2025-02-0001").transaction_amount == Decimal("324")
+
+
+def test_the_upload_page_shows_a_file_it_cannot_import_at_once(client, org_a):
+    response = client.post(
+        reverse("admin:earnings_transactionupload_add"),
+        {"organization": org_a.pk, "file": SimpleUploadedFile("usage.csv", b"transactionId\nT-1\n")},
     )
 
-    upload = TransactionUpload.objects.get()
-    assert (upload.organization, upload.row_count, upload.uploaded_by) == (org_a, 3, staff)
-    assert "3 transactions imported" in good.content.decode()
-    assert Transaction.objects.filter(upload=upload).count() == 3
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="upload-rejected"' in page
+    assert "required column is missing" in page and "partnerId" in page
+    assert not JobRun.objects.exists()
 
 
 def test_the_payout_run_page_starts_watches_and_re_runs_a_period(client, staff):

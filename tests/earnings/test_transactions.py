@@ -22,9 +22,15 @@ from earnings.choices import (
     TransactionSource,
     TransactionType,
 )
+from earnings.imports import TRANSACTIONS
 from earnings.models import Transaction, TransactionUpload
-from earnings.services.transactions import solution_area_of, transactions_from_commerce, transactions_import
-from portal.models import AuditEvent
+from earnings.services.transactions import (
+    solution_area_of,
+    transactions_from_commerce,
+    transactions_import_start,
+)
+from portal.choices import JobStatus
+from portal.models import AuditEvent, JobRun
 from portal.uploads import UploadRejected
 from tests.factories import (
     AvailabilityFactory,
@@ -180,7 +186,7 @@ def test_products_map_to_solution_areas():
     assert solution_area_of("Something new") == SolutionArea.MODERN_WORK
 
 
-# --- Uploaded files -------------------------------------------------------------------------------
+# --- Uploaded files (earnings.imports, through the import pipeline) ----------------------------------
 
 
 @pytest.fixture
@@ -188,16 +194,41 @@ def fabrikam(org_a):
     return CustomerFactory(organization=org_a, tenant_id=TENANT, name="Fabrikam DE", country="DE")
 
 
-def upload_of(name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, (DATA / name).read_bytes(), content_type="text/csv")
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Start an import and run its job (Celery runs eagerly once the request's transaction commits)."""
+
+    def run(organization, file, *, actor=None, valid_rows_only=False) -> JobRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = transactions_import_start(
+                organization=organization, upload=file, actor=actor, valid_rows_only=valid_rows_only
+            )
+        job.refresh_from_db()
+        return job
+
+    return run
 
 
-def test_a_usage_file_is_imported_with_customers_resolved_by_tenant(org_a, locations, rates, fabrikam):
+def upload_of(name: str, content: str | None = None) -> SimpleUploadedFile:
+    data = (DATA / name).read_bytes() if content is None else content.encode()
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def counts(job: JobRun) -> tuple[int, int, int, int]:
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    return tuple(job.result[name] for name in ("created", "updated", "unchanged", "rejected"))
+
+
+def test_a_usage_file_is_imported_with_customers_resolved_by_tenant(org_a, locations, rates, fabrikam, run):
     staff = UserFactory(organization=None, is_staff=True)
     hq, london = locations
 
-    upload = transactions_import(organization=org_a, file=upload_of("usage_valid.csv"), actor=staff)
+    job = run(org_a, upload_of("usage_valid.csv"), actor=staff)
 
+    assert counts(job) == (3, 0, 0, 0)
+    assert (job.kind, job.organization, job.created_by) == ("import:earnings.transactions", org_a, staff)
+    upload = TransactionUpload.objects.get()
+    assert job.result["upload"] == upload.pk
     assert (upload.file_name, upload.row_count, upload.uploaded_by) == ("usage_valid.csv", 3, staff)
     rows = {row.transaction_id: row for row in Transaction.objects.filter(upload=upload)}
     assert set(rows) == {"U-2025-02-0001", "U-2025-02-0002", "U-2025-02-0003"}
@@ -210,6 +241,7 @@ def test_a_usage_file_is_imported_with_customers_resolved_by_tenant(org_a, locat
     )
     assert (x1.location, x1.source, x1.organization) == (hq, TransactionSource.UPLOAD, org_a)
     assert (x1.invoice_number, x1.subscription_id, x1.sku_id) == ("INV-DE-88123", "SUB-1001", "0001")
+    assert x1.customer_tenant_id == str(TENANT) and not x1.is_trial
     azure = rows["U-2025-02-0002"]
     assert azure.customer_name == "Fabrikam DE"  # blank name: the customer's
     assert (azure.solution_area, azure.partner_role, azure.partner_association) == (
@@ -227,72 +259,163 @@ def test_a_usage_file_is_imported_with_customers_resolved_by_tenant(org_a, locat
     # Not one of the organization's customers: kept without one (the engine's CUSTOMER_NOT_ASSOCIATED).
     assert (stranger.customer, stranger.customer_name) == (None, "Unknown Corp")
     assert stranger.transaction_date == date(2025, 2, 27)
-    assert (stranger.transaction_type, stranger.quantity_type) == (
+    assert (stranger.transaction_type, stranger.quantity_type, stranger.partner_association) == (
         TransactionType.PURCHASE,
         QuantityType.BILLED,
+        "",
     )
     assert (stranger.transaction_amount, stranger.transaction_amount_usd) == (
         Decimal("1000"),
         Decimal("1250.00"),
     )
     event = AuditEvent.objects.get(action="earnings.transactions_imported")
-    assert (event.organization_id, event.changes) == (org_a.pk, {"file_name": "usage_valid.csv", "rows": 3})
+    assert (event.actor, event.organization_id, event.changes) == (
+        staff,
+        org_a.pk,
+        {"file_name": "usage_valid.csv", "rows": 3, "updated": 0},
+    )
 
 
-def test_an_xlsx_file_is_read_like_its_csv(org_a, locations, rates, fabrikam):
+def test_the_same_file_twice_changes_nothing_and_a_corrected_row_is_updated(
+    org_a, locations, rates, fabrikam, run
+):
+    assert counts(run(org_a, upload_of("usage_valid.csv"))) == (3, 0, 0, 0)
+    stored = sorted(
+        Transaction.objects.values_list("pk", "transaction_id", "transaction_amount_usd", "upload")
+    )
+
+    again = run(org_a, upload_of("usage_valid.csv"))
+
+    assert counts(again) == (0, 0, 3, 0)
+    assert sorted(
+        Transaction.objects.values_list("pk", "transaction_id", "transaction_amount_usd", "upload")
+    ) == (stored)
+    assert TransactionUpload.objects.count() == 1  # nothing came with the second file
+    assert again.result["upload"] is None
+
+    corrected = (DATA / "usage_valid.csv").read_text().replace("EUR,3240.00", "EUR,3000.00")
+    fixed = run(org_a, upload_of("usage_fixed.csv", corrected))
+
+    assert counts(fixed) == (0, 1, 2, 0)
+    row = Transaction.objects.get(transaction_id="U-2025-02-0001")
+    assert (row.transaction_amount, row.transaction_amount_usd) == (Decimal("3000.00"), Decimal("3255.00"))
+    assert row.upload == TransactionUpload.objects.get()  # the file that brought it in
+
+
+def test_usd_amounts_are_rounded_half_to_even(org_a, locations, rates, fabrikam, run):
+    content = (DATA / "usage_valid.csv").read_text()
+    # 0.05 GBP × 1.25 = 0.0625 → 0.06; 0.07 × 1.25 = 0.0875 → 0.09; 0.1 EUR × 1.085 = 0.1085 → 0.11
+    content = content.replace('GBP,"1,000.00"', "GBP,0.05").replace("EUR,3240.00", "EUR,0.1")
+    content += (
+        content.splitlines()[3].replace("U-2025-02-0003", "U-2025-02-0004").replace("0.05", "0.07") + "\n"
+    )
+
+    assert counts(run(org_a, upload_of("usage.csv", content))) == (4, 0, 0, 0)
+
+    assert dict(Transaction.objects.values_list("transaction_id", "transaction_amount_usd")) == {
+        "U-2025-02-0001": Decimal("0.11"),
+        "U-2025-02-0002": Decimal("812.33"),
+        "U-2025-02-0003": Decimal("0.06"),
+        "U-2025-02-0004": Decimal("0.09"),
+    }
+
+
+def test_an_xlsx_file_is_read_like_its_csv(org_a, locations, rates, fabrikam, run):
     frame = pd.read_csv(DATA / "usage_valid.csv", dtype=str, keep_default_na=False)
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False)
     file = SimpleUploadedFile("usage.xlsx", buffer.getvalue())
 
-    upload = transactions_import(organization=org_a, file=file, actor=None)
+    assert counts(run(org_a, file)) == (3, 0, 0, 0)
 
-    assert upload.row_count == 3
+    assert TransactionUpload.objects.get().row_count == 3
     assert Transaction.objects.get(transaction_id="U-2025-02-0001").transaction_amount_usd == Decimal(
         "3515.40"
     )
 
 
-def test_every_bad_row_is_listed_and_nothing_is_written(org_a, locations, rates, fabrikam):
-    TransactionFactory(organization=org_a, transaction_id="U-2025-02-0001", location=locations[0])
+def test_every_bad_row_is_listed_and_nothing_is_written(org_a, locations, rates, fabrikam, run):
+    TransactionFactory(
+        organization=org_a, transaction_id="U-2025-02-0001", location=locations[0], source="commerce"
+    )
 
-    with pytest.raises(UploadRejected) as raised:
-        transactions_import(organization=org_a, file=upload_of("usage_bad.csv"), actor=None)
+    job = run(org_a, upload_of("usage_bad.csv"))
 
-    found = {(error.row, error.column): error.message for error in raised.value.errors}
-    assert found == {
-        (2, "transactionDate"): "'2025-02-31' is not a date (YYYY-MM-DD)",
-        (3, "transactionCurrency"): "no exchange rate for XYZ on or before 2025-02-14",
-        (5, "partnerId"): "'9999999' is not a PartnerID of this organization's locations",
-        (6, "solutionArea"): f"'Gardening' is not one of {', '.join(SolutionArea.values)}",
-        (7, "partnerRole"): f"'Sell' is not one of {', '.join(PartnerRole.values)}",
-        (8, "transactionAmount"): "'lots' is not an amount",
-        (9, "transactionId"): "U-BAD-0003 repeats row 4",
-        (10, "transactionId"): "U-2025-02-0001 was already imported",
-        (11, "transactionCurrency"): "no exchange rate for EUR on or before 2019-12-31",
+    assert job.status == JobStatus.FAILED and "nothing was imported" in job.result["message"]
+    found = {
+        (error["row"], error["column"]): (error.get("value"), error["message"]) for error in job.import_errors
     }
-    assert "nothing was imported" in raised.value.message
+    areas = ", ".join(choice for choice in TRANSACTIONS.column("solutionArea").choices)
+    assert found == {
+        (2, "transactionDate"): (
+            "2025-02-31",
+            "is not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ or YYYY-MM-DDThh:mm:ss or MM/DD/YYYY)",
+        ),
+        (3, "transactionCurrency"): ("XYZ", "has no exchange rate on or before the transactionDate"),
+        (5, "partnerId"): ("9999999", "is not a PartnerID of this organization's locations"),
+        (6, "solutionArea"): ("Gardening", f"is not one of {areas}"),
+        (7, "partnerRole"): ("Sell", "is not one of Build intent, Transact, Deploy, Use"),
+        (8, "transactionAmount"): ("lots", "is not a number"),
+        (9, "transactionId"): ("U-BAD-0003", "repeats line 4"),
+        (10, "transactionId"): (
+            "U-2025-02-0001",
+            "is a transaction billed from a new-commerce subscription; a file cannot replace it",
+        ),
+        (11, "transactionCurrency"): ("EUR", "has no exchange rate on or before the transactionDate"),
+    }
+    assert "Azure Infrastructure" in areas and "Infra" in areas
     assert Transaction.objects.count() == 1
     assert not TransactionUpload.objects.exists()
+    assert not AuditEvent.objects.filter(action="earnings.transactions_imported").exists()
 
 
-def test_a_partner_id_of_another_organization_is_refused(org_a, org_b, locations, rates, fabrikam):
+def test_valid_rows_only_imports_the_good_rows(org_a, locations, rates, fabrikam, run):
+    job = run(org_a, upload_of("usage_bad.csv"), valid_rows_only=True)
+
+    # U-BAD-0003 (row 4) and U-2025-02-0001 (row 10) are good; the repeat of row 4 (row 9) is not.
+    assert counts(job) == (2, 0, 0, 8)
+    assert sorted(Transaction.objects.values_list("transaction_id", flat=True)) == [
+        "U-2025-02-0001",
+        "U-BAD-0003",
+    ]
+    assert TransactionUpload.objects.get().row_count == 2
+    assert [e["row"] for e in job.import_errors] == [2, 3, 5, 6, 7, 8, 9, 11]
+    assert job.result["result_file"]
+
+
+def test_a_partner_id_or_transaction_of_another_organization_is_refused(
+    org_a, org_b, locations, rates, fabrikam, run
+):
     PartnerLocationFactory(organization=org_b, partner_id="7000009")
+    TransactionFactory(organization=org_b, transaction_id="U-2025-02-0003")
     content = (DATA / "usage_valid.csv").read_text().replace("7000002", "7000009")
 
-    with pytest.raises(UploadRejected) as raised:
-        transactions_import(
-            organization=org_a, file=SimpleUploadedFile("usage.csv", content.encode()), actor=None
-        )
+    job = run(org_a, upload_of("usage.csv", content))
 
-    assert [(e.row, e.column) for e in raised.value.errors] == [(3, "partnerId")]
-    assert not Transaction.objects.exists()
+    assert [(e["row"], e["column"], e["message"]) for e in job.import_errors] == [
+        (3, "partnerId", "is not a PartnerID of this organization's locations"),
+        (4, "transactionId", "is a transaction of another organization"),
+    ]
+    assert Transaction.objects.filter(organization=org_a).count() == 0
 
 
-def test_a_file_without_the_required_columns_is_refused(org_a, locations):
+def test_a_row_without_a_customer_name_needs_a_customer(org_a, locations, rates, run):
+    content = (DATA / "usage_valid.csv").read_text().replace(",Unknown Corp,", ",,")
+    content = content.replace("6f1c1d9e-4b0a-4c55-9a51-2b7f0c3e8a01,,", ",,")  # row 3: neither
+
+    job = run(org_a, upload_of("usage.csv", content))
+
+    assert sorted((e["row"], e["column"], e["message"]) for e in job.import_errors) == [
+        (3, "customerName", "is empty and there is no customerTenantId to find the customer by"),
+        (4, "customerTenantId", "is not one of the organization's customers and customerName is empty"),
+    ]
+
+
+def test_a_file_without_the_required_columns_is_refused_at_once(org_a, locations, run):
     file = SimpleUploadedFile("usage.csv", b"transactionId,transactionDate\nT-1,2025-02-01\n")
 
     with pytest.raises(UploadRejected) as raised:
-        transactions_import(organization=org_a, file=file, actor=None)
+        run(org_a, file)
 
     assert {e.column for e in raised.value.errors} >= {"partnerId", "transactionAmount", "solutionArea"}
+    assert not JobRun.objects.exists()

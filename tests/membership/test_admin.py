@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from membership import imports
 from membership.choices import Designation, IsvStatus, Metric, PackageSource, Track
+from membership.imports import IMPORTERS
 from membership.models import (
     BenefitPackage,
     BenefitTemplate,
@@ -27,6 +27,7 @@ from membership.models import (
     ScoreMetricDefinition,
     ScoreRuleSet,
 )
+from portal.models import JobRun
 from tests.factories import (
     BenefitConsumptionFactory,
     BenefitFactory,
@@ -324,53 +325,107 @@ def csv_upload(rows: list[list[str]], name: str = "certifications.csv") -> Simpl
 CERT_HEADER = ["Learner name", "Email", "Certification code", "Earned on", "Expires on"]
 
 
-def test_the_import_page_lists_a_bad_files_rows_then_imports_a_good_file(client, org_a, staff):
+def test_the_import_page_lists_a_bad_files_rows_then_imports_a_good_file(
+    client, org_a, staff, django_capture_on_commit_callbacks
+):
     PartnerLocationFactory(organization=org_a, partner_id="7300003")
     page = url("personcertification_import")
     assert page in client.get(url("personcertification_changelist")).text
 
-    bad = client.post(
-        page,
-        {
-            "organization": org_a.pk,
-            "file": csv_upload(
-                [
-                    CERT_HEADER,
-                    ["Grace Hopper", "grace@partner.example", "MS-700", "2025-09-01", ""],
-                    ["Linus T", "linus@partner.example", "NOPE-1", "2025-13-01", ""],
-                ]
-            ),
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = client.post(
+            page,
+            {
+                "organization": org_a.pk,
+                "file": csv_upload(
+                    [
+                        CERT_HEADER,
+                        ["Grace Hopper", "grace@partner.example", "MS-700", "2025-09-01", ""],
+                        ["Linus T", "linus@partner.example", "NOPE-1", "2025-13-01", ""],
+                    ]
+                ),
+            },
+        )
 
-    assert bad.status_code == 200
-    assert 'id="row-errors"' in bad.text and "nothing was imported" in bad.text
-    assert "&#x27;NOPE-1&#x27; is not a certification code" in bad.text
-    assert "&#x27;2025-13-01&#x27; is not a date (YYYY-MM-DD)" in bad.text
+    job = JobRun.objects.get()
+    assert (job.kind, job.organization, job.created_by) == (
+        "import:membership.person_certifications",
+        org_a,
+        staff,
+    )
+    assert bad.status_code == 302 and bad["Location"] == url("personcertification_import_job", job.pk)
+    shown = client.get(bad["Location"])
+    assert 'id="row-errors"' in shown.text and "nothing was imported" in shown.text
+    assert "<code>NOPE-1</code>" in shown.text and "is not a certification code" in shown.text
+    assert (
+        "<code>2025-13-01</code>" in shown.text and "is not a date (YYYY-MM-DD or MM/DD/YYYY)" in shown.text
+    )
     assert not PersonCertification.objects.exists()
+    result = client.get(url("personcertification_import_result", job.pk))
+    assert result.status_code == 200 and result["Content-Disposition"].startswith("attachment")
+    assert b"NOPE-1" in b"".join(result.streaming_content)
 
-    good = client.post(
-        page,
-        {
-            "organization": org_a.pk,
-            "file": csv_upload(
-                [
-                    CERT_HEADER,
-                    ["Grace Hopper", "grace@partner.example", "MS-700", "2025-09-01", ""],
-                    ["Linus T", "linus@partner.example", "MS-700", "2025-10-01", "2027-10-01"],
-                ]
-            ),
-        },
-        follow=True,
-    )
+    good_file = [
+        CERT_HEADER,
+        ["Grace Hopper", "grace@partner.example", "MS-700", "2025-09-01", ""],
+        ["Linus T", "linus@partner.example", "MS-700", "2025-10-01", "2027-10-01"],
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(page, {"organization": org_a.pk, "file": csv_upload(good_file)})
 
-    assert good.redirect_chain[-1][0].endswith(f"?organization__id__exact={org_a.pk}")
-    assert f"Person certifications: 2 rows imported for {org_a} (2 new, 0 updated)." in good.text
+    job = JobRun.objects.latest("pk")
+    assert started["Location"] == url("personcertification_import_job", job.pk)
+    good = client.get(started["Location"])
+    assert f"Import job #{job.pk}: certifications.csv is being imported." in good.text
+    assert 'id="import-counts"' in good.text and "<th>Created</th><td>2</td>" in good.text
+    assert f"?organization__id__exact={org_a.pk}" in good.text
     assert PersonCertification.objects.filter(organization=org_a).count() == 2
 
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(page, {"organization": org_a.pk, "file": csv_upload(good_file)})
 
-def test_the_license_import_page_accepts_the_report_columns(client, org_a):
-    header = imports.LICENSE_REPORT.headers
+    again = client.get(started["Location"])
+    assert "<th>Created</th><td>0</td>" in again.text and "<th>Unchanged</th><td>2</td>" in again.text
+
+
+def test_the_import_page_shows_a_file_that_cannot_be_imported_at_once(client, org_a):
+    refused = client.post(
+        url("personcertification_import"),
+        {"organization": org_a.pk, "file": csv_upload([["Learner name", "Email"], ["A", "a@b.example"]])},
+    )
+
+    assert refused.status_code == 200 and 'id="upload-rejected"' in refused.text
+    assert "required column is missing" in refused.text and "Certification code" in refused.text
+    assert not JobRun.objects.exists()
+
+
+def test_valid_rows_only_from_the_import_page(client, org_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            url("personcertification_import"),
+            {
+                "organization": org_a.pk,
+                "valid_rows_only": "on",
+                "file": csv_upload(
+                    [
+                        CERT_HEADER,
+                        ["Grace Hopper", "grace@partner.example", "MS-700", "2025-09-01", ""],
+                        ["Linus T", "linus@partner.example", "NOPE-1", "2025-10-01", ""],
+                    ]
+                ),
+            },
+        )
+
+    response = client.get(started["Location"])
+    assert "<th>Created</th><td>1</td>" in response.text and "<th>Rejected</th><td>1</td>" in response.text
+    assert "<code>NOPE-1</code>" in response.text
+    assert list(PersonCertification.objects.values_list("email", flat=True)) == ["grace@partner.example"]
+
+
+def test_the_license_import_page_accepts_the_report_columns(
+    client, org_a, django_capture_on_commit_callbacks
+):
+    header = [column.name for column in IMPORTERS["license_report"].layout.columns]
     row = [
         "2026-10-14",
         "Contoso Insights",
@@ -388,11 +443,19 @@ def test_the_license_import_page_accepts_the_report_columns(client, org_a):
         "2027-06-30",
     ]
 
-    client.post(
-        url("marketplacelicense_import"), {"organization": org_a.pk, "file": csv_upload([header, row])}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url("marketplacelicense_import"), {"organization": org_a.pk, "file": csv_upload([header, row])}
+        )
 
     assert MarketplaceLicense.objects.get().organization == org_a
+
+
+def test_an_import_job_page_shows_only_its_own_kind_of_job(client, org_a):
+    other = JobRun.objects.create(kind="import:accounts.customers", organization=org_a)
+
+    assert client.get(url("personcertification_import_job", other.pk)).status_code == 404
+    assert client.get(url("personcertification_import_result", other.pk)).status_code == 404
 
 
 def test_importing_needs_the_add_permission(org_a, verified_client):
@@ -411,3 +474,5 @@ def test_importing_needs_the_add_permission(org_a, verified_client):
     )
     assert refused.status_code == 403
     assert not PersonCertification.objects.exists()
+    job = JobRun.objects.create(kind="import:membership.person_certifications", organization=org_a)
+    assert client.get(url("personcertification_import_job", job.pk)).status_code == 403

@@ -1,6 +1,7 @@
-"""The Membership data files (membership.imports): good CSV and XLSX files load, a corrected file
-updates its rows, and a file with any bad row is rejected as a whole with each problem's row and
-column, writing nothing."""
+"""The Membership data files (membership.imports) through the import pipeline: good CSV and XLSX
+files load, a corrected file updates its rows, the same file twice changes nothing, a file with any
+bad row is rejected as a whole with each problem's row, column and value (nothing written), and
+"valid rows only" writes the good rows and reports the others."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from membership.models import (
     SurfaceAssessment,
     VmImageUsage,
 )
-from membership.services.imports import file_import
-from portal.models import AuditEvent
+from membership.services.imports import membership_import_start
+from portal.choices import JobStatus
+from portal.models import AuditEvent, JobRun
 from portal.uploads import UploadRejected
 from tests.factories import OrganizationFactory, PartnerLocationFactory, UserFactory
 
@@ -45,6 +47,21 @@ def location(org_a):
     return PartnerLocationFactory(organization=org_a, partner_id="7100001", country="US")
 
 
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Start an import and run its job (Celery runs eagerly once the request's transaction commits)."""
+
+    def run(code, organization, file, *, actor=None, valid_rows_only=False) -> JobRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = membership_import_start(
+                code, organization=organization, upload=file, actor=actor, valid_rows_only=valid_rows_only
+            )
+        job.refresh_from_db()
+        return job
+
+    return run
+
+
 def csv_file(rows: list[list[object]], name: str = "report.csv") -> SimpleUploadedFile:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
@@ -61,13 +78,28 @@ def xlsx_file(rows: list[list[object]], name: str = "report.xlsx") -> SimpleUplo
     return SimpleUploadedFile(name, buffer.getvalue())
 
 
-def rejected(spec, organization, file) -> list[str]:
-    with pytest.raises(UploadRejected) as caught:
-        file_import(spec, organization=organization, file=file, actor=None)
-    return [str(error) for error in caught.value.errors]
+def counts(job: JobRun) -> tuple[int, int, int, int]:
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    return tuple(job.result[name] for name in ("created", "updated", "unchanged", "rejected"))
 
 
-LICENSE_HEADER = imports.LICENSE_REPORT.headers
+def problems(job: JobRun) -> list[str]:
+    """Each problem as `row N, column 'C': 'value' reason`."""
+    return [
+        f"row {e['row']}, column {e['column']!r}: {e['value']!r} {e['message']}"
+        if "value" in e
+        else f"row {e['row']}, column {e['column']!r}: {e['message']}"
+        for e in job.import_errors
+    ]
+
+
+def rejected(job: JobRun) -> list[str]:
+    assert job.status == JobStatus.FAILED and job.result["rejected_file"], job.result
+    assert "nothing was imported" in job.result["message"]
+    return problems(job)
+
+
+LICENSE_HEADER = [column.name for column in imports.LICENSE_REPORT.columns]
 
 
 def license_row(**changes) -> list[object]:
@@ -95,7 +127,7 @@ def license_row(**changes) -> list[object]:
 
 
 def test_report_columns_are_the_spec_names_which_are_the_models_verbose_names():
-    assert imports.LICENSE_REPORT.headers == [
+    assert LICENSE_HEADER == [
         "Date",
         "Offer name",
         "Offer ID",
@@ -111,7 +143,7 @@ def test_report_columns_are_the_spec_names_which_are_the_models_verbose_names():
         "Term start",
         "Term end",
     ]
-    assert imports.VM_IMAGE_REPORT.headers == [
+    assert [column.name for column in imports.VM_IMAGE_REPORT.columns] == [
         "Month",
         "Offer name",
         "Plan (SKU)",
@@ -125,7 +157,7 @@ def test_report_columns_are_the_spec_names_which_are_the_models_verbose_names():
         "Country/region",
         "Is latest version",
     ]
-    assert imports.SURFACE_ASSESSMENTS.headers == [
+    assert [column.name for column in imports.SURFACE_ASSESSMENTS.columns] == [
         "Learner name",
         "Email",
         "Partner location (PartnerID)",
@@ -135,22 +167,28 @@ def test_report_columns_are_the_spec_names_which_are_the_models_verbose_names():
         "Score",
         "Status",
     ]
-    for spec in (imports.LICENSE_REPORT, imports.VM_IMAGE_REPORT):
-        verbose = [str(spec.model._meta.get_field(c.field).verbose_name) for c in spec.columns]
-        assert verbose == spec.headers
-    assert set(imports.IMPORTS) == {
+    for layout, model in (
+        (imports.LICENSE_REPORT, MarketplaceLicense),
+        (imports.VM_IMAGE_REPORT, VmImageUsage),
+    ):
+        verbose = [str(model._meta.get_field(c.staged_name).verbose_name) for c in layout.columns]
+        assert verbose == [c.name for c in layout.columns]
+    assert set(imports.IMPORTERS) == {
         "license_report",
         "vm_image_report",
         "surface_assessments",
         "person_certifications",
         "billed_sales",
     }
+    assert {importer.kind for importer in imports.IMPORTERS.values()} == {
+        f"import:membership.{code}" for code in imports.IMPORTERS
+    }
 
 
 # --- Marketplace license report --------------------------------------------------------------------
 
 
-def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, staff):
+def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, staff, run):
     other_subscription = str(uuid.uuid4())
     file = csv_file(
         [
@@ -160,9 +198,10 @@ def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, sta
         ]
     )
 
-    result = file_import("license_report", organization=org_a, file=file, actor=staff)
+    job = run("license_report", org_a, file, actor=staff)
 
-    assert (result.created, result.updated, result.rows) == (2, 0, 2)
+    assert counts(job) == (2, 0, 0, 0)
+    assert (job.organization, job.created_by, job.kind) == (org_a, staff, "import:membership.license_report")
     row = MarketplaceLicense.objects.get(subscription_id=SUBSCRIPTION)
     assert (row.organization, row.date, row.country, row.license_status) == (
         org_a,
@@ -172,21 +211,36 @@ def test_a_license_report_loads_and_a_corrected_file_updates_its_rows(org_a, sta
     )
     assert (row.licenses_purchased, row.licenses_assigned, str(row.customer_tenant_id)) == (50, 38, TENANT)
     event = AuditEvent.objects.get(action="membership.license_report.imported")
-    assert (event.actor, event.organization_id, event.changes["created"]) == (staff, org_a.pk, 2)
+    assert (event.actor, event.organization_id, event.changes) == (
+        staff,
+        org_a.pk,
+        {"file_name": "report.csv", "created": 2, "updated": 0},
+    )
 
-    again = file_import(
-        imports.LICENSE_REPORT,
-        organization=org_a,
-        file=csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "45"})]),
+    again = run(
+        "license_report",
+        org_a,
+        csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "45"})]),
         actor=staff,
     )
 
-    assert (again.created, again.updated) == (0, 1)
+    assert counts(again) == (0, 1, 0, 0)
     assert MarketplaceLicense.objects.count() == 2
     assert MarketplaceLicense.objects.get(subscription_id=SUBSCRIPTION).licenses_assigned == 45
 
 
-def test_a_bad_license_report_names_every_bad_cell_and_writes_nothing(org_a):
+def test_the_same_license_report_twice_changes_nothing(org_a, run):
+    rows = [LICENSE_HEADER, license_row(), license_row(**{"Subscription ID": str(uuid.uuid4())})]
+    assert counts(run("license_report", org_a, csv_file(rows))) == (2, 0, 0, 0)
+    stored = sorted(MarketplaceLicense.objects.values_list("pk", "licenses_assigned", "country"))
+
+    again = run("license_report", org_a, csv_file(rows))
+
+    assert counts(again) == (0, 0, 2, 0)
+    assert sorted(MarketplaceLicense.objects.values_list("pk", "licenses_assigned", "country")) == stored
+
+
+def test_a_bad_license_report_names_every_bad_cell_and_writes_nothing(org_a, run):
     file = csv_file(
         [
             LICENSE_HEADER,
@@ -200,70 +254,93 @@ def test_a_bad_license_report_names_every_bad_cell_and_writes_nothing(org_a):
         ]
     )
 
-    errors = rejected("license_report", org_a, file)
+    errors = rejected(run("license_report", org_a, file))
 
-    assert "row 3, column 'Date': '14/10/2026' is not a date (YYYY-MM-DD)" in errors
+    assert "row 3, column 'Date': '14/10/2026' is not a date (YYYY-MM-DD or MM/DD/YYYY)" in errors
     assert "row 3, column 'Customer tenant ID': 'not-a-guid' is not a GUID" in errors
+    assert "row 3, column 'Subscription ID': 'x' is not a GUID" in errors
     assert (
         "row 4, column 'License status': 'Frozen' is not one of Active, Suspended, Cancelled, Expired"
         in errors
     )
-    assert any(e.startswith("row 4, column 'Country/region': 'GBR' is not a two-letter") for e in errors)
-    assert "row 4, column 'Licenses purchased': -5 must not be negative" in errors
-    assert "row 5, column 'Term end': 2026-06-30 is before the term start 2026-07-01" in errors
-    assert "row 5, column 'Licenses assigned': 60 assigned is more than the 50 licenses purchased" in errors
-    assert "row 6, column 'Customer name': is empty" in errors
-    assert "row 6, column 'Plan ID': is longer than 100 characters" in errors
+    assert (
+        "row 4, column 'Country/region': 'GBR' is not a two-letter country code (ISO 3166-1, e.g. US)"
+        in errors
+    )
+    assert "row 4, column 'Licenses purchased': '-5' is below 0" in errors
+    assert "row 5, column 'Term end': '2026-06-30' is before the term start 2026-07-01" in errors
+    assert "row 5, column 'Licenses assigned': '60' is more than the 50 licenses purchased" in errors
+    assert "row 6, column 'Customer name': '' is required" in errors
+    assert "row 6, column 'Plan ID': '" + "p" * 101 + "' is longer than 100 characters" in errors
     assert not any(e.startswith("row 2") for e in errors)
     assert not MarketplaceLicense.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="membership.").exists()
 
 
-def test_a_missing_column_rejects_the_header_before_any_row(org_a):
+def test_valid_rows_only_writes_the_good_rows_and_reports_the_others(org_a, run):
+    file = csv_file(
+        [
+            LICENSE_HEADER,
+            license_row(),
+            license_row(**{"Date": "someday", "Subscription ID": str(uuid.uuid4())}),
+            license_row(**{"Subscription ID": str(uuid.uuid4()), "Plan ID": "premium"}),
+        ]
+    )
+
+    job = run("license_report", org_a, file, valid_rows_only=True)
+
+    assert counts(job) == (2, 0, 0, 1)
+    assert job.result["problems"] == 1
+    assert problems(job) == ["row 3, column 'Date': 'someday' is not a date (YYYY-MM-DD or MM/DD/YYYY)"]
+    assert set(MarketplaceLicense.objects.values_list("plan_id", flat=True)) == {"standard", "premium"}
+    assert job.result["result_file"]
+
+
+def test_a_missing_column_rejects_the_header_before_any_row(org_a, run):
     header = [h for h in LICENSE_HEADER if h != "Plan ID"]
     row = license_row()
     del row[LICENSE_HEADER.index("Plan ID")]
 
-    errors = rejected("license_report", org_a, csv_file([header, row]))
+    with pytest.raises(UploadRejected) as caught:
+        run("license_report", org_a, csv_file([header, row]))
 
-    assert errors == ["row 1, column 'Plan ID': required column is missing"]
+    assert [str(error) for error in caught.value.errors] == [
+        "row 1, column 'Plan ID': required column is missing"
+    ]
+    assert not JobRun.objects.exists()
 
 
-def test_a_file_that_is_not_a_table_is_refused(org_a):
+def test_a_file_that_is_not_a_table_is_refused(org_a, run):
     pdf = SimpleUploadedFile("report.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" * 20)
 
-    with pytest.raises(UploadRejected, match="The file is PDF; expected CSV, XLSX"):
-        file_import("license_report", organization=org_a, file=pdf, actor=None)
-    with pytest.raises(UploadRejected, match="no rows"):
-        file_import("license_report", organization=org_a, file=csv_file([LICENSE_HEADER]), actor=None)
+    with pytest.raises(UploadRejected, match="The file is PDF; expected CSV, TSV, XLSX"):
+        run("license_report", org_a, pdf)
+    empty = run("license_report", org_a, csv_file([LICENSE_HEADER]))
+    assert empty.status == JobStatus.FAILED and "no rows" in empty.result["message"]
 
 
-def test_repeated_rows_in_one_file_are_refused(org_a):
-    errors = rejected("license_report", org_a, csv_file([LICENSE_HEADER, license_row(), license_row()]))
+def test_repeated_rows_in_one_file_are_refused(org_a, run):
+    errors = rejected(run("license_report", org_a, csv_file([LICENSE_HEADER, license_row(), license_row()])))
 
-    assert errors == ["row 3: repeats row 2 (same Date, Subscription ID, Plan ID)"]
+    assert errors == [
+        f"row 3, column 'Date + Subscription ID + Plan ID': '2026-10-14 + {SUBSCRIPTION} + standard' "
+        "repeats line 2"
+    ]
 
 
-def test_rows_of_another_organization_are_neither_matched_nor_changed(org_a, org_b):
-    file_import(
-        "license_report", organization=org_b, file=csv_file([LICENSE_HEADER, license_row()]), actor=None
-    )
+def test_rows_of_another_organization_are_neither_matched_nor_changed(org_a, org_b, run):
+    run("license_report", org_b, csv_file([LICENSE_HEADER, license_row()]))
 
-    result = file_import(
-        "license_report",
-        organization=org_a,
-        file=csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "1"})]),
-        actor=None,
-    )
+    job = run("license_report", org_a, csv_file([LICENSE_HEADER, license_row(**{"Licenses assigned": "1"})]))
 
-    assert (result.created, result.updated) == (1, 0)
+    assert counts(job) == (1, 0, 0, 0)
     assert MarketplaceLicense.objects.get(organization=org_b).licenses_assigned == 38
 
 
 # --- VM image version report (XLSX) ------------------------------------------------------------------
 
 
-VM_HEADER = imports.VM_IMAGE_REPORT.headers
+VM_HEADER = [column.name for column in imports.VM_IMAGE_REPORT.columns]
 
 
 def vm_row(**changes) -> list[object]:
@@ -285,18 +362,15 @@ def vm_row(**changes) -> list[object]:
     return [row[header] for header in VM_HEADER]
 
 
-def test_a_vm_image_report_loads_from_xlsx_with_date_cells(org_a):
-    file = xlsx_file(
-        [
-            VM_HEADER,
-            vm_row(),
-            vm_row(**{"Month": date(2026, 9, 1), "Image version": "1.3.2", "Is latest version": "no"}),
-        ]
-    )
+def test_a_vm_image_report_loads_from_xlsx_with_date_cells_and_loads_once(org_a, run):
+    rows = [
+        VM_HEADER,
+        vm_row(),
+        vm_row(**{"Month": date(2026, 9, 1), "Image version": "1.3.2", "Is latest version": "no"}),
+    ]
 
-    result = file_import("vm_image_report", organization=org_a, file=file, actor=None)
+    assert counts(run("vm_image_report", org_a, xlsx_file(rows))) == (2, 0, 0, 0)
 
-    assert result.created == 2
     latest = VmImageUsage.objects.get(image_version="1.4.0")
     assert (latest.month, latest.os_type, latest.is_latest_version, latest.active_vms) == (
         date(2026, 10, 1),
@@ -310,9 +384,11 @@ def test_a_vm_image_report_loads_from_xlsx_with_date_cells(org_a):
     )
     older = VmImageUsage.objects.get(image_version="1.3.2")
     assert (older.month, older.is_latest_version) == (date(2026, 9, 1), False)
+    assert counts(run("vm_image_report", org_a, xlsx_file(rows))) == (0, 0, 2, 0)
+    assert VmImageUsage.objects.count() == 2
 
 
-def test_a_bad_vm_image_report_is_rejected_with_its_rows(org_a):
+def test_a_bad_vm_image_report_is_rejected_with_its_rows(org_a, run):
     file = xlsx_file(
         [
             VM_HEADER,
@@ -320,55 +396,60 @@ def test_a_bad_vm_image_report_is_rejected_with_its_rows(org_a):
             vm_row(
                 **{"Raw usage hours": "-3", "Normalized usage hours": "1.234", "Is latest version": "maybe"}
             ),
-            vm_row(**{"Customer count": "2.5", "Image version": "2.0.0"}),
+            vm_row(**{"Customer count": "2.5", "Image version": "2.0.0", "Active VMs": 3_000_000_000}),
+            vm_row(**{"Month": "2026-13", "Image version": "3.0.0", "Raw usage hours": "1e12"}),
         ]
     )
 
-    errors = rejected("vm_image_report", org_a, file)
+    errors = rejected(run("vm_image_report", org_a, file))
 
-    assert "row 2, column 'Month': '2026-10-15' is not a month (YYYY-MM, or the month's first day)" in errors
-    assert "row 2, column 'OS type': 'BeOS' is not one of Linux, Windows" in errors
-    assert "row 3, column 'Raw usage hours': -3 must not be negative" in errors
-    assert "row 3, column 'Normalized usage hours': 1.234 has more than 2 decimal places" in errors
-    assert "row 3, column 'Is latest version': 'maybe' is not yes/no (or true/false, 1/0)" in errors
-    assert "row 4, column 'Customer count': '2.5' is not a whole number" in errors
+    assert sorted(errors) == sorted(
+        [
+            "row 2, column 'Month': '2026-10-15' is not a month (YYYY-MM, or the month's first day)",
+            "row 2, column 'OS type': 'BeOS' is not one of Linux, Windows",
+            "row 3, column 'Normalized usage hours': '1.234' has more than 2 decimal places",
+            "row 3, column 'Raw usage hours': '-3' is below 0",
+            "row 3, column 'Is latest version': 'maybe' is not true or false",
+            "row 4, column 'Customer count': '2.5' is not a whole number",
+            "row 4, column 'Active VMs': '3000000000' is above 2.14748e+09",
+            "row 5, column 'Month': '2026-13' is not a date (YYYY-MM or YYYY-MM-DD)",
+            "row 5, column 'Raw usage hours': '1e12' is 1,000,000,000,000 or more",
+        ]
+    )
     assert not VmImageUsage.objects.exists()
 
 
 # --- Surface assessments ------------------------------------------------------------------------------
 
 
-SURFACE_HEADER = imports.SURFACE_ASSESSMENTS.headers
+SURFACE_HEADER = [column.name for column in imports.SURFACE_ASSESSMENTS.columns]
+SURFACE_ROWS = [
+    SURFACE_HEADER,
+    [
+        "Ada Byron",
+        "Ada@Partner.example",
+        "7100001",
+        "us",
+        "Surface Pro fundamentals",
+        "2026-10-02",
+        "86",
+        "Passed",
+    ],
+    [
+        "Alan Kay",
+        "alan@partner.example",
+        "7100001",
+        "US",
+        "Surface Hub deployment",
+        "2026-10-03",
+        "40",
+        "failed",
+    ],
+]
 
 
-def test_surface_completions_load_for_the_organizations_locations(org_a, location):
-    file = csv_file(
-        [
-            SURFACE_HEADER,
-            [
-                "Ada Byron",
-                "Ada@Partner.example",
-                "7100001",
-                "us",
-                "Surface Pro fundamentals",
-                "2026-10-02",
-                "86",
-                "Passed",
-            ],
-            [
-                "Alan Kay",
-                "alan@partner.example",
-                "7100001",
-                "US",
-                "Surface Hub deployment",
-                "2026-10-03",
-                "40",
-                "failed",
-            ],
-        ]
-    )
-
-    file_import("surface_assessments", organization=org_a, file=file, actor=None)
+def test_surface_completions_load_for_the_organizations_locations_once(org_a, location, run):
+    assert counts(run("surface_assessments", org_a, csv_file(SURFACE_ROWS))) == (2, 0, 0, 0)
 
     ada = SurfaceAssessment.objects.get(learner_name="Ada Byron")
     assert (ada.email, ada.location, ada.country, ada.score, ada.status) == (
@@ -379,9 +460,15 @@ def test_surface_completions_load_for_the_organizations_locations(org_a, locatio
         AssessmentStatus.PASSED,
     )
     assert SurfaceAssessment.objects.get(learner_name="Alan Kay").status == AssessmentStatus.FAILED
+    assert counts(run("surface_assessments", org_a, csv_file(SURFACE_ROWS))) == (0, 0, 2, 0)
+
+    moved = PartnerLocationFactory(organization=org_a, partner_id="7100002")
+    corrected = [SURFACE_ROWS[0], [*SURFACE_ROWS[1][:2], "7100002", *SURFACE_ROWS[1][3:]], SURFACE_ROWS[2]]
+    assert counts(run("surface_assessments", org_a, csv_file(corrected))) == (0, 1, 1, 0)
+    assert SurfaceAssessment.objects.get(learner_name="Ada Byron").location == moved
 
 
-def test_surface_rows_of_a_foreign_location_or_a_score_above_100_are_refused(org_a, org_b, location):
+def test_surface_rows_of_a_foreign_location_or_a_score_above_100_are_refused(org_a, org_b, location, run):
     PartnerLocationFactory(organization=org_b, partner_id="7200002")
     file = csv_file(
         [
@@ -400,12 +487,14 @@ def test_surface_rows_of_a_foreign_location_or_a_score_above_100_are_refused(org
         ]
     )
 
-    errors = rejected("surface_assessments", org_a, file)
+    errors = rejected(run("surface_assessments", org_a, file))
 
-    location_error = "is not the PartnerID of a location of"
-    assert f"row 2, column 'Partner location (PartnerID)': '7200002' {location_error} {org_a}" in errors
-    assert "row 3, column 'Email': 'alan(at)partner' is not an email address" in errors
-    assert "row 3, column 'Score': 101: Ensure this value is less than or equal to 100." in errors
+    assert errors == [
+        "row 2, column 'Partner location (PartnerID)': '7200002' is not the PartnerID of a location of this "
+        "organization",
+        "row 3, column 'Email': 'alan(at)partner' is not an email address",
+        "row 3, column 'Score': '101' is above 100",
+    ]
     assert not SurfaceAssessment.objects.exists()
 
 
@@ -422,16 +511,13 @@ CERT_HEADER = [
 ]
 
 
-def test_person_certifications_load_and_the_same_award_is_updated_not_repeated(org_a, location):
-    file = csv_file(
-        [
-            CERT_HEADER,
-            ["Grace Hopper", "Grace@Partner.example", "ms-700", "2025-09-01", "2026-09-01", "7100001"],
-            ["Linus T", "linus@partner.example", "MS-700", "2025-10-01", "", ""],
-        ]
-    )
-
-    file_import("person_certifications", organization=org_a, file=file, actor=None)
+def test_person_certifications_load_and_the_same_award_is_updated_not_repeated(org_a, location, run):
+    rows = [
+        CERT_HEADER,
+        ["Grace Hopper", "Grace@Partner.example", "ms-700", "2025-09-01", "2026-09-01", "7100001"],
+        ["Linus T", "linus@partner.example", "MS-700", "2025-10-01", "", ""],
+    ]
+    assert counts(run("person_certifications", org_a, csv_file(rows))) == (2, 0, 0, 0)
 
     grace = PersonCertification.objects.get(email="grace@partner.example")
     assert (grace.certification.code, grace.earned_on, grace.expires_on, grace.location) == (
@@ -442,24 +528,22 @@ def test_person_certifications_load_and_the_same_award_is_updated_not_repeated(o
     )
     linus = PersonCertification.objects.get(email="linus@partner.example")
     assert (linus.expires_on, linus.location) == (None, None)
+    assert counts(run("person_certifications", org_a, csv_file(rows))) == (0, 0, 2, 0)
 
     # The optional columns may be left out; the award (email, certification, earned on) is updated.
-    again = file_import(
+    again = run(
         "person_certifications",
-        organization=org_a,
-        file=csv_file(
-            [CERT_HEADER[:4], ["Grace B. Hopper", "GRACE@partner.example", "MS-700", "2025-09-01"]]
-        ),
-        actor=None,
+        org_a,
+        csv_file([CERT_HEADER[:4], ["Grace B. Hopper", "GRACE@partner.example", "MS-700", "2025-09-01"]]),
     )
 
-    assert (again.created, again.updated) == (0, 1)
+    assert counts(again) == (0, 1, 0, 0)
     grace.refresh_from_db()
-    assert (grace.learner_name, grace.expires_on) == ("Grace B. Hopper", None)
+    assert (grace.learner_name, grace.expires_on, grace.location) == ("Grace B. Hopper", None, None)
     assert PersonCertification.objects.count() == 2
 
 
-def test_bad_person_certifications_are_refused(org_a):
+def test_bad_person_certifications_are_refused(org_a, run):
     tomorrow = timezone.localdate() + timedelta(days=1)
     file = csv_file(
         [
@@ -471,14 +555,35 @@ def test_bad_person_certifications_are_refused(org_a):
         ]
     )
 
-    errors = rejected("person_certifications", org_a, file)
+    errors = rejected(run("person_certifications", org_a, file))
 
-    unknown = "is not a certification code of the catalogue (e.g. MS-700)"
-    assert f"row 2, column 'Certification code': 'XX-999' {unknown}" in errors
-    assert "row 3, column 'Expires on': 2025-10-01 is not after the day it was earned" in errors
-    assert any(e.startswith("row 5, column 'Partner location (PartnerID)': '9999999'") for e in errors)
-    assert f"row 4, column 'Earned on': {tomorrow} is in the future" in errors
+    assert sorted(errors) == sorted(
+        [
+            "row 2, column 'Certification code': 'XX-999' is not a certification code of the catalogue "
+            "(e.g. MS-700)",
+            "row 3, column 'Expires on': '2025-10-01' is not after the day it was earned (2025-10-01)",
+            f"row 4, column 'Earned on': '{tomorrow}' is in the future",
+            "row 5, column 'Partner location (PartnerID)': '9999999' is not the PartnerID of a location of "
+            "this organization",
+        ]
+    )
     assert not PersonCertification.objects.exists()
+
+
+def test_valid_certification_rows_only(org_a, run):
+    file = csv_file(
+        [
+            CERT_HEADER[:4],
+            ["Grace Hopper", "grace@partner.example", "XX-999", "2025-09-01"],
+            ["Linus T", "linus@partner.example", "MS-700", "2025-10-01"],
+        ]
+    )
+
+    job = run("person_certifications", org_a, file, valid_rows_only=True)
+
+    assert counts(job) == (1, 0, 0, 1)
+    assert [e["row"] for e in job.import_errors] == [2]
+    assert list(PersonCertification.objects.values_list("email", flat=True)) == ["linus@partner.example"]
 
 
 # --- Marketplace billed sales ---------------------------------------------------------------------------
@@ -487,16 +592,13 @@ def test_bad_person_certifications_are_refused(org_a):
 SALES_HEADER = ["Month", "Offer ID", "Offer name", "Amount (USD)"]
 
 
-def test_billed_sales_load_by_month_and_a_restated_month_replaces_the_amount(org_a, staff):
-    file = csv_file(
-        [
-            SALES_HEADER,
-            ["2026-08", "contoso-insights", "Contoso Insights", "12,500.00"],
-            ["2026-09-01", "contoso-insights", "Contoso Insights", "13000"],
-        ]
-    )
-
-    file_import("billed_sales", organization=org_a, file=file, actor=staff)
+def test_billed_sales_load_by_month_and_a_restated_month_replaces_the_amount(org_a, staff, run):
+    rows = [
+        SALES_HEADER,
+        ["2026-08", "contoso-insights", "Contoso Insights", "12,500.00"],
+        ["2026-09-01", "contoso-insights", "Contoso Insights", "13000"],
+    ]
+    assert counts(run("billed_sales", org_a, csv_file(rows), actor=staff)) == (2, 0, 0, 0)
 
     assert list(
         MarketplaceBilledSale.objects.order_by("billed_on").values_list("billed_on", "amount_usd")
@@ -504,19 +606,21 @@ def test_billed_sales_load_by_month_and_a_restated_month_replaces_the_amount(org
         (date(2026, 8, 1), Decimal("12500.00")),
         (date(2026, 9, 1), Decimal("13000")),
     ]
+    assert counts(run("billed_sales", org_a, csv_file(rows), actor=staff)) == (0, 0, 2, 0)
 
-    file_import(
+    restated = run(
         "billed_sales",
-        organization=org_a,
-        file=csv_file([SALES_HEADER, ["2026-09", "CONTOSO-INSIGHTS", "Contoso Insights", "12000"]]),
+        org_a,
+        csv_file([SALES_HEADER, ["2026-09", "CONTOSO-INSIGHTS", "Contoso Insights", "12000"]]),
         actor=staff,
     )
 
+    assert counts(restated) == (0, 1, 0, 0)
     assert MarketplaceBilledSale.objects.count() == 2
     assert MarketplaceBilledSale.objects.get(billed_on=date(2026, 9, 1)).amount_usd == Decimal("12000")
 
 
-def test_bad_billed_sales_are_refused(org_a):
+def test_bad_billed_sales_are_refused(org_a, run):
     other = OrganizationFactory()
     file = csv_file(
         [
@@ -527,12 +631,12 @@ def test_bad_billed_sales_are_refused(org_a):
         ]
     )
 
-    errors = rejected("billed_sales", org_a, file)
+    errors = rejected(run("billed_sales", org_a, file))
 
     assert errors == [
-        "row 2, column 'Month': '2026-13' is not a month (YYYY-MM, or the month's first day)",
+        "row 2, column 'Month': '2026-13' is not a date (YYYY-MM or YYYY-MM-DD)",
         "row 3, column 'Amount (USD)': 'ten thousand' is not a number",
-        "row 4, column 'Offer ID': is empty",
-        "row 4, column 'Amount (USD)': -100 must not be negative",
+        "row 4, column 'Offer ID': '' is required",
+        "row 4, column 'Amount (USD)': '-100' is below 0",
     ]
     assert not MarketplaceBilledSale.objects.filter(organization__in=[org_a, other]).exists()
