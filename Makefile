@@ -15,6 +15,8 @@ QUICK ?=
 BACKUP_DIR ?= backups
 ARCHIVE ?=
 FORCE ?=
+# `make run DEMO=0` starts without the demo data (README, "Starting without the demo").
+DEMO ?= 1
 
 # Prints `export DATABASE_URL=... REDIS_URL=...`, starting embedded servers when needed.
 SERVICES_ENV = eval "$$($(PYTHON) -m portal.embedded env)"
@@ -25,13 +27,14 @@ help: ## List the targets
 	@echo "Partner Portal make targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-11s %s\n", $$1, $$2}'
-	@echo "Variables: PORT=$(PORT)  PYTEST_ARGS='...'  QUICK=1 (bench)  BACKUP_DIR=$(BACKUP_DIR)  ARCHIVE=...  FORCE=1 (restore)"
+	@echo "Variables: PORT=$(PORT)  DEMO=$(DEMO) (run; DEMO=0: no demo data)  PYTEST_ARGS='...'  QUICK=1 (bench)"
+	@echo "           BACKUP_DIR=$(BACKUP_DIR)  ARCHIVE=...  FORCE=1 (restore)"
 
 $(VENV)/.installed: pyproject.toml
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]' && touch $(VENV)/.installed
 
-run: $(VENV)/.installed ## Start everything (db, redis, migrate, demo data, web, worker, beat)
-	$(PYTHON) -m portal.embedded run --port $(PORT)
+run: $(VENV)/.installed ## Start everything (db, redis, migrate, demo data unless DEMO=0, web, worker, beat)
+	PORTAL_DEMO='$(DEMO)' $(PYTHON) -m portal.embedded run --port $(PORT)
 
 test: $(VENV)/.installed browser ## Lint and run the whole suite (migrations and check --deploy included)
 	$(SERVICES_ENV) && $(VENV)/bin/ruff check . && $(VENV)/bin/pytest $(PYTEST_ARGS)

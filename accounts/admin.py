@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.choices import PartnerType
 from accounts.models import (
     ActionItem,
     ApiClient,
@@ -25,6 +32,7 @@ from accounts.services import api_clients, mfa, people
 from portal.admin_base import action_with_form
 from portal.models import AuditEvent
 from portal.roles import Role
+from portal.views import form_errors
 
 
 class RolesActionForm(forms.Form):
@@ -39,6 +47,55 @@ class InviteActionForm(forms.Form):
     roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
 
 
+class OwnerInviteForm(forms.Form):
+    email = forms.EmailField(label="Owner's email")
+    display_name = forms.CharField(max_length=150, required=False, label="Owner's name")
+    global_admin = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Also Global admin",
+        help_text="As in Partner Center, the first account of a partner is usually its Global admin too.",
+    )
+
+
+class OrganizationAdminForm(forms.ModelForm):
+    partner_types = forms.MultipleChoiceField(
+        choices=PartnerType.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    website = forms.URLField(max_length=200, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organization
+        fields = [
+            "legal_name",
+            "doing_business_as",
+            "partner_global_id",
+            "country",
+            "partner_types",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "website",
+            "company_registration_number",
+            "tax_id",
+            "company_size",
+            "primary_contact_first_name",
+            "primary_contact_last_name",
+            "primary_contact_email",
+            "primary_contact_phone",
+        ]
+        help_texts = {
+            "partner_global_id": "The partner global account's PartnerID: seven digits.",
+            "country": "Where the organization is registered: ISO 3166-1 alpha-2, e.g. DE.",
+        }
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+
 class PartnerLocationInline(admin.TabularInline):
     model = PartnerLocation
     extra = 0
@@ -46,16 +103,146 @@ class PartnerLocationInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["legal_name", "partner_global_id", "country", "types", "created_at"]
     list_filter = ["country"]
     search_fields = ["legal_name", "partner_global_id"]
     inlines = [PartnerLocationInline]
     actions = ["invite_user"]
+    readonly_fields = ["owner"]
+    fieldsets = (
+        (
+            None,
+            {"fields": ("legal_name", "doing_business_as", "partner_global_id", "country", "partner_types")},
+        ),
+        ("Owner", {"fields": ("owner",)}),
+        (
+            "Address and contact",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    ("address_line1", "address_line2"),
+                    ("city", "state", "postal_code"),
+                    ("phone", "website"),
+                    ("company_registration_number", "tax_id", "company_size"),
+                    ("primary_contact_first_name", "primary_contact_last_name"),
+                    ("primary_contact_email", "primary_contact_phone"),
+                ),
+            },
+        ),
+    )
 
     @admin.display(description="Partner types")
     def types(self, obj: Organization) -> str:
         return ", ".join(obj.partner_types)
+
+    @admin.display(description="Owner")
+    def owner(self, obj: Organization | None) -> str:
+        if obj is None or obj.pk is None:
+            return "Save the organization, then invite its Owner."
+        owner = (
+            RoleAssignment.objects.filter(organization=obj, role=Role.OWNER).select_related("user").first()
+        )
+        if owner is not None:
+            return str(owner.user.email)
+        invitation = self._open_owner_invitation(obj)
+        if invitation is None:
+            return "None yet: use “Invite owner” above."
+        if invitation.expires_at < timezone.now():
+            expired = f"{invitation.expires_at:%Y-%m-%d}"
+            return f"The invitation to {invitation.email} expired on {expired}: delete it, then invite again."
+        return f"Invited: {invitation.email} (until {invitation.expires_at:%Y-%m-%d})"
+
+    @staticmethod
+    def _open_owner_invitation(organization: Organization) -> Invitation | None:
+        return (
+            Invitation.objects.filter(
+                organization=organization, roles__contains=[Role.OWNER], accepted_at__isnull=True
+            )
+            .order_by("-created_at")
+            .first()
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new organization goes through the service: audited, with its Action Center prompt. The
+        # inlines below were bound to `obj`, so it takes over the saved row.
+        fields = {name: getattr(obj, name) for name in form.cleaned_data if name in form.fields}
+        created = people.organization_create(actor=request.user, **fields)
+        vars(obj).update(vars(created))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if {"_continue", "_addanother", "_saveasnew", IS_POPUP_VAR} & set(request.POST):
+            return response
+        if not self.has_invite_owner_permission(request, obj):
+            return response
+        return HttpResponseRedirect(reverse("admin:accounts_organization_invite_owner", args=[obj.pk]))
+
+    def has_invite_owner_permission(self, request, obj: Organization | None) -> bool:
+        return self.has_change_permission(request, obj) and request.user.has_perm("accounts.add_invitation")
+
+    def get_urls(self):
+        invite = path(
+            "<path:object_id>/invite-owner/",
+            self.admin_site.admin_view(self.invite_owner_view),
+            name="accounts_organization_invite_owner",
+        )
+        return [invite, *super().get_urls()]
+
+    def invite_owner_view(self, request, object_id: str):
+        """Invite the organization's Owner (people.owner_invite) and show the invitation's link: the
+        e-mail goes out as well, but the vendor can hand the link over themselves."""
+        organization = self.get_object(request, unquote(object_id))
+        if organization is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_invite_owner_permission(request, organization):
+            raise PermissionDenied
+        form = OwnerInviteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                invitation = people.owner_invite(
+                    actor=request.user, organization=organization, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    f"{invitation.email} is invited to become the Owner of {organization}. Send them "
+                    f"this link (valid until {invitation.expires_at:%Y-%m-%d}): "
+                    f"{self._invitation_link(request, invitation)}",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+        invitations = Invitation.objects.filter(organization=organization, accepted_at__isnull=True)
+        return TemplateResponse(
+            request,
+            "admin/accounts/organization/invite_owner.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Invite the Owner of {organization.legal_name}",
+                "opts": self.opts,
+                "original": organization,
+                "form": form,
+                "owner": self.owner(organization),
+                "open_invitations": [
+                    {
+                        "invitation": invitation,
+                        "roles": ", ".join(Role(role).label for role in invitation.roles),
+                        "link": self._invitation_link(request, invitation),
+                    }
+                    for invitation in invitations
+                ],
+            },
+        )
+
+    @staticmethod
+    def _invitation_link(request, invitation: Invitation) -> str:
+        return request.build_absolute_uri(reverse("accounts:invitation-accept", args=[invitation.token]))
 
     @admin.action(description="Invite a user to the selected organizations…")
     def invite_user(self, request, queryset):

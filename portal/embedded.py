@@ -14,7 +14,9 @@ Usage::
 
     python -m portal.embedded env              # prints `export ...` lines for `eval`
     python -m portal.embedded stop             # stops both embedded servers
-    python -m portal.embedded run [--port N]   # what `make run` does
+    python -m portal.embedded run [--port N] [--no-demo]   # what `make run` does
+
+``run`` loads the demo data unless ``--no-demo`` or ``PORTAL_DEMO=0`` (``make run DEMO=0``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -451,6 +453,54 @@ def _local_run_defaults(data_dir: Path) -> dict[str, str]:
     }
 
 
+DEMO_VARIABLE = "PORTAL_DEMO"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def demo_wanted(environ: Mapping[str, str], flag: bool | None = None) -> bool:
+    """Whether `run` loads the demo data: the ``--demo``/``--no-demo`` flag when given, else
+    ``PORTAL_DEMO`` (``make run DEMO=0`` sets it), else yes, so a newcomer sees the demo.
+
+    Only `run` (a developer's machine) ever seeds on its own; the production stack
+    (docker-compose.yml) never runs `seed_demo`, and `seed_demo` itself refuses a database that
+    has organizations of its own.
+    """
+    if flag is not None:
+        return flag
+    raw = environ.get(DEMO_VARIABLE)
+    if raw is None:
+        return True
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise EmbeddedServiceError(f"{DEMO_VARIABLE} must be 1 or 0 (true/false, yes/no), got {raw!r}")
+
+
+def setup_commands(*, demo: bool) -> list[list[str]]:
+    """The `manage.py` commands `run` runs, in order, before it starts web, worker and beat."""
+    commands = [["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]]
+    if demo:
+        commands.append(["seed_demo", "--if-empty"])
+    return commands
+
+
+NO_DEMO_HINT = (
+    "Started without the demo data. On a first start create the vendor admin:\n"
+    "  {python} manage.py create_vendor_admin --email you@vendor.example\n"
+    'then sign in at http://localhost:{port}/admin/ (README: "Starting without the demo").'
+)
+
+
+def _display_path(path: str) -> str:
+    """`path` relative to the repository when it lies inside it (``.venv/bin/python``)."""
+    with contextlib.suppress(ValueError):
+        return str(Path(path).relative_to(REPO_ROOT))
+    return path
+
+
 def _shell_quote(value: str) -> str:
     """Single-quote for POSIX sh, always (the Makefile `eval`s this)."""
     return "'" + value.replace("'", "'\"'\"'") + "'"
@@ -486,17 +536,14 @@ def _terminate(children: dict[str, subprocess.Popen[bytes]], timeout: float = 15
             proc.wait()
 
 
-def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR) -> int:
-    """Everything `make run` does: services, migrate, static, demo data, web+worker+beat."""
+def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR, demo: bool = True) -> int:
+    """Everything `make run` does: services, migrate, static, demo data (unless `demo` is off),
+    web+worker+beat."""
     env = {**_local_run_defaults(data_dir), **os.environ}
     env.update(service_env(ensure_services(data_dir)))
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
 
-    for args in (
-        ["migrate", "--noinput"],
-        ["collectstatic", "--noinput", "-v", "0"],
-        ["seed_demo", "--if-empty"],
-    ):
+    for args in setup_commands(demo=demo):
         result = subprocess.run([*manage, *args], cwd=REPO_ROOT, env=env)
         if result.returncode != 0:
             _log(f"`manage.py {' '.join(args)}` failed with exit code {result.returncode}")
@@ -538,6 +585,8 @@ def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR) -> int:
                 exit_code = next((c for c in dead.values() if c), 1)
                 break
             if not announced and _port_open(port):
+                if not demo:
+                    print(NO_DEMO_HINT.format(python=_display_path(sys.executable), port=port), flush=True)
                 print(
                     f"Partner Portal is running at http://localhost:{port}/ (Ctrl-C to stop)",
                     flush=True,
@@ -568,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stop", help="stop the embedded PostgreSQL and Redis")
     run_parser = sub.add_parser("run", help="services + migrate + seed + web/worker/beat")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run_parser.add_argument(
+        "--demo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"load the demo data (default: {DEMO_VARIABLE}, else yes)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "env":
@@ -585,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stop":
             stop_services(args.data_dir)
             return 0
-        return run(port=args.port, data_dir=args.data_dir)
+        return run(port=args.port, data_dir=args.data_dir, demo=demo_wanted(os.environ, args.demo))
     except EmbeddedServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -223,9 +223,49 @@ def user_set_active(*, actor: User, user: User, is_active: bool) -> User:
 def user_invite(
     *, actor: User, organization: Organization, email: str, roles: list[str], display_name: str = ""
 ) -> Invitation:
-    email = email.strip().lower()
     roles = roles_validate(roles)
     roles_grant_check(actor=actor, user=None, before=set(), after=set(roles))
+    return _invitation_create(
+        actor=actor, organization=organization, email=email, roles=roles, display_name=display_name
+    )
+
+
+@transaction.atomic
+def owner_invite(
+    *, actor: User, organization: Organization, email: str, display_name: str = "", global_admin: bool = True
+) -> Invitation:
+    """The vendor invites the first Owner of an organization it created (the admin's *Invite owner*),
+    as Owner and, unless `global_admin` is off, Global admin (as Partner Center's first account).
+
+    The one grant of the Owner role besides the ownership transfer: only by vendor staff, and only
+    while the organization has no Owner and no open Owner invitation.
+    """
+    if not is_vendor_staff(actor):
+        raise PermissionDenied("Only vendor staff invite an organization's Owner.")
+    Organization.objects.select_for_update().get(pk=organization.pk)  # one Owner invitation at a time
+    if RoleAssignment.objects.filter(organization=organization, role=Role.OWNER).exists():
+        raise ValidationError({"email": f"{organization} already has an Owner. {OWNER_ROLES_MESSAGE}"})
+    open_owner = Invitation.objects.filter(
+        organization=organization,
+        roles__contains=[Role.OWNER],
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).first()
+    if open_owner is not None:
+        raise ValidationError(
+            {"email": f"{open_owner.email} already has an open invitation to become the Owner."}
+        )
+    roles = [Role.OWNER, Role.GLOBAL_ADMIN] if global_admin else [Role.OWNER]
+    return _invitation_create(
+        actor=actor, organization=organization, email=email, roles=roles, display_name=display_name
+    )
+
+
+def _invitation_create(
+    *, actor: User, organization: Organization, email: str, roles: list[str], display_name: str
+) -> Invitation:
+    """The one writer of invitations (audited, e-mailed); callers have checked the roles."""
+    email = email.strip().lower()
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": "This person already has an account."})
     if Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).exists():

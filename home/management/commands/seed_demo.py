@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, demo_logins, seed_demo_data
-from accounts.models import Organization
+from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS, STAFF_EMAIL, demo_logins, seed_demo_data
+from accounts.models import Organization, User
 from commerce.demo import commerce_demo_loaded, commerce_demo_seed
 from cosell.demo.seed import cosell_demo_loaded, cosell_demo_seed
 from earnings.demo import earnings_demo_loaded, earnings_demo_seed
@@ -26,9 +26,17 @@ class Command(BaseCommand):
             "--scale", type=int, default=1, help="Multiplies the customer rows (set-based inserts)."
         )
         parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing when demo organizations already exist."
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when demo organizations already exist (top up what is missing), nor in a "
+            "database that has organizations or vendor staff of its own.",
         )
         parser.add_argument("--quiet", action="store_true", help="Don't print the demo logins.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo even into a database that has organizations or vendor staff of its own.",
+        )
 
     def handle(self, *args, **options):
         seed, scale = options["seed"], options["scale"]
@@ -36,6 +44,19 @@ class Command(BaseCommand):
             raise CommandError("--scale must be 1 or more.")
         ids = [demo.partner_global_id for demo in ORGANIZATIONS]
         already = Organization.objects.filter(partner_global_id__in=ids).exists()
+        # A database with organizations or vendor staff of its own is a real one: the demo would add
+        # its vendor admin (with a published password), catalogue and programs to it. Once the demo
+        # is in (a demo database where someone added an organization), re-running it adds no more.
+        own = self.own_data(ids)
+        if own and not already and not options["force"]:
+            message = (
+                f"This database has data of its own ({own}); not loading the demo data into it. "
+                "`manage.py seed_demo --force` loads it anyway."
+            )
+            if options["if_empty"]:
+                self.stdout.write(message)
+                return
+            raise CommandError(message)
         if options["if_empty"] and already:
             self.stdout.write("Demo data already loaded (run `manage.py seed_demo` to top it up).")
             logins = demo_logins(seed=seed)
@@ -116,6 +137,21 @@ class Command(BaseCommand):
             )
         if not options["quiet"]:
             self.print_logins(logins)
+
+    @staticmethod
+    def own_data(demo_ids: list[str]) -> str:
+        """What makes this database a real installation's, or "": an organization or a vendor
+        staff account that is not the demo's."""
+        organization = Organization.objects.exclude(partner_global_id__in=demo_ids).order_by("pk").first()
+        if organization is not None:
+            return f"organization {organization}"
+        staff = (
+            User.objects.filter(is_staff=True, organization__isnull=True)
+            .exclude(email=STAFF_EMAIL)
+            .order_by("pk")
+            .first()
+        )
+        return f"vendor staff {staff.email}" if staff is not None else ""
 
     def print_logins(self, logins) -> None:
         self.stdout.write("")
