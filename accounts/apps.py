@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import imports, signals  # noqa: F401 - sign-in audit receivers, the import layouts
+        # The sign-in audit receivers, the import layouts, the vendor clients' admin page.
+        from accounts import admin_vendor, imports, signals  # noqa: F401

@@ -20,7 +20,19 @@ from accounts.choices import CustomerSegment
 from accounts.models import INVISIBLE_NAMES, Customer, Organization
 from accounts.signals import customers_created
 from portal.files import FORMULA_TRIGGERS
-from portal.imports import CHOICE, INTEGER, UUID, Column, Importer, Layout, Rule, SqlCheck, Staging, register
+from portal.imports import (
+    CHOICE,
+    INTEGER,
+    UUID,
+    Column,
+    Importer,
+    Layout,
+    Reference,
+    Rule,
+    SqlCheck,
+    Staging,
+    register,
+)
 from portal.jobs import JobRun
 
 IMPORT_COLUMNS = ["name", "domain", "country", "segment"]
@@ -135,3 +147,101 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
 
 
 CUSTOMER_IMPORTER = register(Importer(layout=CUSTOMERS, load=_load))
+
+
+# --- The vendor's customers feed ---------------------------------------------------------------------
+
+_ORGANIZATION_OF_ROW = (
+    f"(SELECT o.id FROM {Organization._meta.db_table} o WHERE o.partner_global_id = s.partner_id)"
+)
+
+VENDOR_CUSTOMERS = Layout(
+    name="accounts.vendor_customers",
+    title="Customers (vendor feed)",
+    columns=(
+        Column(
+            "partnerId",
+            field="partner_id",
+            aliases=("PartnerId", "Partner ID", "PartnerGlobalId"),
+            pattern=r"\d{7}",
+            pattern_help="is not a partner global account ID (seven digits)",
+        ),
+        Column("tenantId", kind=UUID, field="tenant_id", aliases=("companyProfile.tenantId", "TenantId")),
+        Column(
+            "domain",
+            aliases=("companyProfile.domain", "Domain"),
+            pattern=r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
+            pattern_help="is not a domain (e.g. contoso.onmicrosoft.com)",
+            max_length=253,
+            lower=True,
+        ),
+        Column(
+            "companyName", field="name", aliases=("companyProfile.companyName", "CompanyName"), max_length=200
+        ),
+        Column(
+            "country",
+            aliases=("billingProfile.defaultAddress.country", "Country"),
+            pattern=r"[A-Za-z]{2}",
+            pattern_help="is not an ISO 3166-1 alpha-2 country code",
+            upper=True,
+            required=False,
+            blank=True,
+        ),
+        Column(
+            "segment",
+            kind=CHOICE,
+            choices=tuple(CustomerSegment.values),
+            required=False,
+            blank=True,
+        ),
+    ),
+    key=("partnerId", "tenantId"),
+    references=(
+        Reference(
+            "partnerId",
+            f"SELECT partner_global_id FROM {Organization._meta.db_table}",
+            "is not a partner organization of this portal",
+        ),
+    ),
+    checks=(
+        SqlCheck(
+            "domain",
+            f"EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = {_ORGANIZATION_OF_ROW} "
+            "AND c.domain = s.domain AND c.tenant_id <> s.tenant_id::uuid)",
+            "is the domain of another customer of this partner (with another tenant ID)",
+        ),
+    ),
+    rules=CUSTOMERS.rules,
+)
+
+
+def _load_vendor_customers(staging: Staging, job: JobRun) -> dict[str, Any]:
+    created = staging.upsert(
+        table=Customer._meta.db_table,
+        key=("tenant_id",),
+        columns={
+            "tenant_id": "tenant_id",
+            "domain": "domain",
+            "name": "name",
+            "country": "country",
+            "segment": "segment",
+        },
+        fallbacks={
+            "country": _ORGANIZATION_OF_ROW.replace("o.id", "o.country"),
+            "segment": f"'{CustomerSegment.COMMERCIAL}'",
+        },
+        insert_only={"created_at": "now()"},
+        scope_from=_ORGANIZATION_OF_ROW,
+        returning_created=True,
+    )
+    by_organization: dict[int, list[int]] = {}
+    for organization_id, pk in Customer.objects.filter(pk__in=created).values_list("organization_id", "pk"):
+        by_organization.setdefault(organization_id, []).append(pk)
+    for organization_id, ids in by_organization.items():
+        customers_created.send(
+            sender=Customer, organization_id=organization_id, customer_ids=ids, actor=job.created_by
+        )
+    return {}
+
+
+VENDOR_CUSTOMER_IMPORTER = register(Importer(layout=VENDOR_CUSTOMERS, load=_load_vendor_customers))

@@ -314,3 +314,30 @@ class ApiClient(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class VendorClient(models.Model):
+    """An OAuth2 client-credentials application of the vendor's own systems (billing, seller CRM,
+    security signals…): created by vendor staff in the admin, bound to no organization, granted
+    scopes per vendor feed (`vendor.<feed>:read|write`). Its tokens reach only `/api/v1/vendor/`;
+    partner routes refuse them, and partner clients' tokens never reach a vendor feed."""
+
+    name = models.CharField(max_length=100, unique=True)
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="vendor_client"
+    )
+    service_user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="vendor_client")
+    scopes = ArrayField(models.CharField(max_length=40))
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

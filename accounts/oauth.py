@@ -17,21 +17,25 @@ from django.http import JsonResponse
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import RevokeTokenView, TokenView
 
-from accounts.models import ApiClient
+from accounts.models import ApiClient, VendorClient
 from portal.api_policy import fixed_window_wait, parse_rate
 from portal.middleware import client_ip
 
 CLIENT_CREDENTIALS = "client_credentials"
 
 
-def _live_api_client(request) -> ApiClient | None:
-    """The live API client behind the application oauthlib loaded for this request (memoised)."""
+def _live_api_client(request) -> ApiClient | VendorClient | None:
+    """The live partner API client, or vendor client, behind the application oauthlib loaded for
+    this request (memoised). Which one it is decides which API its tokens reach."""
     if not hasattr(request, "api_client"):
         application = getattr(request, "client", None)
         request.api_client = (
-            ApiClient.objects.filter(
-                application=application, revoked_at__isnull=True, organization__isnull=False
-            ).first()
+            (
+                ApiClient.objects.filter(
+                    application=application, revoked_at__isnull=True, organization__isnull=False
+                ).first()
+                or VendorClient.objects.filter(application=application, revoked_at__isnull=True).first()
+            )
             if application is not None
             else None
         )

@@ -38,6 +38,8 @@ API_MODULES = {
     "cosell": "cosell.api",
     "security": "security.api",
     "membership": "membership.api",
+    # The vendor's own systems (vendor clients only): accounts.vendor_api.
+    "vendor": "accounts.vendor_api",
 }
 api_v1 = [path(f"{app}/", include(module)) for app, module in API_MODULES.items()]
 

@@ -34,3 +34,18 @@ class VerifiedSessionScheme(OpenApiAuthenticationExtension):
             "name": "sessionid",
             "description": "The pages' own calls: a signed-in person who passed the second factor.",
         }
+
+
+class VendorTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.vendor_api.VendorTokenAuthentication"
+    name = "vendorOAuth2"
+
+    def get_security_definition(self, auto_schema):
+        from django.conf import settings  # noqa: PLC0415 - read when the schema is built
+
+        return {
+            "type": "oauth2",
+            "description": "Client credentials of a vendor client created by the vendor's staff in the "
+            "admin; bound to no organization, scoped per vendor feed.",
+            "flows": {"clientCredentials": {"tokenUrl": "/o/token/", "scopes": settings.VENDOR_SCOPES}},
+        }

@@ -301,6 +301,22 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Scopes are per workspace; an account admin grants them to an API client of their organization.
+# The vendor's feeds (/api/v1/vendor/<feed>/): scopes only vendor clients are granted (never listed
+# among the partner clients' scopes above).
+VENDOR_FEEDS = (
+    "customers",
+    "subscriptions",
+    "transactions",
+    "opportunities",
+    "referrals",
+    "security",
+    "membership",
+)
+VENDOR_SCOPES = {
+    f"vendor.{feed}:{mode}": f"{mode.title()} the vendor's {feed} feed"
+    for feed in VENDOR_FEEDS
+    for mode in ("read", "write")
+}
 OAUTH2_PROVIDER = {
     "SCOPES": {
         f"{workspace}:{mode}": f"{mode.title()} {workspace}"

@@ -261,7 +261,8 @@ def check_chunk(layout: Layout, header: HeaderMatch, frame: pd.DataFrame) -> Che
         bad = list(joined)
         for name, source in present.items():
             column = layout.column(name)
-            staged.loc[bad, column.staged_name] = frame.loc[bad, source].astype(str)
+            written = frame.loc[bad, source].astype(str)
+            staged.loc[bad, column.staged_name] = written.where(written.str.strip() != "", None)
     return CheckedChunk(values=staged, errors=errors, error_text=error_text)
 
 
@@ -365,9 +366,13 @@ def _range_problems(column: Column, value: pd.Series, problems: list) -> None:
     low = value < column.min_value if column.min_value is not None else pd.Series(False, index=value.index)
     high = value > column.max_value if column.max_value is not None else pd.Series(False, index=value.index)
     if low.any():
-        problems.append((value.index[low], f"is below {column.min_value:g}"))
+        problems.append((value.index[low], f"is below {_number(column.min_value)}"))
     if high.any():
-        problems.append((value.index[high], f"is above {column.max_value:g}"))
+        problems.append((value.index[high], f"is above {_number(column.max_value)}"))
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
 
 
 def _default_formats(column: Column) -> tuple[str, ...]:
@@ -385,9 +390,13 @@ def _parse_dates(text: pd.Series, column: Column) -> pd.Series:
         remaining = parsed.isna()
         if not remaining.any():
             break
-        attempt = pd.to_datetime(distinct[remaining], format=date_format, errors="coerce", utc=utc)
-        if column.kind == DATE and attempt.dt.tz is not None:
-            attempt = attempt.dt.tz_localize(None)
+        if column.kind == DATE and date_format == "ISO8601":
+            # A date written as a date-time (2025-09-14T00:00:00+02:00) is the date it names.
+            attempt = pd.to_datetime(
+                distinct[remaining].str.slice(0, 10), format="%Y-%m-%d", errors="coerce"
+            ).where(distinct[remaining].str.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?"))
+        else:
+            attempt = pd.to_datetime(distinct[remaining], format=date_format, errors="coerce", utc=utc)
         parsed[remaining] = attempt
     return pd.Series(parsed.array.take(codes, allow_fill=True), index=text.index)
 

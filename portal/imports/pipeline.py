@@ -204,6 +204,7 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
         staging.drop()
         raise UploadRejected("The file has a header but no rows.")
     with phase("rules"):
+        staging.analyze()  # the planner's row counts for the checks and the load that follow
         checks = [staging.missing_references]
         if _may_repeat(key_hashes):
             checks.insert(0, staging.repeated_keys)

@@ -202,12 +202,14 @@ class Staging:
         insert_only: Mapping[str, str] | None = None,
         fallbacks: Mapping[str, str] | None = None,
         scope: str | None = "organization_id",
+        scope_from: str | None = None,
         returning_created: bool = False,
     ) -> list[int]:
         """Write the valid rows into `table`: update the stored rows they change, insert the others.
 
         `columns` maps the table's columns to staged columns (cast to the layout's types); `key` is
-        the table's unique key (besides `scope`, the importing organization) and must be the
+        the table's unique key (besides `scope`, the organization: the importing one, or the one
+        the SQL `scope_from` finds for the staged row `s`); its staged columns must be the
         layout's key; `insert_only` gives SQL for columns set only on insert (an id, a creation
         time); `fallbacks` gives, for optional columns, the SQL a new row gets when its cell is
         empty (an empty cell keeps a stored row's value). A row equal to the stored one is not
@@ -217,7 +219,10 @@ class Staging:
         meanwhile). Returns the ids of the rows created when `returning_created`.
         """
         by_staged = {staged: name for name, staged in columns.items()}
-        if not key or [by_staged.get(staged) for staged in self.key_columns()] != list(key):
+        # The layout's key: the table's key columns, and the column `scope_from` reads, if any.
+        if not key or [by_staged[staged] for staged in self.key_columns() if staged in by_staged] != list(
+            key
+        ):
             raise ValueError(f"upsert key {tuple(key)} must be the layout's key {self.layout.key}")
         types = {column.staged_name: column.sql_type for column in self.layout.columns}
 
@@ -236,8 +241,11 @@ class Staging:
             return pgsql.SQL("coalesce({}, {})").format(given, otherwise)
 
         target = pgsql.Identifier(table)
+        # The organization a row belongs to: the importing one, or (a vendor's file spanning
+        # partners) SQL over the staged row naming it (`scope_from`).
+        organization = pgsql.SQL(scope_from) if scope_from else pgsql.Literal(self.organization_id)
         scoped = (
-            pgsql.SQL("t.{} = {} AND ").format(pgsql.Identifier(scope), pgsql.Literal(self.organization_id))
+            pgsql.SQL("t.{} = {} AND ").format(pgsql.Identifier(scope), organization)
             if scope
             else pgsql.SQL("")
         )
@@ -304,7 +312,7 @@ class Staging:
             names=pgsql.SQL(", ").join(pgsql.Identifier(name) for name in inserted),
             values=pgsql.SQL(", ").join(
                 [
-                    *([pgsql.Literal(self.organization_id)] if scope else []),
+                    *([organization] if scope else []),
                     *(value(name) for name in columns),
                     *(pgsql.SQL(expression) for expression in (insert_only or {}).values()),
                 ]
@@ -327,7 +335,7 @@ class Staging:
 
     # --- Outcomes ---------------------------------------------------------------------------------
 
-    def _outcome(self, *, loaded: bool) -> tuple[pgsql.Composable, pgsql.Composable]:
+    def outcome_sql(self, *, loaded: bool) -> tuple[pgsql.Composable, pgsql.Composable]:
         """Each row's outcome as an SQL expression, and the join it needs: a valid row whose key was
         not stored before was created; one that was, updated if it differed, else unchanged."""
         keys = self.key_columns()
@@ -387,7 +395,7 @@ class Staging:
 
     def result_select(self, header: Iterable[tuple[str, str]], *, loaded: bool) -> tuple[str, list]:
         """The result file's SELECT: the file's columns as staged, then its outcome and problems."""
-        expression, join = self._outcome(loaded=loaded)
+        expression, join = self.outcome_sql(loaded=loaded)
         columns = [pgsql.SQL("s.line AS {}").format(pgsql.Identifier("Line"))]
         # Every cell neutralised as the one file writer does (a cell starting with = stays text).
         columns += [

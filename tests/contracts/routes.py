@@ -73,12 +73,24 @@ def all_routes() -> list[Route]:
     return routes
 
 
+#: The vendor's own API: no partner organization owns its rows, and no partner credential reaches it
+#: (tests/contracts/test_tenant_isolation.py::test_no_partner_reaches_a_vendor_route); which vendor
+#: client sees what is tested in tests/accounts/test_vendor_api.py.
+VENDOR_PREFIX = "api/v1/vendor/"
+
+
+def vendor_routes() -> list[Route]:
+    return [route for route in all_routes() if route.pattern.startswith(VENDOR_PREFIX)]
+
+
 def object_routes() -> list[Route]:
-    """Routes that address one object: they take a pk, or their viewset names its URL arguments."""
+    """Routes that address one partner-owned object: they take a pk, or their viewset names its
+    URL arguments."""
     return [
         route
         for route in all_routes()
-        if "pk" in route.kwargs or (route.kwargs and hasattr(route.viewset, "tenant_url_kwargs"))
+        if not route.pattern.startswith(VENDOR_PREFIX)
+        and ("pk" in route.kwargs or (route.kwargs and hasattr(route.viewset, "tenant_url_kwargs")))
     ]
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from portal.api import TenantViewSet
 from portal.roles import Role
-from tests.contracts.routes import api_list_routes, object_routes
+from tests.contracts.routes import api_list_routes, object_routes, vendor_routes
 from tests.factories import FACTORIES, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +169,15 @@ def test_an_object_page_links_its_history_download(org_a, verified_client):
     assert link, "the claim page offers its history"
     download = client.get(link.group(1))
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize("route", vendor_routes(), ids=_id)
+def test_no_partner_reaches_a_vendor_route(route, org_b, api_for, verified_client):
+    """The vendor's API serves vendor clients only: a partner's token or signed-in session is refused."""
+    path = route.path_for(**dict.fromkeys(route.kwargs, 1))
+    partner_token = api_for(org_b, scopes=("accounts:read", "accounts:write"))
+    session = verified_client(UserFactory(organization=org_b, roles=[Role.GLOBAL_ADMIN]))
+    for client in (partner_token, session):
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code in (401, 403), (path, method, response.status_code)
