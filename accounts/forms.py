@@ -68,8 +68,9 @@ class CustomerForm(forms.Form):
 
 class CustomerImportForm(ImportForm):
     file = forms.FileField(
-        help_text="CSV, TSV or XLSX (or a ZIP holding one) with columns name, domain, country, segment "
-        "(and optionally employee_count)."
+        help_text="CSV, TSV or XLSX (or a ZIP holding one) with columns name and domain, and optionally "
+        "tenant_id, country, segment and employee_count; or the customers.csv that Microsoft's NCE "
+        "Batch Migration tool exports (TenantId, Domain, CompanyName)."
     )
 
 
