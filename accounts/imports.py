@@ -12,6 +12,7 @@ organization, and a row equal to the stored customer is left alone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -47,19 +48,39 @@ def _formula_message(names: pd.Series) -> pd.Series:
     return "A name can't start with " + shown + ": spreadsheets would run it as a formula."
 
 
+_DOMAIN = Column(
+    "domain",
+    aliases=("Domain", "Primary domain", "Domain name"),
+    pattern=r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
+    pattern_help="is not a domain (e.g. contoso.onmicrosoft.com)",
+    max_length=253,
+    lower=True,
+)
+_COUNTRY = Column(
+    "country",
+    aliases=("Country", "Country/region", "CountryCode"),
+    pattern=r"[A-Za-z]{2}",
+    pattern_help="is not an ISO 3166-1 alpha-2 country code",
+    upper=True,
+    required=False,
+    blank=True,
+)
+_SEGMENT = Column(
+    "segment",
+    kind=CHOICE,
+    aliases=("Segment",),
+    choices=tuple(CustomerSegment.values),
+    required=False,
+    blank=True,
+)
+
+
 CUSTOMERS = Layout(
     name="accounts.customers",
     title="Customers",
     columns=(
         Column("name", aliases=("Name", "Company name", "CompanyName", "Customer name"), max_length=200),
-        Column(
-            "domain",
-            aliases=("Domain", "Primary domain", "Domain name"),
-            pattern=r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
-            pattern_help="is not a domain (e.g. contoso.onmicrosoft.com)",
-            max_length=253,
-            lower=True,
-        ),
+        _DOMAIN,
         Column(
             "tenant_id",
             kind=UUID,
@@ -67,23 +88,8 @@ CUSTOMERS = Layout(
             required=False,
             blank=True,
         ),
-        Column(
-            "country",
-            aliases=("Country", "Country/region", "CountryCode"),
-            pattern=r"[A-Za-z]{2}",
-            pattern_help="is not an ISO 3166-1 alpha-2 country code",
-            upper=True,
-            required=False,
-            blank=True,
-        ),
-        Column(
-            "segment",
-            kind=CHOICE,
-            aliases=("Segment",),
-            choices=tuple(CustomerSegment.values),
-            required=False,
-            blank=True,
-        ),
+        _COUNTRY,
+        _SEGMENT,
         Column(
             "employee_count",
             kind=INTEGER,
@@ -167,33 +173,12 @@ VENDOR_CUSTOMERS = Layout(
             pattern_help="is not a partner global account ID (seven digits)",
         ),
         Column("tenantId", kind=UUID, field="tenant_id", aliases=("companyProfile.tenantId", "TenantId")),
-        Column(
-            "domain",
-            aliases=("companyProfile.domain", "Domain"),
-            pattern=r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
-            pattern_help="is not a domain (e.g. contoso.onmicrosoft.com)",
-            max_length=253,
-            lower=True,
-        ),
+        replace(_DOMAIN, aliases=("companyProfile.domain", "Domain")),
         Column(
             "companyName", field="name", aliases=("companyProfile.companyName", "CompanyName"), max_length=200
         ),
-        Column(
-            "country",
-            aliases=("billingProfile.defaultAddress.country", "Country"),
-            pattern=r"[A-Za-z]{2}",
-            pattern_help="is not an ISO 3166-1 alpha-2 country code",
-            upper=True,
-            required=False,
-            blank=True,
-        ),
-        Column(
-            "segment",
-            kind=CHOICE,
-            choices=tuple(CustomerSegment.values),
-            required=False,
-            blank=True,
-        ),
+        replace(_COUNTRY, aliases=("billingProfile.defaultAddress.country", "Country")),
+        replace(_SEGMENT, aliases=()),
     ),
     key=("partnerId", "tenantId"),
     references=(

@@ -41,15 +41,7 @@ def api_client_create(
         is_service_account=True,
     )
     roles_set(user=service_user, roles=roles)
-    secret = secrets.token_urlsafe(40)
-    application = Application.objects.create(
-        name=name,
-        user=service_user,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-        client_secret=secret,
-        hash_client_secret=True,
-    )
+    application, secret = client_application_create(name=name, service_user=service_user)
     client = ApiClient.objects.create(
         organization=organization,
         name=name,
@@ -66,6 +58,21 @@ def api_client_create(
         changes={"scopes": client.scopes, "roles": roles},
     )
     return client, secret
+
+
+def client_application_create(*, name: str, service_user: User) -> tuple[Application, str]:
+    """The confidential client-credentials OAuth2 application of a partner or vendor client; its
+    secret is returned once and stored hashed."""
+    secret = secrets.token_urlsafe(40)
+    application = Application.objects.create(
+        name=name,
+        user=service_user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    return application, secret
 
 
 @transaction.atomic

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import Application
 
 from accounts.models import User, VendorClient
+from accounts.services.api_clients import client_application_create
 from portal.audit import audit_record
 
 
@@ -31,15 +31,7 @@ def vendor_client_create(*, actor: User, name: str, scopes: list[str]) -> tuple[
         display_name=f"Vendor client: {name}",
         is_service_account=True,
     )
-    secret = secrets.token_urlsafe(40)
-    application = Application.objects.create(
-        name=f"vendor: {name}",
-        user=service_user,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-        client_secret=secret,
-        hash_client_secret=True,
-    )
+    application, secret = client_application_create(name=f"vendor: {name}", service_user=service_user)
     client = VendorClient.objects.create(
         name=name,
         application=application,
