@@ -33,6 +33,7 @@ from portal.imports import (
     SqlCheck,
     Staging,
     register,
+    safe_cast,
 )
 from portal.jobs import JobRun
 
@@ -110,7 +111,7 @@ CUSTOMERS = Layout(
         SqlCheck(
             "tenant_id",
             "EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = %(organization)s "
-            "AND c.tenant_id = s.tenant_id::uuid AND c.domain <> s.domain)",
+            f"AND c.tenant_id = {safe_cast('s.tenant_id', UUID)} AND c.domain <> s.domain)",
             "is the tenant ID of another of your customers (with another domain)",
         ),
     ),
@@ -192,7 +193,7 @@ VENDOR_CUSTOMERS = Layout(
         SqlCheck(
             "domain",
             f"EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = {_ORGANIZATION_OF_ROW} "
-            "AND c.domain = s.domain AND c.tenant_id <> s.tenant_id::uuid)",
+            f"AND c.domain = s.domain AND c.tenant_id <> {safe_cast('s.tenant_id', UUID)})",
             "is the domain of another customer of this partner (with another tenant ID)",
         ),
     ),

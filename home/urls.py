@@ -38,10 +38,11 @@ API_MODULES = {
     "cosell": "cosell.api",
     "security": "security.api",
     "membership": "membership.api",
-    # The vendor's own systems (vendor clients only): accounts.vendor_api.
-    "vendor": "accounts.vendor_api",
 }
+#: The vendor feeds (vendor clients only), mounted together at /api/v1/vendor/<feed>/.
+VENDOR_API_MODULES = ("accounts.vendor_api", "commerce.vendor_api")
 api_v1 = [path(f"{app}/", include(module)) for app, module in API_MODULES.items()]
+api_v1 += [path("vendor/", include(module)) for module in VENDOR_API_MODULES]
 
 urlpatterns = [
     # The API first: it is the hot path, and resolving it need not walk the page routes.

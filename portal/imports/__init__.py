@@ -18,6 +18,7 @@ from portal.imports.layout import (
     Reference,
     Rule,
     SqlCheck,
+    safe_cast,
 )
 from portal.imports.pipeline import (
     Importer,
@@ -27,7 +28,7 @@ from portal.imports.pipeline import (
     importer_for,
     register,
 )
-from portal.imports.staging import Staging
+from portal.imports.staging import SqlValue, Staging
 
 __all__ = (
     "BOOLEAN",
@@ -44,10 +45,12 @@ __all__ = (
     "Reference",
     "Rule",
     "SqlCheck",
+    "SqlValue",
     "Staging",
     "import_check_header",
     "import_run",
     "import_start",
     "importer_for",
     "register",
+    "safe_cast",
 )

@@ -111,11 +111,25 @@ class Reference:
     message: str
 
 
+_CASTABLE = {
+    UUID: r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    DATE: r"^\d{4}-\d{2}-\d{2}$",
+}
+
+
+def safe_cast(expression: str, kind: str) -> str:
+    """SQL casting a staged cell to `kind` when it holds a normalised value, else NULL (a cell
+    that failed its check is staged as written and would make a plain cast fail)."""
+    return f"(CASE WHEN {expression} ~ '{_CASTABLE[kind]}' THEN {expression}::{SQL_TYPES[kind]} END)"
+
+
 @dataclass(frozen=True)
 class SqlCheck:
     """A rule in SQL over the staged file: `bad_when` is a condition on the staged row `s` (text
     cells, cast as needed) that holds for a row breaking it. `%(organization)s` is the importing
-    organization, `{staging}` the staged table (to compare rows of the file with one another)."""
+    organization, `{staging}` the staged table (to compare rows of the file with one another). It
+    runs on every row, so that a row gets all its problems at once: a cell that failed its own
+    check holds the text as written, so cast it only through `safe_cast` (an invalid one is NULL)."""
 
     column: str
     bad_when: str
@@ -257,12 +271,13 @@ def check_chunk(layout: Layout, header: HeaderMatch, frame: pd.DataFrame) -> Che
         for error in errors:
             joined.setdefault(error.row, []).append(f"{error.column}: {error.message}")
         error_text.loc[list(joined)] = ["; ".join(messages) for messages in joined.values()]
-        # A row with a problem is staged as written, so the result file shows what the person sent.
-        bad = list(joined)
-        for name, source in present.items():
-            column = layout.column(name)
-            written = frame.loc[bad, source].astype(str)
-            staged.loc[bad, column.staged_name] = written.where(written.str.strip() != "", None)
+        # A cell with a problem is staged as written, so the result file shows what the person sent
+        # (the row's other cells stay normalised: checks across rows and tables compare them).
+        staged_name = {source: layout.column(name).staged_name for name, source in present.items()}
+        for index, source, _raw, _reason in problems:
+            if source in staged_name and len(index):
+                written = frame.loc[index, source].astype(str)
+                staged.loc[index, staged_name[source]] = written.where(written.str.strip() != "", None)
     return CheckedChunk(values=staged, errors=errors, error_text=error_text)
 
 

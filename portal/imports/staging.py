@@ -34,6 +34,13 @@ CREATED, UPDATED, UNCHANGED, REJECTED, NOT_IMPORTED = (
 )
 
 
+@dataclass(frozen=True)
+class SqlValue:
+    """A loaded column's value as SQL over the staged row `s` (e.g. a foreign key from a cell)."""
+
+    sql: str
+
+
 @dataclass
 class Staging:
     layout: Layout
@@ -198,7 +205,7 @@ class Staging:
         *,
         table: str,
         key: Sequence[str],
-        columns: Mapping[str, str],
+        columns: Mapping[str, str | SqlValue],
         insert_only: Mapping[str, str] | None = None,
         fallbacks: Mapping[str, str] | None = None,
         scope: str | None = "organization_id",
@@ -207,7 +214,8 @@ class Staging:
     ) -> list[int]:
         """Write the valid rows into `table`: update the stored rows they change, insert the others.
 
-        `columns` maps the table's columns to staged columns (cast to the layout's types); `key` is
+        `columns` maps the table's columns to staged columns (cast to the layout's types) or to a
+        `SqlValue` over the staged row `s` (a foreign key looked up from a cell); `key` is
         the table's unique key (besides `scope`, the organization: the importing one, or the one
         the SQL `scope_from` finds for the staged row `s`); its staged columns must be the
         layout's key; `insert_only` gives SQL for columns set only on insert (an id, a creation
@@ -218,7 +226,7 @@ class Staging:
         those that differ, insert the rest (a plain INSERT: nothing else writes these keys
         meanwhile). Returns the ids of the rows created when `returning_created`.
         """
-        by_staged = {staged: name for name, staged in columns.items()}
+        by_staged = {staged: name for name, staged in columns.items() if isinstance(staged, str)}
         # The layout's key: the table's key columns, and the column `scope_from` reads, if any.
         if not key or [by_staged[staged] for staged in self.key_columns() if staged in by_staged] != list(
             key
@@ -230,6 +238,8 @@ class Staging:
 
         def value(name: str, *, stored: bool = False) -> pgsql.Composable:
             staged = columns[name]
+            if isinstance(staged, SqlValue):
+                return pgsql.SQL(staged.sql)
             given = pgsql.SQL("s.{}::{}").format(
                 pgsql.Identifier(staged), pgsql.SQL(types.get(staged, "text"))
             )

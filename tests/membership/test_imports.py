@@ -411,7 +411,7 @@ def test_a_bad_vm_image_report_is_rejected_with_its_rows(org_a, run):
             "row 3, column 'Raw usage hours': '-3' is below 0",
             "row 3, column 'Is latest version': 'maybe' is not true or false",
             "row 4, column 'Customer count': '2.5' is not a whole number",
-            "row 4, column 'Active VMs': '3000000000' is above 2.14748e+09",
+            "row 4, column 'Active VMs': '3000000000' is above 2,147,483,647",
             "row 5, column 'Month': '2026-13' is not a date (YYYY-MM or YYYY-MM-DD)",
             "row 5, column 'Raw usage hours': '1e12' is 1,000,000,000,000 or more",
         ]
