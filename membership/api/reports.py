@@ -63,7 +63,7 @@ class LicenseSummarySerializer(serializers.Serializer):
     asOf = serializers.DateField(  # noqa: N815
         source="as_of",
         allow_null=True,
-        help_text="The report date the totals read: the latest of the filtered rows (each is a snapshot).",
+        help_text="The latest report date of the filtered rows; the totals read its month.",
     )
     rows = serializers.IntegerField()
     customers = serializers.IntegerField()
@@ -92,8 +92,8 @@ class LicenseReportViewSet(ReportViewSet):
         responses=LicenseSummarySerializer,
     )
     def summary(self, request):
-        """Customers and licences purchased vs assigned on the latest report date of the filtered rows,
-        by country."""
+        """Customers and licences purchased vs assigned in the latest month of the filtered rows, by
+        country."""
         with service_errors():
             rows = insights.license_rows(request.user, request.query_params)
         return Response(LicenseSummarySerializer(insights.license_summary(rows)).data)

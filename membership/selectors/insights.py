@@ -20,8 +20,21 @@ from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Case, CharField, Count, F, Func, Max, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import JSONObject, Lower
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Max,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import JSONObject, Lower, TruncMonth
 from django.utils import timezone
 
 from earnings.periods import add_months
@@ -149,7 +162,7 @@ class LicenseSummary:
     customers: int
     purchased: int
     assigned: int
-    as_of: date | None = None  # the report date the totals read (the latest in the selection)
+    as_of: date | None = None  # the latest report date of the selection: the totals read its month
     by_country: list[CountryLicenses] = field(default_factory=list)
 
     @property
@@ -172,14 +185,14 @@ def license_rows(user, params: Mapping | None) -> QuerySet[MarketplaceLicense]:
 
 
 def license_summary(rows: QuerySet[MarketplaceLicense]) -> LicenseSummary:
-    """Customers and licenses purchased vs assigned, by country (largest first), as of the latest
-    report date among `rows`.
+    """Customers and licenses purchased vs assigned, by country (largest first), in the latest
+    month of `rows`.
 
-    Each report date is a snapshot of the licences at that time, so the totals read one date:
-    adding the months of a range would count a customer's licences once per month.
+    The report holds a row per licence and month (its state that month), so the totals read one
+    month: adding the months of a range would count a customer's licences once per month.
     """
-    latest = rows.order_by("-date").values("date")[:1]
-    rows = rows.order_by().filter(date=Subquery(latest))
+    latest_month = rows.order_by("-date").annotate(month=TruncMonth("date")).values("month")[:1]
+    rows = rows.order_by().filter(date__gte=Subquery(latest_month))
     totals = rows.aggregate(
         as_of=Max("date"),
         rows=Count("id"),

@@ -580,7 +580,7 @@ def test_an_htmx_filter_request_gets_only_the_results_and_errors_swap_in(pia_cli
     assert b'data-testid="filter-errors"' in bad.content
 
 
-def test_license_summary_reads_the_latest_snapshot_not_a_sum_of_months(pia, org_a):
+def test_license_summary_reads_the_latest_month_not_a_sum_of_months(pia, org_a):
     for month, purchased in ((date(2026, 9, 1), 10), (date(2026, 10, 1), 25)):
         MarketplaceLicenseFactory(
             organization=org_a, date=month, country="US", licenses_purchased=purchased, licenses_assigned=5
