@@ -158,21 +158,29 @@ CUSTOMER_IMPORTER = register(Importer(layout=CUSTOMERS, load=_load))
 
 # --- The vendor's customers feed ---------------------------------------------------------------------
 
-_ORGANIZATION_OF_ROW = (
+#: What every vendor feed record carries: the partner organization it belongs to, by its partner
+#: global account ID; the SQL finding that organization for a staged row; the check that it exists.
+ORGANIZATION_OF_ROW = (
     f"(SELECT o.id FROM {Organization._meta.db_table} o WHERE o.partner_global_id = s.partner_id)"
+)
+PARTNER_ID = Column(
+    "partnerId",
+    field="partner_id",
+    aliases=("PartnerId", "Partner ID", "PartnerGlobalId"),
+    pattern=r"\d{7}",
+    pattern_help="is not a partner global account ID (seven digits)",
+)
+PARTNER_EXISTS = Reference(
+    "partnerId",
+    f"SELECT partner_global_id FROM {Organization._meta.db_table}",
+    "is not a partner organization of this portal",
 )
 
 VENDOR_CUSTOMERS = Layout(
     name="accounts.vendor_customers",
     title="Customers (vendor feed)",
     columns=(
-        Column(
-            "partnerId",
-            field="partner_id",
-            aliases=("PartnerId", "Partner ID", "PartnerGlobalId"),
-            pattern=r"\d{7}",
-            pattern_help="is not a partner global account ID (seven digits)",
-        ),
+        PARTNER_ID,
         Column("tenantId", kind=UUID, field="tenant_id", aliases=("companyProfile.tenantId", "TenantId")),
         replace(_DOMAIN, aliases=("companyProfile.domain", "Domain")),
         Column(
@@ -182,17 +190,11 @@ VENDOR_CUSTOMERS = Layout(
         replace(_SEGMENT, aliases=()),
     ),
     key=("partnerId", "tenantId"),
-    references=(
-        Reference(
-            "partnerId",
-            f"SELECT partner_global_id FROM {Organization._meta.db_table}",
-            "is not a partner organization of this portal",
-        ),
-    ),
+    references=(PARTNER_EXISTS,),
     checks=(
         SqlCheck(
             "domain",
-            f"EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = {_ORGANIZATION_OF_ROW} "
+            f"EXISTS (SELECT 1 FROM accounts_customer c WHERE c.organization_id = {ORGANIZATION_OF_ROW} "
             f"AND c.domain = s.domain AND c.tenant_id <> {safe_cast('s.tenant_id', UUID)})",
             "is the domain of another customer of this partner (with another tenant ID)",
         ),
@@ -213,11 +215,11 @@ def _load_vendor_customers(staging: Staging, job: JobRun) -> dict[str, Any]:
             "segment": "segment",
         },
         fallbacks={
-            "country": _ORGANIZATION_OF_ROW.replace("o.id", "o.country"),
+            "country": ORGANIZATION_OF_ROW.replace("o.id", "o.country"),
             "segment": f"'{CustomerSegment.COMMERCIAL}'",
         },
         insert_only={"created_at": "now()"},
-        scope_from=_ORGANIZATION_OF_ROW,
+        scope_from=ORGANIZATION_OF_ROW,
         returning_created=True,
     )
     by_organization: dict[int, list[int]] = {}

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.urls import path
 
-from accounts.models import Customer, Organization
+from accounts.imports import ORGANIZATION_OF_ROW, PARTNER_EXISTS, PARTNER_ID
+from accounts.models import Customer
 from accounts.vendor_api import FeedView
 from commerce.choices import BillingCycle, SubscriptionStatus, TermDuration
 from commerce.models import LegacyOffer, LegacySubscription
@@ -38,7 +39,7 @@ from portal.imports import (
 )
 from portal.jobs import JobRun
 
-_ORGANIZATION = f"(SELECT o.id FROM {Organization._meta.db_table} o WHERE o.partner_global_id = s.partner_id)"
+_ORGANIZATION = ORGANIZATION_OF_ROW
 _CUSTOMER = (
     f"(SELECT c.id FROM {Customer._meta.db_table} c WHERE c.organization_id = {_ORGANIZATION} "
     f"AND c.tenant_id = {safe_cast('s.customer_tenant_id', UUID)})"
@@ -50,13 +51,7 @@ SUBSCRIPTIONS = Layout(
     name="commerce.vendor_subscriptions",
     title="Legacy subscriptions (vendor feed)",
     columns=(
-        Column(
-            "partnerId",
-            field="partner_id",
-            aliases=("PartnerId", "PartnerGlobalId"),
-            pattern=r"\d{7}",
-            pattern_help="is not a partner global account ID (seven digits)",
-        ),
+        PARTNER_ID,
         Column("customerTenantId", kind=UUID, field="customer_tenant_id", aliases=("CustomerTenantId",)),
         Column("id", kind=UUID, field="subscription_id", aliases=("subscriptionId", "SubscriptionId")),
         Column("offerId", kind=UUID, field="offer_id", aliases=("OfferId",)),
@@ -89,11 +84,7 @@ SUBSCRIPTIONS = Layout(
     ),
     key=("id",),
     references=(
-        Reference(
-            "partnerId",
-            f"SELECT partner_global_id FROM {Organization._meta.db_table}",
-            "is not a partner organization of this portal",
-        ),
+        PARTNER_EXISTS,
         Reference(
             "offerId",
             f"SELECT offer_id::text FROM {LegacyOffer._meta.db_table}",
