@@ -71,6 +71,7 @@ LIST_MODELS = {
     "membership:license-report": "membership.MarketplaceLicense",
     "membership:vm-image-report": "membership.VmImageUsage",
     "membership:surface-insights": "membership.SurfaceAssessment",
+    "security:azure-budgets": "security.CustomerAzureSubscription",
 }
 #: Routes that are not pages of a signed-in person.
 SKIP = {
