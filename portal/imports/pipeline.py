@@ -44,6 +44,7 @@ MAX_LISTED_ERRORS = 1000
 STAGED_DIR = "imports/staged"
 RESULT_DIR = "imports/results"
 JOB_KIND_PREFIX = "import:"
+RESULT_FILE_LOST = "The result file could not be written; the rows were imported (the counts above)."
 
 #: A loader writes the staged valid rows (`Staging.upsert` or its own SQL) and may return a summary.
 Loader = Callable[[Staging, JobRun], dict[str, Any] | None]
@@ -130,6 +131,15 @@ def import_run(job_id: int) -> dict[str, Any]:
     """Run an import job to its end; a rerun (a worker lost mid-run) starts again from the file."""
     job = JobRun.objects.get(pk=job_id)
     if job.is_finished:
+        if job.result.get("result_file_pending"):
+            # The worker was lost between the import and its result file: the rows are in.
+            result = {key: value for key, value in job.result.items() if key != "result_file_pending"}
+            result["result_file_error"] = RESULT_FILE_LOST
+            JobRun.objects.filter(pk=job.pk).update(result=result)
+            Staging(
+                layout=importer_for(job.parameters["layout"]).layout, job_id=job.pk, organization_id=None
+            ).drop()
+            return result
         return job.result
     importer = importer_for(job.parameters["layout"])
     job_start(job)
@@ -250,7 +260,11 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
         if importer.after is not None:
             importer.after(job, result)
         with phase("result_file"):
-            result["result_file"] = _write_result(staging, header, job, loaded=True)
+            try:
+                result["result_file"] = _write_result(staging, header, job, loaded=True)
+            except Exception:  # the rows are in: a failed result file must not fail the import
+                logger.exception("import job %s: the result file could not be written", job.pk)
+                result["result_file_error"] = RESULT_FILE_LOST
     finally:
         staging.drop()
     del result["result_file_pending"]

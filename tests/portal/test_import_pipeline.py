@@ -309,3 +309,22 @@ def test_the_importer_is_registered_under_its_layout():
     from portal.imports import importer_for
 
     assert importer_for("accounts.customers") is CUSTOMER_IMPORTER
+
+
+def test_a_worker_lost_before_the_result_file_leaves_the_import_done_and_says_so(alice):
+    from portal.choices import JobStatus as Status
+    from portal.imports import import_run
+    from portal.jobs import job_create
+
+    job = job_create(
+        kind="import:accounts.customers",
+        organization_id=alice.organization_id,
+        parameters={"layout": "accounts.customers", "staged_file": "imports/staged/gone"},
+    )
+    JobRun.objects.filter(pk=job.pk).update(
+        status=Status.SUCCEEDED, result={"rows": 3, "created": 3, "result_file_pending": True}
+    )
+    result = import_run(job.pk)
+    job.refresh_from_db()
+    assert "result_file_pending" not in job.result and job.result["created"] == 3
+    assert job.result["result_file_error"] == result["result_file_error"]
