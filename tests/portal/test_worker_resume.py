@@ -15,9 +15,9 @@ from portal.choices import JobStatus
 from portal.models import JobRun
 from tests.workers import kill_worker, start_worker, wait_for_redelivery, wait_until
 
-ROWS = 300_000
+ROWS = 150_000
 #: Rows staged at a time by the worker (small, so the first worker dies with most of the file unread).
-CHUNK = 20_000
+CHUNK = 10_000
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +47,7 @@ def test_a_killed_worker_resumes_to_the_same_result(org_a, alice):
     second = start_worker("second", **env)
     try:
         wait_until(
-            lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED, 180, "the resumed run"
+            lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED, 400, "the resumed run"
         )
     finally:
         kill_worker(second, signal.SIGTERM)
