@@ -217,7 +217,7 @@ class OpportunityAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Import seller opportunities",
                 "form": form,
-                "rejected": rejected,
+                "rejection": rejected,
                 "opts": self.model._meta,
             },
         )
