@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -148,6 +148,9 @@ class Layout:
     checks: tuple[SqlCheck, ...] = ()
     keep_unknown: bool = False
     title: str = ""
+    #: The person's own choice of which file column is which layout column (column name → file
+    #: header), for files with headers of their own (`with_headers`); empty: matched by name.
+    chosen_headers: tuple[tuple[str, str], ...] = ()
     _by_header: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -158,9 +161,21 @@ class Layout:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name or c.staged_name == name)
 
+    def with_headers(self, headers: dict[str, str]) -> Layout:
+        """This layout reading the file columns the person chose: `headers` maps a column's name to
+        a header of the file; those columns are the required ones, every other header is unknown."""
+        known = {column.name for column in self.columns}
+        unknown = sorted(set(headers) - known)
+        if unknown:
+            raise ValueError(f"not columns of {self.name}: {', '.join(unknown)}")
+        chosen = tuple((name, header) for name, header in headers.items() if header)
+        return replace(self, chosen_headers=chosen)
+
     def match_header(self, header: Sequence[str]) -> HeaderMatch:
         """Which file column is which layout column; UploadRejected when required ones are missing
         or a column appears twice."""
+        if self.chosen_headers:
+            return self._match_chosen(header)
         matched: dict[str, Column] = {}
         unknown: list[str] = []
         errors: list[RowError] = []
@@ -189,6 +204,20 @@ class Layout:
         return HeaderMatch(
             matched=matched, unknown=[name for name in unknown if not name.startswith("column ")]
         )
+
+    def _match_chosen(self, header: Sequence[str]) -> HeaderMatch:
+        present = set(header)
+        errors = [
+            RowError(1, name, f"the chosen column {chosen!r} is not in the file")
+            for name, chosen in self.chosen_headers
+            if chosen not in present
+        ]
+        if errors:
+            raise UploadRejected(
+                "The header does not match the columns chosen: nothing was imported.", errors
+            )
+        matched = {chosen: self.column(name) for name, chosen in self.chosen_headers}
+        return HeaderMatch(matched=matched, unknown=[name for name in header if name and name not in matched])
 
 
 @dataclass
@@ -307,6 +336,8 @@ def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series,
             problems.append((raw.index[wrong], f"is not one of {', '.join(column.choices)}"))
     elif column.kind in (INTEGER, DECIMAL):
         cleaned = _without_thousands_separators(raw)
+        if column.kind == DECIMAL:
+            cleaned = _accounting_negatives(cleaned)
         shape = cleaned.str.fullmatch(_INTEGER if column.kind == INTEGER else _DECIMAL)
         wrong = filled & ~shape
         if wrong.any():
@@ -364,6 +395,14 @@ def _without_thousands_separators(raw: pd.Series) -> pd.Series:
     if not commas.any():
         return raw
     return raw.where(~commas, raw[commas].str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True))
+
+
+def _accounting_negatives(raw: pd.Series) -> pd.Series:
+    """`(12.50)`, as statements and spreadsheets write a negative amount, → `-12.50`."""
+    bracketed = raw.str.startswith("(") & raw.str.endswith(")")
+    if not bracketed.any():
+        return raw
+    return raw.where(~bracketed, "-" + raw[bracketed].str.slice(1, -1).str.strip())
 
 
 def _iso_text(parsed: pd.Series, kind: str) -> pd.Series:

@@ -48,6 +48,9 @@ RESULT_FILE_LOST = "The result file could not be written; the rows were imported
 
 #: A loader writes the staged valid rows (`Staging.upsert` or its own SQL) and may return a summary.
 Loader = Callable[[Staging, JobRun], dict[str, Any] | None]
+#: Checks in Python over the staged rows (e.g. an eligibility engine), after the layout's own rules
+#: and before the all-or-nothing decision: the problems it finds count like any other.
+Assessor = Callable[[Staging, JobRun], list[RowError]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Importer:
     load: Loader
     #: Called once the rows are written and the job finished (signals, summaries).
     after: Callable[[JobRun, dict[str, Any]], None] | None = None
+    assess: Assessor | None = None
 
     @property
     def kind(self) -> str:
@@ -77,13 +81,26 @@ def importer_for(name: str) -> Importer:
     return _IMPORTERS[name]
 
 
+def job_layout(importer: Importer, job: JobRun) -> Layout:
+    """The layout a job reads: the importer's, with the file columns the person chose, if any."""
+    headers = job.parameters.get("headers")
+    return importer.layout.with_headers(headers) if headers else importer.layout
+
+
 # --- In the request ---------------------------------------------------------------------------------
 
 
-def import_check_header(importer: Importer, upload: IO[bytes]) -> HeaderMatch:
-    """The file opened and its header matched, or UploadRejected saying what is wrong."""
+def import_check_header(
+    importer: Importer, upload: IO[bytes], *, headers: dict[str, str] | None = None
+) -> HeaderMatch:
+    """The file opened and its header matched, or UploadRejected saying what is wrong.
+
+    `headers`: which file column the person chose for each layout column (a file with headers of
+    its own); without it, columns are matched by their names and aliases.
+    """
+    layout = importer.layout.with_headers(headers) if headers else importer.layout
     with open_table(upload) as table:
-        return importer.layout.match_header(table.header)
+        return layout.match_header(table.header)
 
 
 def import_start(
@@ -95,13 +112,14 @@ def import_start(
     valid_rows_only: bool = False,
     parameters: dict[str, Any] | None = None,
     max_bytes: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JobRun:
     """Check the file's type, size and header now; keep it and queue the import job.
 
     Raises UploadRejected (nothing kept, no job) when the file cannot be imported at all.
     """
     check_size(upload, max_bytes=max_bytes)
-    match = import_check_header(importer, upload)
+    match = import_check_header(importer, upload, headers=headers)
     upload.seek(0)
     name = getattr(upload, "name", "") or "upload"
     path = default_storage.save(f"{STAGED_DIR}/{secrets.token_hex(16)}", File(upload, name=name))
@@ -116,6 +134,7 @@ def import_start(
             "staged_file": path,
             "valid_rows_only": valid_rows_only,
             "unknown_columns": match.unknown,
+            **({"headers": headers} if headers else {}),
         },
     )
     from portal.tasks import import_task  # noqa: PLC0415 - tasks import this module
@@ -190,7 +209,7 @@ def _staged_chunks(layout: Layout, header: HeaderMatch, table, staging: Staging,
 
 
 def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any]:
-    layout = importer.layout
+    layout = job_layout(importer, job)
     phase = _Phases()
     with open_table(source) as table:
         header = layout.match_header(table.header)
@@ -222,6 +241,12 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
             rule_errors, count = check(MAX_LISTED_ERRORS)
             problems += count
             listed.extend(rule_errors)
+    if importer.assess is not None:
+        with phase("assess"):
+            assessed = importer.assess(staging, job)
+            staging.mark(assessed)
+            problems += len(assessed)
+            listed.extend(assessed[:MAX_LISTED_ERRORS])
     listed.sort(key=lambda error: error.row or 0)
     listed = listed[:MAX_LISTED_ERRORS]
     valid_rows_only = bool(job.parameters.get("valid_rows_only"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 from django.db import connection
@@ -197,6 +198,53 @@ class Staging:
             errors.extend(RowError(line, column.name, message, value=value) for line, value, _ in rows)
             total += rows[0][2] if rows else 0
         return errors, total
+
+    def mark(self, errors: Sequence[RowError]) -> None:
+        """Problems found outside SQL (an assessor's) added to their rows, in one statement."""
+        if not errors:
+            return
+        by_line: dict[int, list[str]] = {}
+        for error in errors:
+            by_line.setdefault(error.row, []).append(f"{error.column}: {error.message}")
+        statement = pgsql.SQL(
+            "UPDATE {} s SET errors = concat_ws('; ', s.errors, v.message) "
+            "FROM unnest(%s::integer[], %s::text[]) AS v(line, message) WHERE s.line = v.line"
+        ).format(self.identifier)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                statement.as_string(cursor.cursor),
+                [list(by_line), ["; ".join(messages) for messages in by_line.values()]],
+            )
+
+    def valid_rows(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The rows without a problem so far, in file order, each with its `line` and the layout's
+        columns (staged names) as typed values. For assessors and loaders that work in Python:
+        keep those to files of a few hundred thousand rows."""
+        columns = [self.layout.column(name) for name in names] if names else list(self.layout.columns)
+        selected = pgsql.SQL(", ").join(
+            [pgsql.SQL("line")]
+            + [
+                pgsql.SQL("{0}::{1} AS {0}").format(pgsql.Identifier(c.staged_name), pgsql.SQL(c.sql_type))
+                for c in columns
+            ]
+        )
+        statement = pgsql.SQL(
+            "SELECT {} FROM {} WHERE errors IS NULL AND outcome IS NULL ORDER BY line"
+        ).format(selected, self.identifier)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.as_string(cursor.cursor))
+            names = [description.name for description in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def set_outcome(self, outcome: str, lines: Sequence[int] | None = None) -> None:
+        """A loader with its own SQL says what became of its valid rows (all, or those `lines`)."""
+        only = pgsql.SQL(" AND line = ANY(%s::integer[])") if lines is not None else pgsql.SQL("")
+        statement = pgsql.SQL("UPDATE {} SET outcome = %s WHERE errors IS NULL AND outcome IS NULL{}").format(
+            self.identifier, only
+        )
+        params = [outcome, list(lines)] if lines is not None else [outcome]
+        with connection.cursor() as cursor:
+            cursor.execute(statement.as_string(cursor.cursor), params)
 
     # --- Loading ----------------------------------------------------------------------------------
 
