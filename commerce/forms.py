@@ -34,12 +34,19 @@ class MigrationForm(forms.Form):
 
 class BatchUploadForm(forms.Form):
     file = forms.FileField(
-        help_text="CSV with the columns customerTenantId, currentSubscriptionId, termDuration, "
-        "billingCycle, purchaseFullTerm, quantity, customTermEndDate."
+        help_text="CSV, TSV, Excel or a ZIP holding one of them, with the columns customerTenantId, "
+        "currentSubscriptionId and optionally termDuration, billingCycle, purchaseFullTerm, quantity, "
+        "customTermEndDate."
     )
     external_reference_id = forms.CharField(
         max_length=100,
         required=False,
         label="Batch ID (externalReferenceId)",
         help_text="Blank: one is made up.",
+    )
+    valid_rows_only = forms.BooleanField(
+        required=False,
+        label="Submit the valid rows only",
+        help_text="By default a file with any problem submits nothing; with this, the rows without "
+        "problems are migrated and the others are listed.",
     )

@@ -29,6 +29,7 @@ from portal.views import (
     TenantDetailView,
     TenantListView,
     capability_required,
+    form_errors,
     post_action,
     query_without,
     require_capability,
@@ -200,24 +201,24 @@ def batch_from_selection(request):
 
 @capability_required(C.ORDERS_PLACE, message=ORDERS_DENIED)
 def batch_upload(request):
+    """A batch file: checked on the import pipeline, then the batch of its rows runs as a job."""
     form = BatchUploadForm(request.POST or None, request.FILES or None)
     rejection = None
     if request.method == "POST" and form.is_valid():
         try:
-            rows = services.migration_batch_validate(
-                organization=request.user.organization, upload=form.cleaned_data["file"]
+            job = services.migration_batch_import_start(
+                actor=request.user,
+                organization=request.user.organization,
+                upload=form.cleaned_data["file"],
+                external_reference_id=form.cleaned_data["external_reference_id"] or None,
+                valid_rows_only=form.cleaned_data["valid_rows_only"],
             )
         except UploadRejected as exc:
             rejection = exc
+        except ValidationError as exc:
+            form_errors(form, exc, {"externalReferenceId": "external_reference_id"})
         else:
-            batch = services.migration_batch_start(
-                actor=request.user,
-                organization=request.user.organization,
-                rows=rows,
-                external_reference_id=form.cleaned_data["external_reference_id"] or None,
-                file_name=form.cleaned_data["file"].name,
-            )
-            return redirect("commerce:batch-detail", pk=batch.pk)
+            return redirect("portal:job-detail", pk=job.pk)
     return render(request, "commerce/batch_form.html", {"form": form, "rejection": rejection})
 
 

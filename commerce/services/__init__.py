@@ -6,15 +6,14 @@ the vendor's price lists (`price_lists`). Import the operations from here.
 """
 
 from commerce.services.batches import (
-    BATCH_COLUMNS,
     JOB_KIND_BATCH,
     migration_batch_create,
+    migration_batch_import_start,
     migration_batch_run,
     migration_batch_start,
-    migration_batch_validate,
 )
 from commerce.services.migration import migration_create, migration_retry
-from commerce.services.price_lists import price_list_import_run, price_list_import_start
+from commerce.services.price_lists import PRICE_LIST_IMPORTER, price_list_import_start
 from commerce.services.waves import (
     JOB_KIND_WAVE,
     WAVES,
@@ -24,19 +23,18 @@ from commerce.services.waves import (
 )
 
 __all__ = (
-    "BATCH_COLUMNS",
     "JOB_KIND_BATCH",
     "JOB_KIND_WAVE",
+    "PRICE_LIST_IMPORTER",
     "WAVES",
     "migration_batch_create",
+    "migration_batch_import_start",
     "migration_batch_run",
     "migration_batch_start",
-    "migration_batch_validate",
     "migration_create",
     "migration_retry",
     "migration_wave_run",
     "migration_wave_warn",
     "migration_waves_daily",
-    "price_list_import_run",
     "price_list_import_start",
 )

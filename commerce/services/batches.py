@@ -14,35 +14,17 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import Customer, Organization
-from commerce.choices import BillingCycle, MigrationInitiator, MigrationStatus, TermDuration
-from commerce.eligibility import (
-    MigrationRequest,
-    id_array,
-    migration_assess,
-    migration_context_load,
-    migration_pool_new,
-    migration_pool_take,
-    migration_subscriptions_prepare,
-)
+from accounts.models import Organization
+from commerce.choices import MigrationInitiator, MigrationStatus
+from commerce.eligibility import MigrationRequest, id_array
+from commerce.imports import BATCH_IMPORTER
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Run, job_chunks, migrate_chunk
 from portal.audit import audit_record
+from portal.imports import import_start
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
-from portal.uploads import RowError, parse_date_cell, read_table, validate_rows
 
 JOB_KIND_BATCH = "commerce.migration_batch"
-BATCH_COLUMNS = [
-    "customerTenantId",
-    "currentSubscriptionId",
-    "termDuration",
-    "billingCycle",
-    "purchaseFullTerm",
-    "quantity",
-    "customTermEndDate",
-]
-_REQUIRED_COLUMNS = ["customerTenantId", "currentSubscriptionId"]
-_TRUE, _FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
 
 
 def _parse_uuid(value: str) -> uuid.UUID | None:
@@ -52,130 +34,36 @@ def _parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-_BILLING_BY_NAME = {choice.lower(): choice for choice in BillingCycle.values}
+def _reference_check(organization: Organization, reference: str) -> None:
+    if MigrationBatch.objects.filter(organization=organization, external_reference_id=reference).exists():
+        raise ValidationError({"externalReferenceId": f"The batch ID {reference} is already used."})
 
 
-def migration_batch_validate(*, organization: Organization, upload: UploadedFile) -> list[dict[str, Any]]:
-    """Check every row of a batch file (§5.1); raise UploadRejected listing every bad row.
+def migration_batch_import_start(
+    *,
+    actor: Any,
+    organization: Organization,
+    upload: UploadedFile,
+    external_reference_id: str | None = None,
+    valid_rows_only: bool = False,
+) -> JobRun:
+    """Check a batch file's header now and queue its import (`commerce.imports.BATCH`): every row
+    checked and assessed for eligibility; then the batch of its rows (or of the valid ones only, when
+    asked) is created and its migrations run as their own job.
 
-    Rows must name a customer and legacy subscription of `organization`, carry valid values, not
-    repeat a subscription, and be eligible with their request (every reason listed). Writes
-    nothing; the returned rows go to `migration_batch_start`.
+    Raises UploadRejected (nothing kept) for a file that cannot be read or lacks a required column,
+    ValidationError for a batch ID already used.
     """
-    frame = read_table(upload, required_columns=_REQUIRED_COLUMNS)
-    tenant_ids = {u for u in map(_parse_uuid, frame["customerTenantId"].str.strip()) if u}
-    subscription_ids = {u for u in map(_parse_uuid, frame["currentSubscriptionId"].str.strip()) if u}
-    customers = {
-        c.tenant_id: c
-        for c in Customer.objects.filter(
-            organization=organization, tenant_id__in=id_array(tenant_ids, "uuid")
-        )
-    }
-    subscriptions = {
-        s.subscription_id: s
-        for s in migration_subscriptions_prepare(
-            LegacySubscription.objects.filter(
-                organization=organization, subscription_id__in=id_array(subscription_ids, "uuid")
-            )
-        )
-    }
-    first_row: dict[uuid.UUID, int] = {}
-    for number, value in enumerate(frame["currentSubscriptionId"].str.strip(), start=2):
-        parsed = _parse_uuid(value)
-        if parsed is not None:
-            first_row.setdefault(parsed, number)
-    row_of_pk = {subscriptions[u].pk: row for u, row in first_row.items() if u in subscriptions}
-    custom_dates = "customTermEndDate" in frame.columns and frame["customTermEndDate"].str.strip().any()
-    context = migration_context_load(
-        list(subscriptions.values()), on=timezone.localdate(), nce_term_ends=bool(custom_dates)
+    reference = (external_reference_id or "").strip() or str(uuid.uuid4())
+    _reference_check(organization, reference)
+    return import_start(
+        BATCH_IMPORTER,
+        upload,
+        actor=actor,
+        organization_id=organization.pk,
+        valid_rows_only=valid_rows_only,
+        parameters={"external_reference_id": reference},
     )
-    pool = migration_pool_new()
-
-    def check(number: int, row: dict[str, str]) -> tuple[dict[str, Any], list[RowError]]:
-        errors: list[RowError] = []
-
-        def bad(column: str, message: str) -> None:
-            errors.append(RowError(number, column, message))
-
-        tenant_text, subscription_text = row["customerTenantId"], row["currentSubscriptionId"]
-        customer = customers.get(_parse_uuid(tenant_text))
-        if customer is None:
-            bad("customerTenantId", f"{tenant_text!r} is not a customer of your organization")
-        subscription_uuid = _parse_uuid(subscription_text)
-        subscription = subscriptions.get(subscription_uuid)
-        if subscription is None:
-            bad(
-                "currentSubscriptionId",
-                f"{subscription_text!r} is not a legacy subscription of your organization",
-            )
-        elif first_row[subscription_uuid] != number:
-            bad("currentSubscriptionId", f"{subscription_text} repeats row {first_row[subscription_uuid]}")
-            subscription = None
-        elif customer is not None and subscription.customer_id != customer.pk:
-            bad(
-                "currentSubscriptionId", f"{subscription_text} belongs to another customer, not {tenant_text}"
-            )
-            subscription = None
-
-        term = row.get("termDuration", "").upper() or None
-        if term is not None and term not in TermDuration.values:
-            bad("termDuration", f"{row['termDuration']!r} is not one of {', '.join(TermDuration.values)}")
-        billing_text = row.get("billingCycle", "")
-        billing = _BILLING_BY_NAME.get(billing_text.lower()) if billing_text else None
-        if billing_text and billing is None:
-            bad("billingCycle", f"{billing_text!r} is not one of {', '.join(BillingCycle.values)}")
-        full_term_text = row.get("purchaseFullTerm", "").lower()
-        if full_term_text not in _TRUE | _FALSE:
-            bad("purchaseFullTerm", f"{row['purchaseFullTerm']!r} is not true or false")
-        quantity_text = row.get("quantity", "")
-        quantity = int(quantity_text) if quantity_text.isdigit() else None
-        if quantity_text and (quantity is None or quantity < 1):
-            bad("quantity", f"{quantity_text!r} is not a whole number of seats (1 or more)")
-        custom_text = row.get("customTermEndDate", "")
-        custom = None
-        if custom_text:
-            try:
-                custom = parse_date_cell(custom_text)
-            except ValueError:
-                bad("customTermEndDate", f"{custom_text!r} is not a date (YYYY-MM-DD)")
-
-        value = {
-            "row": number,
-            "customer_tenant_id": tenant_text,
-            "subscription_id": subscription_text,
-            "term_duration": term,
-            "billing_cycle": billing,
-            "purchase_full_term": full_term_text in _TRUE,
-            "quantity": quantity,
-            "custom_term_end_date": custom.isoformat() if custom else None,
-            "catalog_item_id": None,
-        }
-        if errors or subscription is None:
-            return value, errors
-        if subscription.parent_id in row_of_pk:
-            base_row = row_of_pk[subscription.parent_id]
-            bad(
-                "currentSubscriptionId",
-                f"{subscription_text} is an add-on of the subscription in row {base_row} and migrates "
-                "with it; remove this row",
-            )
-            return value, errors
-        request = MigrationRequest(
-            term_duration=term,
-            billing_cycle=billing,
-            quantity=quantity,
-            purchase_full_term=value["purchase_full_term"],
-            custom_term_end_date=custom,
-        )
-        assessment = migration_assess(subscription, context, request, pool_used=pool)
-        for error in assessment.eligibility.errors:
-            bad("currentSubscriptionId", f"{error.code}: {error.description}")
-        if assessment.is_eligible:
-            migration_pool_take(assessment, pool)
-            value["catalog_item_id"] = assessment.eligibility.catalog_item_id
-        return value, errors
-
-    return validate_rows(frame, check)
 
 
 def _batch_entries(organization: Organization, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -183,9 +71,9 @@ def _batch_entries(organization: Organization, rows: Sequence[dict[str, Any]]) -
 
     A row names its subscription by `subscription_id` (the legacy subscription's GUID) or `id`
     (its primary key) and may carry `term_duration`, `billing_cycle`, `purchase_full_term`,
-    `quantity` and `custom_term_end_date` — the rows `migration_batch_validate` returns, or rows
-    built from subscriptions chosen on a page. Add-ons of a base in the same set are dropped: they
-    move with their base.
+    `quantity` and `custom_term_end_date` — the valid rows of a batch file (`commerce.imports`), or
+    rows built from subscriptions chosen on a page. Add-ons of a base in the same set are dropped:
+    they move with their base.
     """
     errors, keys = [], []
     for index, row in enumerate(rows, start=1):
@@ -260,8 +148,7 @@ def migration_batch_create(
     """The batch and its JobRun, without queuing it (`migration_batch_start` queues it)."""
     entries = _batch_entries(organization, rows)
     reference = (external_reference_id or "").strip() or str(uuid.uuid4())
-    if MigrationBatch.objects.filter(organization=organization, external_reference_id=reference).exists():
-        raise ValidationError({"externalReferenceId": f"The batch ID {reference} is already used."})
+    _reference_check(organization, reference)
     job = job_create(
         kind=JOB_KIND_BATCH,
         organization_id=organization.pk,

@@ -48,6 +48,8 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 _INTEGER = r"[+-]?\d+"
 _DECIMAL = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+_BARE_UUID = r"^(\w{8})(\w{4})(\w{4})(\w{4})(\w{12})$"
+_HYPHENATED = r"\1-\2-\3-\4-\5"
 _UUID = r"\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?"
 
 
@@ -375,6 +377,13 @@ def _check_column(column: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series,
         if wrong.any():
             problems.append((raw.index[wrong], "is not a GUID"))
         text = raw.str.strip("{}").str.lower().where(filled & shape, None)
+        odd = text.notna() & (text.str.len() != 36)
+        if odd.any():  # a GUID written without (some) hyphens: stored, compared and cast canonically
+            canonical = (
+                text[odd].str.replace("-", "", regex=False).str.replace(_BARE_UUID, _HYPHENATED, regex=True)
+            )
+            text = text.copy()
+            text.loc[odd] = canonical
         value = text
     else:
         raise ValueError(f"unknown column kind {column.kind!r}")

@@ -217,17 +217,23 @@ def test_the_subscription_page_migrates_with_the_chosen_options(alice, verified_
     assert "Processing" in detail
 
 
-def test_a_bad_batch_file_lists_its_rows_and_writes_nothing(alice, verified_client, customer):
+def test_a_bad_batch_file_lists_its_rows_and_writes_nothing(
+    alice, verified_client, customer, django_capture_on_commit_callbacks
+):
     upload = SimpleUploadedFile(
         "batch.csv",
         b"customerTenantId,currentSubscriptionId,termDuration,billingCycle,purchaseFullTerm,quantity,customTermEndDate\n"
         + f"{customer.tenant_id},{uuid.uuid4()},P9Y,Weekly,maybe,-3,\n".encode(),
     )
-    response = verified_client(alice).post(reverse("commerce:batch-upload"), {"file": upload})
-    assert response.status_code == 200
-    errors = response.content.decode().split('data-testid="upload-errors"', 1)[1].split("</table>", 1)[0]
+    client = verified_client(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("commerce:batch-upload"), {"file": upload})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    errors = page.split('data-testid="import-errors"', 1)[1].split("</table>", 1)[0]
     for column in ("currentSubscriptionId", "termDuration", "billingCycle", "purchaseFullTerm", "quantity"):
         assert f"<td>{column}</td>" in errors
+    assert "nothing was imported" in page
     assert not MigrationBatch.objects.exists()
 
 

@@ -34,9 +34,8 @@ from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSu
 from commerce.services import (
     engine,
     migration_batch_create,
+    migration_batch_import_start,
     migration_batch_run,
-    migration_batch_start,
-    migration_batch_validate,
     migration_create,
     migration_retry,
     migration_wave_run,
@@ -44,7 +43,6 @@ from commerce.services import (
 )
 from portal.choices import JobStatus
 from portal.models import AuditEvent, HistoryEvent, JobChunk, JobRun
-from portal.uploads import UploadRejected
 from tests.factories import CustomerFactory, NceSubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -438,8 +436,19 @@ def test_a_subscription_migrates_only_once(catalog, us_customer, alice):
 # --- Batches -----------------------------------------------------------------------------------------
 
 
+BATCH_COLUMNS = [
+    "customerTenantId",
+    "currentSubscriptionId",
+    "termDuration",
+    "billingCycle",
+    "purchaseFullTerm",
+    "quantity",
+    "customTermEndDate",
+]
+
+
 def batch_file(rows: list[list[str]]) -> SimpleUploadedFile:
-    lines = [",".join(services.BATCH_COLUMNS), *(",".join(row) for row in rows)]
+    lines = [",".join(BATCH_COLUMNS), *(",".join(row) for row in rows)]
     return SimpleUploadedFile("batch.csv", "\n".join(lines).encode(), content_type="text/csv")
 
 
@@ -455,10 +464,22 @@ def row(subscription, **values) -> list[str]:
     ]
 
 
-def test_a_batch_file_with_bad_rows_is_rejected_whole(catalog, org_a, org_b, us_customer):
+def _batch_import(alice, upload, capture, **options) -> JobRun:
+    with capture(execute=True):
+        job = migration_batch_import_start(
+            actor=alice, organization=alice.organization, upload=upload, **options
+        )
+    job.refresh_from_db()
+    return job
+
+
+def test_a_batch_file_with_bad_rows_is_rejected_whole(
+    catalog, org_a, org_b, us_customer, alice, django_capture_on_commit_callbacks
+):
     good = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=50))
     blocked = legacy(us_customer, "business_voice", term_end=date.today() + timedelta(days=50))
     foreign = legacy(CustomerFactory(organization=org_b, country="US"), "basic", term_end=date.today())
+    other_customer = CustomerFactory(organization=org_a, country="US")
     upload = batch_file(
         [
             row(good, term="P1M", billing="Monthly", full="true", quantity="12"),  # row 2: fine
@@ -472,13 +493,15 @@ def test_a_batch_file_with_bad_rows_is_rejected_whole(catalog, org_a, org_b, us_
                 full="maybe",
             ),
             row(legacy(us_customer, "basic", term_end=date.today()), quantity="-3", end="someday"),
+            # row 8: a subscription of the organization named with another of its customers
+            [str(other_customer.tenant_id), str(blocked.subscription_id), "", "", "", "", ""],
         ]
     )
 
-    with pytest.raises(UploadRejected) as rejected:
-        migration_batch_validate(organization=org_a, upload=upload)
+    job = _batch_import(alice, upload, django_capture_on_commit_callbacks)
 
-    problems = {(error.row, error.column) for error in rejected.value.errors}
+    assert job.status == JobStatus.FAILED
+    problems = {(error["row"], error["column"]) for error in job.errors[1:]}
     assert problems == {
         (3, "currentSubscriptionId"),
         (4, "customerTenantId"),
@@ -489,14 +512,16 @@ def test_a_batch_file_with_bad_rows_is_rejected_whole(catalog, org_a, org_b, us_
         (6, "purchaseFullTerm"),
         (7, "quantity"),
         (7, "customTermEndDate"),
+        (8, "currentSubscriptionId"),
     }
-    by_row = {
-        error.row: error.message for error in rejected.value.errors if error.column == "currentSubscriptionId"
-    }
-    assert by_row[3] == f"5: {NO_EQUIVALENT_OFFER}"
-    assert "repeats row 2" in by_row[5]
-    assert "nothing was imported" in rejected.value.message
-    assert not (Migration.objects.exists() or MigrationBatch.objects.exists() or JobRun.objects.exists())
+    by_row = {error["row"]: error for error in job.errors[1:] if error["column"] == "currentSubscriptionId"}
+    assert by_row[3]["message"] == f"5: {NO_EQUIVALENT_OFFER}"
+    assert by_row[3]["value"] == str(blocked.subscription_id)
+    assert "repeats line 2" in by_row[5]["message"]
+    assert by_row[8]["message"] == "belongs to another customer than customerTenantId"
+    assert "nothing was imported" in job.errors[0]["message"]
+    assert not (Migration.objects.exists() or MigrationBatch.objects.exists())
+    assert JobRun.objects.get() == job  # no migration job either
 
 
 def test_a_valid_batch_file_runs_as_a_job(
@@ -511,12 +536,17 @@ def test_a_valid_batch_file_runs_as_a_job(
         [row(s, term="P1M", billing="Monthly", full="TRUE") for s in subscriptions] + [row(base)]
     )
 
-    rows = migration_batch_validate(organization=org_a, upload=upload)
-    assert [r["row"] for r in rows] == [2, 3, 4, 5]
-    assert rows[0]["catalog_item_id"] == "CFQ7TTC0LH18:0001:CFQ7TTC0KBM1"
-    with django_capture_on_commit_callbacks(execute=True):
-        batch = migration_batch_start(actor=alice, organization=org_a, rows=rows, file_name="batch.csv")
+    job = _batch_import(alice, upload, django_capture_on_commit_callbacks, external_reference_id="wave-1")
 
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert (job.result["rows"], job.result["created"], job.result["rejected"]) == (4, 4, 0)
+    batch = MigrationBatch.objects.get()
+    assert (job.result["batch_id"], batch.external_reference_id, batch.file_name) == (
+        batch.pk,
+        "wave-1",
+        "batch.csv",
+    )
+    assert job.result["next"]["url"] == f"/commerce/batches/{batch.pk}/"
     batch.job.refresh_from_db()
     assert batch.job.status == JobStatus.SUCCEEDED
     assert batch.job.result == {"completed": 4, "failed": 0, "rejected": 0, "add_ons": 1}
@@ -531,6 +561,65 @@ def test_a_valid_batch_file_runs_as_a_job(
     assert AuditEvent.objects.filter(
         action="commerce.migration_batch.started", target_id=str(batch.pk)
     ).exists()
+
+
+def test_valid_rows_only_submits_the_eligible_rows_and_lists_the_others(
+    catalog, org_a, us_customer, alice, django_capture_on_commit_callbacks
+):
+    good = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=50))
+    blocked = legacy(us_customer, "business_voice", term_end=date.today() + timedelta(days=50))
+    base = legacy(us_customer, "premium", term_end=date.today() + timedelta(days=50))
+    addon = legacy(us_customer, "teams_phone", parent=base, term_end=base.term_end)
+    upload = batch_file([row(good), row(blocked), row(base), row(addon)])
+
+    job = _batch_import(alice, upload, django_capture_on_commit_callbacks, valid_rows_only=True)
+
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert (job.result["created"], job.result["rejected"]) == (2, 2)
+    assert [(error["row"], error["column"]) for error in job.import_errors] == [
+        (3, "currentSubscriptionId"),
+        (5, "currentSubscriptionId"),
+    ]
+    assert "add-on of a subscription in this file" in job.import_errors[1]["message"]
+    batch = MigrationBatch.objects.get()
+    moved = Migration.objects.filter(batch=batch, parent_migration=None)
+    assert sorted(moved.values_list("current_subscription_id", flat=True)) == sorted([good.pk, base.pk])
+    # The add-on moved with its base, as the base's child migration.
+    assert Migration.objects.get(batch=batch, parent_migration__isnull=False).current_subscription == addon
+
+
+def test_a_batch_id_already_used_is_refused_before_anything_is_kept(catalog, org_a, us_customer, alice):
+    subscription = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=50))
+    migration_batch_create(
+        actor=alice, organization=org_a, rows=[{"id": subscription.pk}], external_reference_id="x"
+    )
+    with pytest.raises(ValidationError, match="already used"):
+        migration_batch_import_start(
+            actor=alice, organization=org_a, upload=batch_file([row(subscription)]), external_reference_id="x"
+        )
+    assert not JobRun.objects.filter(kind__startswith="import:").exists()
+
+
+def test_a_rerun_import_finds_its_batch_instead_of_making_another(
+    catalog, org_a, us_customer, alice, django_capture_on_commit_callbacks
+):
+    from portal.imports import import_run
+
+    subscription = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=50))
+    with django_capture_on_commit_callbacks(execute=False):
+        job = migration_batch_import_start(
+            actor=alice, organization=org_a, upload=batch_file([row(subscription)])
+        )
+    job.parameters["keep_file"] = True
+    job.save(update_fields=["parameters"])
+    import_run(job.pk)
+    # The worker was lost after the batch was written but before the job was marked done.
+    JobRun.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, finished_at=None)
+    import_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert MigrationBatch.objects.count() == 1
+    assert job.result["batch_id"] == MigrationBatch.objects.get().pk
 
 
 def _state(organization) -> dict:
