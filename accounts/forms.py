@@ -1,9 +1,11 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.urls import reverse
 
 from accounts.choices import CustomerSegment
 from accounts.models import customer_name_validator
 from portal.imports.forms import ImportForm
+from portal.notifications import email_queue
 from portal.roles import Role
 
 
@@ -16,6 +18,28 @@ class EmailAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.is_service_account:
             raise forms.ValidationError("API clients cannot sign in to pages.", code="service_account")
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail sent through the portal's outbox (absolute link, both parts)."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        user = context["user"]
+        organization = user.organization
+        email_queue(
+            key=f"password-reset:{user.pk}:{context['token']}",
+            to=to_email,
+            title="Reset your Partner Portal password",
+            body=f"Someone asked to reset the password of your account ({to_email}). If it was you, "
+            "open the link within three hours. If it wasn't you, ignore this message; your password "
+            "stays as it is.",
+            url=reverse(
+                "accounts:password-reset-confirm",
+                kwargs={"uidb64": context["uid"], "token": context["token"]},
+            ),
+            organization_id=organization.pk if organization else None,
+            organization_name=organization.legal_name if organization else None,
+        )
 
 
 class TokenForm(forms.Form):

@@ -24,6 +24,7 @@ from accounts.forms import (
     EmailAuthenticationForm,
     InvitationAcceptForm,
     InviteForm,
+    OutboxPasswordResetForm,
     RolesForm,
     TokenForm,
 )
@@ -468,7 +469,7 @@ def api_client_revoke(request, pk: int):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/password_reset_email.txt"
+    form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("accounts:password-reset-done")
 
 

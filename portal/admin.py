@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from portal.models import HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+from portal.notifications import admin as notifications_admin  # noqa: F401 - registers the outbox
 
 
 @admin.register(JobRun)

@@ -448,7 +448,6 @@ def _local_run_defaults(data_dir: Path) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_HSTS_SECONDS": "0",
-        "DJANGO_EMAIL_CONSOLE": "1",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -541,6 +540,8 @@ def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR, demo: bool = True) 
     web+worker+beat."""
     env = {**_local_run_defaults(data_dir), **os.environ}
     env.update(service_env(ensure_services(data_dir)))
+    env.setdefault("SITE_URL", f"http://localhost:{port}")
+    mail_command = _mail_catcher(env, Path(data_dir).resolve())
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
 
     for args in setup_commands(demo=demo):
@@ -562,6 +563,7 @@ def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR, demo: bool = True) 
         ],
         "worker": [*_venv_command("celery"), "-A", "portal", "worker", "-l", "info"] + ["--concurrency", "2"],
         "beat": [*_venv_command("celery"), "-A", "portal", "beat", "-l", "info", "-S", "django"],
+        **({"mail": mail_command} if mail_command else {}),
     }
 
     stop_requested: list[int] = []
@@ -606,6 +608,24 @@ def run(port: int = 8000, data_dir: Path = DEFAULT_DATA_DIR, demo: bool = True) 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return exit_code
+
+
+MAIL_PORT = 1025
+
+
+def _mail_catcher(env: dict[str, str], data_dir: Path) -> list[str] | None:
+    """Without EMAIL_URL, the portal mails an embedded SMTP server that keeps every message in
+    ``data_dir/mail`` (the admin's Mailbox page shows them); the command that starts it."""
+    if env.get("EMAIL_URL"):
+        return None
+    port = MAIL_PORT
+    while _port_open(port):  # another `make run`, or something else, has it
+        port += 1
+    maildir = data_dir / "mail"
+    env["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
+    env["PORTAL_DEV_MAILDIR"] = str(maildir)
+    _log(f"e-mail goes to the development mailbox ({maildir}); see Admin › Mailbox")
+    return [sys.executable, "-m", "portal.smtp_catcher", "--port", str(port), "--maildir", str(maildir)]
 
 
 def main(argv: list[str] | None = None) -> int:

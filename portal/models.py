@@ -1,4 +1,5 @@
-"""Tables shared by every workspace: jobs, history events, the audit log, webhooks, idempotency keys."""
+"""Tables shared by every workspace: jobs, history events, the audit log, webhooks, idempotency keys,
+notifications and their e-mails (`portal.notifications.models`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from django.db import models
 from django.utils import timezone
 
 from portal.choices import DeliveryStatus, JobStatus
+from portal.notifications.models import (  # noqa: F401 - the portal app's models
+    Notification,
+    NotificationDefault,
+    NotificationPreference,
+    OutboxMessage,
+)
 from portal.tenancy import TenantModel
 
 

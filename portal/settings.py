@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from celery.schedules import crontab
 
 from portal.env import env_bool, env_date, env_int, env_list, env_secret, env_str
@@ -229,14 +230,31 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_UPLOAD_MAX_BYTES
 # Larger uploads stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+# --- E-mail (portal.notifications) ------------------------------------------------------------
+
+# Links in e-mails are absolute: the address people reach the portal at.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Partner Portal <no-reply@localhost>")
-EMAIL_BACKEND = (
-    "django.core.mail.backends.console.EmailBackend"
-    if env_bool("DJANGO_EMAIL_CONSOLE", DEBUG)
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
+# One URL (smtp://user:password@host:587/?tls=True, smtp+ssl://…:465, console://) or the parts.
+EMAIL_URL = env_str("EMAIL_URL", "")
+if EMAIL_URL:
+    vars().update(dj_email_url.parse(EMAIL_URL))
+else:
+    EMAIL_BACKEND = (
+        "django.core.mail.backends.console.EmailBackend"
+        if env_bool("DJANGO_EMAIL_CONSOLE", False)
+        else "django.core.mail.backends.smtp.EmailBackend"
+    )
+    EMAIL_HOST = env_str("EMAIL_HOST", env_str("DJANGO_EMAIL_HOST", "localhost"))
+    EMAIL_PORT = env_int("EMAIL_PORT", env_int("DJANGO_EMAIL_PORT", 25))
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# `make run` points EMAIL_URL at its embedded SMTP catcher, which keeps every message in this
+# Maildir; staff read it on the admin's Mailbox page. Empty: no mailbox page.
+PORTAL_DEV_MAILDIR = env_str("PORTAL_DEV_MAILDIR", "")
 
 # --- API ---------------------------------------------------------------------------------------
 
@@ -401,6 +419,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 60 * 60 * 12},
     },
+}
+# E-mails whose task was lost are sent again; the daily digest goes out in the morning.
+CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"] = {
+    "task": "portal.tasks.outbox_sweep_task",
+    "schedule": crontab(minute="*/2"),
+    "options": {"expires": 110},
+}
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "portal.tasks.notification_digest_task",
+    "schedule": crontab(hour=env_int("NOTIFICATIONS_DIGEST_HOUR", 7), minute=0),
+    "options": {"expires": 60 * 60 * 6},
 }
 
 # --- Earnings: payout runs, downloads and background exports (spec/earnings.md §2, §6) ---------

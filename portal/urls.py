@@ -1,8 +1,10 @@
-"""The foundation's own pages (status, readiness, metrics, jobs); home.urls mounts them at the root."""
+"""The foundation's own pages (status, readiness, metrics, jobs, notifications); home.urls mounts them
+at the root."""
 
 from django.urls import path
 
 from portal import metrics, status, views
+from portal.notifications import views as notifications
 
 app_name = "portal"
 
@@ -17,4 +19,15 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
     path("jobs/<int:pk>/result/", views.JobResultFileView.as_view(), name="job-result-file"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/bell/", notifications.notification_bell, name="notification-bell"),
+    path("notifications/read/", notifications.notifications_mark_all_read, name="notifications-read"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
+    path("notifications/<int:pk>/read/", notifications.notification_mark_read, name="notification-read"),
+    path(
+        "notifications/preferences/",
+        notifications.notification_preferences,
+        name="notification-preferences",
+    ),
+    path("notifications/defaults/", notifications.notification_defaults, name="notification-defaults"),
 ]

@@ -148,3 +148,19 @@ def api_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def smtp_server(tmp_path, settings):
+    """A real SMTP server (the one `make run` embeds) the portal delivers to; `.messages()` reads
+    what arrived. Django's test e-mail backend is swapped for the real SMTP one."""
+    from portal.smtp_catcher import Catcher  # noqa: PLC0415
+
+    with Catcher(tmp_path / "mail") as catcher:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = catcher.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.SITE_URL = "https://portal.test"
+        yield catcher

@@ -115,6 +115,7 @@ from membership.models import (
 )
 from portal.history import Entry, history_record_many
 from portal.models import AuditEvent, HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
+from portal.notifications.models import Notification
 from portal.roles import Role
 from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
 from security.choices import Program as VerifiedProgram
@@ -225,6 +226,22 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = "customer.created"
 
 
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A notification to a new member of the organization (categories are checked when notifying,
+    not when a row is written)."""
+
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("recipient.organization")
+    category = "tests.notice"
+    title = factory.Sequence(lambda n: f"Notice {n}")
+    url = "/"
+    event_key = factory.Sequence(lambda n: f"tests:{n}")
+    channel = "in_app"
+
+
 class JobRunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = JobRun
@@ -299,6 +316,7 @@ FACTORIES = {
     AuditEvent: lambda organization: AuditEventFactory(organization=organization),
     ApiClient: api_client_factory,
     JobRun: lambda organization: JobRunFactory(organization=organization),
+    Notification: lambda organization: NotificationFactory(recipient__organization=organization),
     WebhookEndpoint: lambda organization: WebhookEndpointFactory(organization=organization),
     WebhookDelivery: lambda organization: WebhookDeliveryFactory(endpoint__organization=organization),
     HistoryEvent: lambda organization: HistoryEventFactory(organization=organization),

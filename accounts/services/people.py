@@ -6,10 +6,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from accounts.models import Invitation, Organization, RoleAssignment, User
 from accounts.services.action_center import action_item_raise, action_item_resolve
 from portal.audit import audit_record
 from portal.capabilities import Capability, can, is_vendor_staff
+from portal.notifications import email_queue
 from portal.roles import Role
 
 INVITATION_DAYS = 14
@@ -288,15 +287,15 @@ def _invitation_create(
         target=invitation,
         changes={"email": email, "roles": roles},
     )
-    link = reverse("accounts:invitation-accept", args=[invitation.token])
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You're invited to {organization.legal_name} on the Partner Portal",
-            message=f"{actor} invited you. Accept within {INVITATION_DAYS} days: {link}",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[email],
-            fail_silently=True,
-        )
+    email_queue(
+        key=f"invitation:{invitation.pk}",
+        to=email,
+        title="You're invited to the Partner Portal",
+        body=f"{actor} invited you to join {organization.legal_name}. "
+        f"Accept within {INVITATION_DAYS} days: choose your password, then set up your second factor.",
+        url=reverse("accounts:invitation-accept", args=[invitation.token]),
+        organization_id=organization.pk,
+        organization_name=organization.legal_name,
     )
     return invitation
 

@@ -143,12 +143,19 @@ def test_a_wrong_app_code_does_not_delay_a_backup_code(client, org_a):
     assert response.status_code == 302
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, org_a, mailoutbox):
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, org_a, smtp_server, django_capture_on_commit_callbacks
+):
     user = UserFactory(organization=org_a)
-    client.post(reverse("accounts:password-reset"), {"email": user.email})
-    assert len(mailoutbox) == 1
-    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
-    path = link.split("testserver", 1)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password-reset"), {"email": user.email})
+    [message] = smtp_server.messages()
+    assert message["To"] == user.email and org_a.legal_name in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    link = next(word for word in text.split() if "/accounts/reset/" in word)
+    assert link.startswith("https://portal.test/accounts/reset/")  # absolute, from SITE_URL
+    assert link in message.get_body(preferencelist=("html",)).get_content()
+    path = link.removeprefix("https://portal.test")
     response = client.get(path, follow=True)
     response = client.post(
         response.redirect_chain[-1][0],

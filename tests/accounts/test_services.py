@@ -29,7 +29,11 @@ def test_it_invites_and_the_invitee_joins_with_the_invited_roles(alice, django_c
             roles=[Role.REFERRALS_USER],
         )
     assert len(mail.outbox) == 1
-    assert invitation.token in mail.outbox[0].body
+    [message] = mail.outbox
+    assert message.to == ["new.person@alpha.example"]
+    assert message.subject == f"[{alice.organization.legal_name}] You're invited to the Partner Portal"
+    assert f"http://localhost:8000/accounts/invitation/{invitation.token}/" in message.body
+    assert invitation.token in message.alternatives[0][0]  # the HTML part
     user = people.invitation_accept(
         token=invitation.token, password="A-Long-Enough-Pass-42", display_name="New"
     )
