@@ -1,6 +1,8 @@
 """FilterSets shared by the accounts pages and the API (one definition, same parameter names)."""
 
 import django_filters
+from django import forms
+from django.db.models import Q
 
 from accounts.choices import ActionItemStatus, CustomerSegment, Severity
 from accounts.models import ActionItem, Customer, User
@@ -39,10 +41,24 @@ class ActionItemFilter(SearchFilterSet):
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     code = django_filters.CharFilter()
     due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lte", label="Due before")
+    mine = django_filters.BooleanFilter(
+        method="filter_mine",
+        label="Mine",
+        widget=forms.CheckboxInput,
+        help_text="Items assigned to you, and unassigned items addressed to one of your roles.",
+    )
 
     class Meta:
         model = ActionItem
-        fields = ["status", "severity", "code"]
+        fields = ["status", "severity", "code", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        user = self.request.user
+        everyone = Q(audience_roles=[]) | Q(audience_roles__overlap=sorted(user.role_codes))
+        addressed = Q(assignee__isnull=True) & everyone
+        return queryset.filter(Q(assignee=user) | addressed)
 
 
 class AuditEventFilter(SearchFilterSet):

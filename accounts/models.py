@@ -272,6 +272,8 @@ class ActionItem(TenantModel):
     audience_roles = ArrayField(
         models.CharField(max_length=40, choices=Role.choices), default=list, blank=True
     )
+    #: One person the item is for (beside, or instead of, the roles it addresses).
+    assignee = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=12, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200)

@@ -200,6 +200,10 @@ def action_item_transition(request, pk: int, transition: str):
         "done": action_center.action_item_mark_done,
         "dismiss": action_center.action_item_dismiss,
         "snooze": action_center.action_item_snooze,
+        "take": lambda actor, item: action_center.action_item_assign(actor=actor, item=item, assignee=actor),
+        "release": lambda actor, item: action_center.action_item_assign(
+            actor=actor, item=item, assignee=None
+        ),
     }
     if transition not in functions:
         raise PermissionDenied("Unknown action.")

@@ -36,7 +36,7 @@ ITEMS_PER_PAGE = 25
 
 @capability_required(C.ACTION_CENTER_VIEW)
 def index(request):
-    queryset = ActionItem.objects.visible_to(request.user)
+    queryset = ActionItem.objects.visible_to(request.user).select_related("assignee")
     params = request.GET.copy()
     if not params.get("status"):
         params.setlist("status", [ActionItemStatus.OPEN])

@@ -29,6 +29,7 @@ def action_item_raise(
     target_url: str = "",
     audience_roles: list[str] | None = None,
     location_id: int | None = None,
+    assignee_id: int | None = None,
 ) -> ActionItem:
     """Create or refresh the item for `dedupe_key`; idempotent, so checks may call it every run.
 
@@ -43,6 +44,7 @@ def action_item_raise(
         "target_url": target_url,
         "audience_roles": audience_roles or [],
         "location_id": location_id,
+        "assignee_id": assignee_id,
     }
     item, created = ActionItem.objects.select_for_update().get_or_create(
         organization_id=organization_id, dedupe_key=dedupe_key, defaults=defaults
@@ -68,6 +70,7 @@ _RAISED_FIELDS = (
     "target_url",
     "audience_roles",
     "location_id",
+    "assignee_id",
 )
 
 
@@ -88,6 +91,7 @@ def action_items_raise(items: list[dict[str, Any]]) -> int:
             "target_url": item.get("target_url", ""),
             "audience_roles": item.get("audience_roles") or [],
             "location_id": item.get("location_id"),
+            "assignee_id": item.get("assignee_id"),
         }
         for item in items
     }
@@ -174,6 +178,24 @@ def action_item_snooze(*, actor: Any, item: ActionItem) -> ActionItem:
     item.snoozed_until = timezone.now() + timedelta(days=SNOOZE_DAYS)
     item.save(update_fields=["status", "snoozed_until"])
     audit_record(actor=actor, action="action_item.snoozed", organization_id=item.organization_id, target=item)
+    return item
+
+
+@transaction.atomic
+def action_item_assign(*, actor: Any, item: ActionItem, assignee: Any | None) -> ActionItem:
+    """Give the item to one person of its organization (None: back to the roles it addresses)."""
+    if assignee is not None and (assignee.organization_id != item.organization_id or not assignee.is_active):
+        raise ValidationError({"assignee": "Choose an active member of your organization."})
+    before = item.assignee_id
+    item.assignee = assignee
+    item.save(update_fields=["assignee"])
+    audit_record(
+        actor=actor,
+        action="action_item.assigned",
+        organization_id=item.organization_id,
+        target=item,
+        changes={"assignee": [before, assignee.pk if assignee else None]},
+    )
     return item
 
 
