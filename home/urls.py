@@ -39,9 +39,17 @@ API_MODULES = {
     "security": "security.api",
     "membership": "membership.api",
 }
+#: The foundation's per-person resources, each at its own prefix (/api/v1/notifications/, …).
+FOUNDATION_API_MODULES = {
+    "notifications": "portal.notifications.api",
+    "alert-rules": "portal.notifications.api_rules",
+}
 #: The vendor feeds (vendor clients only), mounted together at /api/v1/vendor/<feed>/.
 VENDOR_API_MODULES = ("accounts.vendor_api", "commerce.vendor_api")
-api_v1 = [path(f"{app}/", include(module)) for app, module in API_MODULES.items()]
+api_v1 = [
+    path(f"{prefix}/", include(module))
+    for prefix, module in {**API_MODULES, **FOUNDATION_API_MODULES}.items()
+]
 api_v1 += [path("vendor/", include(module)) for module in VENDOR_API_MODULES]
 
 urlpatterns = [

@@ -6,4 +6,10 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal foundations"
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from portal import api_schema  # noqa: F401 - registers the OpenAPI auth extensions
+        from portal.notifications import rules  # noqa: F401 - the alert rules' category and webhook event
+
+        # Each workspace's notification categories and alert rule kinds, like the admin's modules.
+        autodiscover_modules("notifications", "alerts")

@@ -426,6 +426,11 @@ CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"] = {
     "schedule": crontab(minute="*/2"),
     "options": {"expires": 110},
 }
+CELERY_BEAT_SCHEDULE["notifications-alert-rules-daily"] = {
+    "task": "portal.tasks.alert_rules_daily_task",
+    "schedule": crontab(hour=6, minute=30),
+    "options": {"expires": 60 * 60 * 6},
+}
 CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
     "task": "portal.tasks.notification_digest_task",
     "schedule": crontab(hour=env_int("NOTIFICATIONS_DIGEST_HOUR", 7), minute=0),

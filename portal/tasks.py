@@ -4,6 +4,7 @@ from portal.imports.pipeline import import_run
 from portal.jobs import job_task
 from portal.notifications.digest import digest_send
 from portal.notifications.email import outbox_deliver, outbox_sweep
+from portal.notifications.rules import alert_rules_evaluate_scheduled
 from portal.webhooks import DeliveryFailed, webhook_deliver, webhook_give_up
 
 WEBHOOK_MAX_RETRIES = 8
@@ -57,3 +58,9 @@ def outbox_sweep_task() -> dict:
 def notification_digest_task() -> dict:
     """The daily digest: one e-mail per person of what they chose to receive that way (beat)."""
     return digest_send()
+
+
+@shared_task
+def alert_rules_daily_task() -> dict:
+    """The alert rules checked on schedule (beat, daily)."""
+    return alert_rules_evaluate_scheduled()

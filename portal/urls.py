@@ -5,6 +5,7 @@ from django.urls import path
 
 from portal import metrics, status, views
 from portal.notifications import views as notifications
+from portal.notifications import views_rules as alert_rules
 
 app_name = "portal"
 
@@ -30,4 +31,8 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("notifications/defaults/", notifications.notification_defaults, name="notification-defaults"),
+    path("notifications/alerts/", alert_rules.alert_rule_list, name="alert-rule-list"),
+    path("notifications/alerts/new/<str:kind>/", alert_rules.alert_rule_new, name="alert-rule-new"),
+    path("notifications/alerts/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert-rule-toggle"),
+    path("notifications/alerts/<int:pk>/delete/", alert_rules.alert_rule_remove, name="alert-rule-delete"),
 ]

@@ -145,6 +145,7 @@ def api_for():
         token = token_for(organization, **kwargs)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+        client.user = token.application.user  # the API client's service account
         return client
 
     return make

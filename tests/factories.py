@@ -115,7 +115,7 @@ from membership.models import (
 )
 from portal.history import Entry, history_record_many
 from portal.models import AuditEvent, HistoryEvent, JobRun, WebhookDelivery, WebhookEndpoint
-from portal.notifications.models import Notification
+from portal.notifications.models import AlertRule, Notification
 from portal.roles import Role
 from security.choices import AlertType, CheckKind, CheckStatus, DocumentType, GdapStatus, Likelihood
 from security.choices import Program as VerifiedProgram
@@ -242,6 +242,17 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     channel = "in_app"
 
 
+class AlertRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertRule
+
+    owner = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("owner.organization")
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = "security.score_below"
+    parameters = factory.LazyFunction(lambda: {"threshold": "80"})
+
+
 class JobRunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = JobRun
@@ -317,6 +328,7 @@ FACTORIES = {
     ApiClient: api_client_factory,
     JobRun: lambda organization: JobRunFactory(organization=organization),
     Notification: lambda organization: NotificationFactory(recipient__organization=organization),
+    AlertRule: lambda organization: AlertRuleFactory(owner__organization=organization),
     WebhookEndpoint: lambda organization: WebhookEndpointFactory(organization=organization),
     WebhookDelivery: lambda organization: WebhookDeliveryFactory(endpoint__organization=organization),
     HistoryEvent: lambda organization: HistoryEventFactory(organization=organization),

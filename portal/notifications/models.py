@@ -122,3 +122,31 @@ class NotificationDefault(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.channel}"
+
+
+class AlertRule(TenantModel):
+    """A person's own alert: a rule kind (registered by a workspace, `portal.notifications.rules`)
+    with its parameters, evaluated when its data changes or on schedule, firing through the
+    person's notification channels and the organization's webhooks."""
+
+    owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=80)
+    parameters = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    #: What the last evaluation saw (e.g. whether a threshold was crossed), so a rule fires once
+    #: per change, not on every evaluation while the condition holds.
+    last_state = models.JSONField(default=dict, blank=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind"], condition=models.Q(is_active=True), name="alert_rule_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
