@@ -126,8 +126,8 @@ class AlertRuleViewSet(
     def perform_destroy(self, instance):
         alert_rule_delete(actor=self.request.user, rule=instance)
 
-    @extend_schema(responses=RuleKindSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses=RuleKindSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def kinds(self, request):
         """The kinds of rule there are, and the parameters each takes."""
         rows = [
