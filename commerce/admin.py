@@ -2,8 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from commerce.choices import MigrationStatus
@@ -19,40 +22,38 @@ from commerce.models import (
     Product,
     Sku,
 )
-from commerce.pricing.validation import price_list_clean
-from commerce.services import migration_retry, price_list_import_start
+from commerce.services import PRICE_LIST_IMPORTER, migration_retry, price_list_import_start
+from portal.imports.forms import ImportForm
+from portal.imports.pipeline import result_file_name
+from portal.jobs import JobRun
 from portal.uploads import UploadRejected
 
-# Price lists arrive only as the vendor's files: the add form takes the upload and calls
-# commerce.services.price_list_import_start (checks every row, then a job imports it). Rows,
+# Price lists arrive only as the vendor's files: "Add price list" is the import pipeline's upload
+# page (commerce.services.price_list_import_start), followed by the import job's page. Rows,
 # products and SKUs come from those files, so they are read-only here.
 
 
-class PriceListUploadForm(forms.ModelForm):
-    file = forms.FileField(
-        help_text="The license-based price list of one market (CSV or XLSX) in its real column layout; "
-        "a preview file may add EndofSaleDate."
+class PriceListImportForm(ImportForm):
+    is_preview = forms.BooleanField(
+        required=False, label="Preview", help_text="Next month's prices (the file may add EndofSaleDate)."
     )
     effective_month = forms.DateField(
         required=False,
         help_text="Blank: the month of the newest EffectiveStartDate in the file (for a preview, the "
         "coming month). Any day of the month will do.",
     )
+    field_order = ["file", "is_preview", "effective_month", "valid_rows_only"]
 
-    class Meta:
-        model = PriceList
-        fields = ["is_preview"]
 
-    def clean(self):
-        cleaned = super().clean()
-        upload = cleaned.get("file")
-        if upload is not None:
-            try:
-                self.table = price_list_clean(upload=upload)
-            except UploadRejected as exc:
-                # One line per bad row, under the field, so the whole file can be fixed at once.
-                self.add_error("file", [exc.message, *(str(error) for error in exc.errors)])
-        return cleaned
+def _layout_help() -> str:
+    columns = ", ".join(
+        column.name if column.required else f"{column.name} (optional)"
+        for column in PRICE_LIST_IMPORTER.layout.columns
+    )
+    return (
+        "The license-based price list of one market in its real column layout: CSV, TSV or XLSX, or the "
+        f"ZIP Microsoft's download comes in. Columns: {columns}."
+    )
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -97,43 +98,90 @@ class PriceListAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = PriceListUploadForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_fields(self, request, obj=None):
-        return ["file", "is_preview", "effective_month"] if obj is None else self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
     def has_change_permission(self, request, obj=None) -> bool:
         # A list is what its file says; to correct one, upload the file again (and delete this one).
         return False
 
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        created = price_list_import_start(
-            actor=request.user,
-            upload=data["file"],
-            is_preview=data["is_preview"],
-            effective_month=data.get("effective_month"),
-            table=form.table,
-        )
-        # The admin goes on with `obj` (history entry, redirect): make it the list just created.
-        obj.pk = created.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/<int:job_id>/", view(self.import_job_view), name="commerce_pricelist_import_job"),
+            path(
+                "import/<int:job_id>/result/",
+                view(self.import_result_view),
+                name="commerce_pricelist_import_result",
+            ),
+            *super().get_urls(),
+        ]
 
-    def response_add(self, request, obj, post_url_continue=None):
-        rows = obj.job.total if obj.job else obj.row_count
-        self.message_user(
-            request,
-            f"{obj.name}: {rows} rows checked; the import runs as a job and the list turns Ready when it "
-            "is done.",
+    def add_view(self, request, form_url="", extra_context=None):
+        """The pipeline's upload page: the file's type, size and header are checked at once, its
+        rows by the import job, whose page follows."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PriceListImportForm(request.POST or None, request.FILES or None)
+        form.fields["file"].help_text = _layout_help()
+        rejection = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = price_list_import_start(
+                    actor=request.user,
+                    upload=data["file"],
+                    is_preview=data["is_preview"],
+                    effective_month=data["effective_month"],
+                    valid_rows_only=data["valid_rows_only"],
+                )
+            except UploadRejected as exc:
+                rejection = exc
+            else:
+                self.message_user(
+                    request, f"Import job #{job.pk}: {job.parameters['file_name']} is being imported."
+                )
+                return HttpResponseRedirect(reverse("admin:commerce_pricelist_import_job", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a price list",
+            "form": form,
+            "rejection": rejection,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/commerce/price_list_import.html", context)
+
+    def _import_job(self, request, job_id: int) -> JobRun:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        job = JobRun.objects.filter(pk=job_id, kind=PRICE_LIST_IMPORTER.kind).first()
+        if job is None:
+            raise Http404("No price list import has this id.")
+        return job
+
+    def import_job_view(self, request, job_id: int):
+        job = self._import_job(request, job_id)
+        result = job.result or {}
+        price_list = PriceList.objects.filter(pk=result.get("price_list_id")).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Price list import #{job.pk}: {job.parameters.get('file_name', '')}",
+            "job": job,
+            "result": result,
+            "price_list": price_list,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/commerce/price_list_import_job.html", context)
+
+    def import_result_view(self, request, job_id: int):
+        """The import's result file: the file's rows with their outcome and problems."""
+        job = self._import_job(request, job_id)
+        stored = (job.result or {}).get("result_file")
+        if not stored or not default_storage.exists(stored):
+            raise Http404("This import has no result file.")
+        return FileResponse(
+            default_storage.open(stored, "rb"),
+            as_attachment=True,
+            filename=result_file_name(job),
+            content_type="text/csv; charset=utf-8",
         )
-        return super().response_add(request, obj, post_url_continue)
 
     @admin.display(description="Rows")
     def rows_link(self, obj: PriceList):
@@ -144,13 +192,10 @@ class PriceListAdmin(admin.ModelAdmin):
     def job_progress(self, obj: PriceList):
         if obj.job is None:
             return "—"
-        return format_html(
-            "{} · {} / {} rows ({}%)",
-            obj.job.get_status_display(),
-            obj.job.done,
-            obj.job.total,
-            obj.job.percent,
-        )
+        if obj.job.kind != PRICE_LIST_IMPORTER.kind:  # a list imported before the pipeline
+            return f"#{obj.job_id} · {obj.job.get_status_display()}"
+        url = reverse("admin:commerce_pricelist_import_job", args=[obj.job_id])
+        return format_html('<a href="{}">#{}</a> · {}', url, obj.job_id, obj.job.get_status_display())
 
 
 @admin.register(PriceListRow)

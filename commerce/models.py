@@ -131,6 +131,9 @@ class PriceList(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    #: SHA-256 of the file it came from (commerce.services.price_lists): the same file imported
+    #: again for the same market, month and kind is this list, not a new one.
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     objects = VendorDataManager()
 
@@ -166,6 +169,8 @@ class PriceListRow(models.Model):
     erp_price = AmountField(null=True, blank=True)
     segment = models.CharField(max_length=12, choices=Segment.choices)
     end_of_sale_date = models.DateTimeField(null=True, blank=True)
+    #: Microsoft's optional `ChangeIndicator` column (spec/commerce.md §4.1), kept as written.
+    change_indicator = models.CharField(max_length=50, blank=True, default="", db_default="")
 
     objects = VendorDataManager()
 

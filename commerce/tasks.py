@@ -3,13 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
-from commerce.services import migration_batch_run, migration_waves_daily, price_list_import_run
+from commerce.services import migration_batch_run, migration_waves_daily
 from portal.jobs import job_task
-
-
-@job_task()
-def price_list_import_task(job_id: int) -> None:
-    price_list_import_run(job_id=job_id)
 
 
 @job_task()

@@ -1,6 +1,6 @@
-"""The price list file's layout (spec/commerce.md §4.1): its columns in order, the
-`PriceListRow` field each fills, the optional preview column (§4.2), the columns that identify one
-price, and how COPY reads empty cells."""
+"""The price list file's columns (spec/commerce.md §4.1): their order, the `PriceListRow` field
+each fills, the optional preview column (§4.2) and Microsoft's optional `ChangeIndicator`, and the
+columns that identify one price."""
 
 from __future__ import annotations
 
@@ -31,9 +31,15 @@ COLUMN_FIELDS = {
 PRICE_LIST_COLUMNS = list(COLUMN_FIELDS)
 #: The preview file's extra column (§4.2); optional in any file.
 END_OF_SALE_COLUMN = "EndofSaleDate"
-ALL_COLUMNS = {**COLUMN_FIELDS, END_OF_SALE_COLUMN: "end_of_sale_date"}
+#: The optional first column of some of Microsoft's files (§4.1).
+CHANGE_INDICATOR_COLUMN = "ChangeIndicator"
+ALL_COLUMNS = {
+    **COLUMN_FIELDS,
+    END_OF_SALE_COLUMN: "end_of_sale_date",
+    CHANGE_INDICATOR_COLUMN: "change_indicator",
+}
 
-# Which row fields identify one price: the file may not repeat them (the table's unique key).
+# Which row fields identify one price: a file may not repeat them (the table's unique key).
 UNIQUE_COLUMNS = [
     "ProductId",
     "SkuId",
@@ -43,7 +49,7 @@ UNIQUE_COLUMNS = [
     "EffectiveStartDate",
     "PricingTierRangeMin",
 ]
-# Fields that COPY must read as '' (text) and as NULL (optional values) when empty.
+# Text fields a download writes bare when empty (COPY would quote an empty string).
 _TEXT_FIELDS = {
     "product_title",
     "product_id",
@@ -58,7 +64,5 @@ _TEXT_FIELDS = {
     "currency",
     "tags",
     "segment",
+    "change_indicator",
 }
-_NULLABLE_FIELDS = {"pricing_tier_range_min", "pricing_tier_range_max", "erp_price", "end_of_sale_date"}
-# Placeholder years of the file: 1753-01-01 (an open start) and 9999-… (an open end).
-_OPEN_START_YEAR, _OPEN_END_YEAR = 1753, 9999

@@ -1,32 +1,66 @@
-"""Importing a price list: the web request checks the file, creates the list and its job
-(`price_list_import_start`); the worker copies the staged rows into `PriceListRow` chunk by chunk
-with PostgreSQL `COPY` (`price_list_import_run`). Each chunk commits with its `JobChunk` marker, so
-a replayed chunk is a no-op; then the list's products and SKUs go into the catalog.
+"""Importing a price list through the one import pipeline (portal.imports).
 
-Reading and checking the file, and staging its rows, are `commerce.pricing`'s (validation, staging).
+`price_list_import_start` (in the request) checks the file's type, size and header and queues the
+pipeline's job; the job checks every row against `commerce.pricing.layout.PRICE_LIST`, stages the
+file and, unless a problem rejects it, calls `_load` in one transaction: the list (its market,
+currency and month from its rows), its rows in one INSERT … SELECT from the staged table, then the
+list's products and SKUs into the catalog, set-based.
+
+A list is its file: the very same file (its SHA-256) imported again for the same market, currency,
+month and kind (current or preview) is the list already there, reported "unchanged", not a second
+list — also when a worker lost after the rows were written runs the job again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
 from datetime import date
 from typing import Any
 
-from django.core.files.storage import default_storage
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from psycopg import sql
+from django.db.backends.utils import CursorWrapper
 
 from commerce.choices import BillingCycle, PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
-from commerce.pricing.staging import _copy_statement, _stage
-from commerce.pricing.validation import PriceListTable, price_list_clean
+from commerce.pricing.dates import OPEN_YEARS
+from commerce.pricing.layout import PRICE_LIST, sku_id_sql
 from portal.audit import audit_record
-from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
+from portal.imports import Importer, Staging, import_start, register
+from portal.imports.staging import CREATED, UNCHANGED
+from portal.jobs import JobRun
+from portal.locks import advisory_lock
+from portal.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
-__all__ = ("price_list_import_run", "price_list_import_start")
+__all__ = ("PRICE_LIST_IMPORTER", "price_list_import_start")
 
-JOB_KIND = "commerce.price_list_import"
+_AMOUNT = f"numeric({AMOUNT_MAX_DIGITS}, {AMOUNT_DECIMAL_PLACES})"
+# Each PriceListRow field as SQL over the staged row `s` (a valid one: its cells are normalised).
+_ROW_SQL = {
+    "product_title": "s.product_title",
+    "product_id": "s.product_id",
+    "sku_id": sku_id_sql("s"),
+    "sku_title": "s.sku_title",
+    "publisher": "s.publisher",
+    "sku_description": "coalesce(s.sku_description, '')",
+    "unit_of_measure": "coalesce(s.unit_of_measure, '')",
+    "term_duration": "s.term_duration",
+    "billing_plan": "s.billing_plan",
+    "market": "s.market",
+    "currency": "s.currency",
+    "unit_price": f"s.unit_price::{_AMOUNT}",
+    "pricing_tier_range_min": "s.pricing_tier_range_min::integer",
+    "pricing_tier_range_max": "s.pricing_tier_range_max::integer",
+    "effective_start_date": "s.effective_start_date::timestamptz",
+    "effective_end_date": "s.effective_end_date::timestamptz",
+    "tags": "coalesce(s.tags, '')",
+    "erp_price": f"s.erp_price::{_AMOUNT}",
+    "segment": "s.segment",
+    "end_of_sale_date": "s.end_of_sale_date::timestamptz",
+    "change_indicator": "coalesce(s.change_indicator, '')",
+}
+_ROWS = ", ".join(f"{expression} AS {name}" for name, expression in _ROW_SQL.items())
 
 
 @transaction.atomic
@@ -36,94 +70,156 @@ def price_list_import_start(
     upload: UploadedFile,
     is_preview: bool,
     effective_month: date | None = None,
-    table: PriceListTable | None = None,
-) -> PriceList:
-    """Check the file, create the list (importing) and its job; the job starts on commit.
+    valid_rows_only: bool = False,
+) -> JobRun:
+    """Check the file's type, size and header now and queue its import (CSV, TSV, XLSX or a ZIP
+    holding one, such as Microsoft's monthly download); UploadRejected when it cannot be imported.
 
-    Pass `table` when the file was already checked (`price_list_clean`) to skip checking it again.
-    Raises UploadRejected, and then nothing was written.
+    `effective_month` (any day of it) names the list's month; by default it is the month of the
+    newest EffectiveStartDate in the file, placeholders aside.
     """
-    table = table or price_list_clean(upload=upload)
-    month = (effective_month or table.effective_month()).replace(day=1)
-    kind = "preview price list" if is_preview else "price list"
-    price_list = PriceList.objects.create(
-        name=f"{table.market} {kind} {month:%B %Y}",
-        market=table.market,
-        currency=table.currency,
-        is_preview=is_preview,
-        effective_month=month,
-        source_file=(table.file_name or "price-list.csv")[:255],
-        status=PriceListStatus.IMPORTING,
-        uploaded_by=actor if getattr(actor, "pk", None) else None,
-    )
-    staged_file, fields, chunks = _stage(table, price_list.pk)
-    job = job_create(
-        kind=JOB_KIND,
-        parameters={
-            "price_list_id": price_list.pk,
-            "is_preview": is_preview,
-            "staged_file": staged_file,
-            "fields": fields,
-            "chunks": chunks,
-        },
-        total=table.row_count,
+    job = import_start(
+        PRICE_LIST_IMPORTER,
+        upload,
         actor=actor,
+        organization_id=None,
+        valid_rows_only=valid_rows_only,
+        parameters={
+            "is_preview": is_preview,
+            "effective_month": effective_month.replace(day=1).isoformat() if effective_month else None,
+            "content_hash": _file_hash(upload),
+        },
+        max_bytes=settings.PORTAL_PRICE_LIST_MAX_BYTES,
     )
-    price_list.job = job
-    price_list.save(update_fields=["job"])
     audit_record(
         actor=actor,
         action="price_list.import_started",
         organization_id=None,
-        target=price_list,
-        changes={"file": price_list.source_file, "rows": table.row_count, "is_preview": is_preview},
+        target=job,
+        changes={
+            "file": job.parameters["file_name"],
+            "is_preview": is_preview,
+            "valid_rows_only": valid_rows_only,
+        },
     )
-    # Imported here to prevent an import cycle: tasks import this module.
-    from commerce.tasks import price_list_import_task  # noqa: PLC0415
-
-    transaction.on_commit(lambda: price_list_import_task.delay(job.pk))
-    return price_list
+    return job
 
 
-def price_list_import_run(*, job_id: int) -> None:
-    """Copy the staged rows chunk by chunk, fill the catalog, mark the list ready.
-
-    A chunk committed by an earlier attempt (a worker killed mid-run) is skipped, so the end state
-    is the one an uninterrupted run gives.
-    """
-    job = JobRun.objects.get(pk=job_id)
-    price_list_id = job.parameters["price_list_id"]
-    job_start(job)
-    try:
-        job_run_chunks(job, _import_chunks(job))
-        with transaction.atomic():
-            _catalog_upsert(price_list_id=price_list_id, update_titles=not job.parameters.get("is_preview"))
-            row_count = PriceListRow.objects.filter(price_list_id=price_list_id).count()
-            PriceList.objects.filter(pk=price_list_id).update(
-                status=PriceListStatus.READY, row_count=row_count
-            )
-            job_finish(job, result={"price_list_id": price_list_id, "rows": row_count})
-    except Exception:
-        PriceList.objects.filter(pk=price_list_id).update(status=PriceListStatus.FAILED)
-        raise
-    default_storage.delete(job.parameters["staged_file"])
+def _file_hash(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
-def _import_chunks(job: JobRun) -> Iterator[tuple[str, int, Callable[[], None]]]:
+# --- The loader (in the import job, one transaction) -------------------------------------------------
+
+
+def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
     parameters = job.parameters
-    with default_storage.open(parameters["staged_file"], "rb") as staged:
-        data = staged.read()
-    statement = _copy_statement(parameters["fields"])
-    for number, (start, end, rows) in enumerate(parameters["chunks"]):
-        yield f"rows-{number}", rows, _copy_work(statement, data[start:end])
+    is_preview = bool(parameters.get("is_preview"))
+    with connection.cursor() as cursor:
+        # A date written without an offset is UTC, whatever the server's zone.
+        cursor.execute("SET LOCAL timezone = 'UTC'")
+        rows, market, currency, newest = _summary(cursor, staging)
+    if not rows:  # valid rows only, and none was
+        return {"price_list_id": None, "price_list": None}
+    month = date.fromisoformat(parameters["effective_month"]) if parameters.get("effective_month") else newest
+    digest = parameters["content_hash"]
+    # Two imports of the same list take turns, so the second finds the first's.
+    advisory_lock("commerce.price_list", market, currency, month, is_preview)
+    same = PriceList.objects.filter(
+        market=market,
+        currency=currency,
+        effective_month=month,
+        is_preview=is_preview,
+        content_hash=digest,
+        status=PriceListStatus.READY,
+    ).first()
+    if same is not None:
+        # The staged rows keep no outcome: a layout without a key reports them unchanged.
+        return {"price_list_id": same.pk, "price_list": UNCHANGED, "price_list_name": same.name}
+    kind = "preview price list" if is_preview else "price list"
+    price_list = PriceList.objects.create(
+        name=f"{market} {kind} {month:%B %Y}",
+        market=market,
+        currency=currency,
+        is_preview=is_preview,
+        effective_month=month,
+        source_file=parameters.get("file_name", "price-list.csv")[:255],
+        status=PriceListStatus.READY,
+        row_count=rows,
+        content_hash=digest,
+        job_id=job.pk,
+        uploaded_by_id=job.created_by_id,
+    )
+    _insert_rows(staging, price_list.pk)
+    _catalog_upsert(price_list_id=price_list.pk, update_titles=not is_preview)
+    audit_record(
+        actor=job.created_by,
+        action="price_list.imported",
+        organization_id=None,
+        target=price_list,
+        changes={"file": price_list.source_file, "rows": rows, "is_preview": is_preview, "job": job.pk},
+    )
+    return {
+        "created": rows,
+        "unchanged": 0,
+        "price_list_id": price_list.pk,
+        "price_list": CREATED,
+        "price_list_name": price_list.name,
+    }
 
 
-def _copy_work(statement: sql.Composed, payload: bytes) -> Callable[[], None]:
-    def work() -> None:
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            copy.write(payload)
+def _summary(cursor: CursorWrapper, staging: Staging) -> tuple[int, str, str, date | None]:
+    """The valid rows' count, market, currency (one of each: the layout's checks) and month.
 
-    return work
+    The month is that of the newest EffectiveStartDate, placeholders (1753, 9999) aside: a current
+    list repeats rows that took effect long ago beside the month's new prices, and a preview's new
+    prices start in the coming month. Each distinct start is read once.
+    """
+    placeholder = "|".join(str(year) for year in OPEN_YEARS)
+    cursor.execute(
+        f"""
+        SELECT coalesce(sum(n), 0)::integer, min(market), min(currency),
+               date_trunc('month', coalesce(max(start) FILTER (WHERE NOT placeholder), max(start)))::date
+          FROM (SELECT effective_start_date::timestamptz AS start, n, market, currency,
+                       effective_start_date ~ '^({placeholder})-' AS placeholder
+                  FROM (SELECT effective_start_date, count(*) AS n, min(market) AS market,
+                               min(currency) AS currency
+                          FROM {_table(staging)} WHERE errors IS NULL GROUP BY effective_start_date) d
+               ) starts
+        """
+    )
+    return cursor.fetchone()
+
+
+def _insert_rows(staging: Staging, price_list_id: int) -> None:
+    """The valid staged rows into the list, in one statement."""
+    names = ", ".join(_ROW_SQL)
+    statement = f"""
+        INSERT INTO {PriceListRow._meta.db_table} (price_list_id, {names})
+        SELECT %(list)s, {_ROWS} FROM {_table(staging)} s WHERE s.errors IS NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"list": price_list_id})
+
+
+def _mark_created(job: JobRun, result: dict[str, Any]) -> None:
+    """Each row the new list took, marked created for the result file, which the pipeline writes
+    once the job is done. The loader does not rewrite the staged rows (it gives the counts): a
+    layout without a key would report them unchanged."""
+    if result.get("price_list") != CREATED:
+        return
+    staging = Staging(layout=PRICE_LIST, job_id=job.pk, organization_id=None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_table(staging)} SET outcome = %s WHERE errors IS NULL", [CREATED])
+
+
+def _table(staging: Staging) -> str:
+    with connection.cursor() as cursor:
+        return staging.identifier.as_string(cursor.cursor)
 
 
 def _catalog_upsert(*, price_list_id: int, update_titles: bool) -> None:
@@ -169,3 +265,6 @@ def _catalog_upsert(*, price_list_id: int, update_titles: bool) -> None:
             """,
             {"trial": BillingCycle.NONE.value, "list": price_list_id},
         )
+
+
+PRICE_LIST_IMPORTER = register(Importer(layout=PRICE_LIST, load=_load, after=_mark_created))

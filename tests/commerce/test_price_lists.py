@@ -1,29 +1,31 @@
-"""Price lists: import in the real column layout, preview lists, the diff, price lookups, pages, API."""
+"""Price lists: import through the one import pipeline in the real column layout, preview lists,
+the diff, price lookups, pages, API."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
 from commerce.choices import PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
-from commerce.pricing import staging
 from commerce.pricing.columns import PRICE_LIST_COLUMNS
 from commerce.pricing.diff import DIFF_COLUMNS, price_list_diff, price_list_diff_counts
 from commerce.pricing.lookup import price_for
-from commerce.pricing.validation import price_list_clean, price_list_validate
-from commerce.services import price_list_import_run, price_list_import_start, price_lists
+from commerce.services import PRICE_LIST_IMPORTER, price_list_import_start, price_lists
 from portal.choices import JobStatus
-from portal.jobs import job_run_chunks
-from portal.models import AuditEvent, JobChunk, JobRun
+from portal.imports import import_run, pipeline
+from portal.models import AuditEvent, JobRun
 from portal.uploads import UploadRejected
 from tests.factories import PriceListFactory, PriceListRowFactory, UserFactory
 
@@ -38,7 +40,7 @@ GOOD_ROW = CURRENT.split(b"\n")[1].decode()
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    """Staged files go to a scratch directory."""
+    """Staged and result files go to a scratch directory."""
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 
@@ -52,31 +54,40 @@ def _upload(content: bytes, name: str = "price_list_us.csv") -> SimpleUploadedFi
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
 
-def _import(actor, content: bytes, *, is_preview=False, name="price_list_us.csv", capture=None) -> PriceList:
-    with capture(execute=True):
-        price_list = price_list_import_start(
-            actor=actor, upload=_upload(content, name), is_preview=is_preview
-        )
-    price_list.refresh_from_db()
-    return price_list
+@pytest.fixture
+def run(vendor_staff, django_capture_on_commit_callbacks):
+    """Start an import and run its job (Celery runs eagerly once the request's transaction commits)."""
+
+    def run(content: bytes = CURRENT, *, name="price_list_us.csv", **options) -> JobRun:
+        options.setdefault("is_preview", False)
+        with django_capture_on_commit_callbacks(execute=True):
+            job = price_list_import_start(actor=vendor_staff, upload=_upload(content, name), **options)
+        job.refresh_from_db()
+        return job
+
+    return run
 
 
 @pytest.fixture
-def imported(vendor_staff, django_capture_on_commit_callbacks):
-    def make(content: bytes = CURRENT, **kwargs) -> PriceList:
-        return _import(vendor_staff, content, capture=django_capture_on_commit_callbacks, **kwargs)
+def imported(run):
+    """Import a file that must import; returns its list."""
+
+    def make(content: bytes = CURRENT, **options) -> PriceList:
+        job = run(content, **options)
+        assert job.status == JobStatus.SUCCEEDED, job.errors
+        return PriceList.objects.get(pk=job.result["price_list_id"])
 
     return make
 
 
-def _file(*rows: str) -> bytes:
-    return "\n".join([HEADER, *rows]).encode() + b"\n"
+def _file(*rows: str, header: str = HEADER) -> bytes:
+    return "\n".join([header, *rows]).encode() + b"\n"
 
 
 def _row(**changes: str) -> str:
     values = next(csv.reader([GOOD_ROW]))
     for column, value in changes.items():
-        values[PRICE_LIST_COLUMNS.index(column)] = value
+        values[PRICE_LIST_COLUMNS.index(column.replace("_", " "))] = value
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(values)
     return buffer.getvalue()
@@ -108,23 +119,66 @@ def _typed(column: str, value: str):
     return value
 
 
+def _zip(content: bytes, name: str = "price_list_us.csv") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _rows(price_list: PriceList) -> list[tuple]:
+    return sorted(
+        price_list.rows.values_list(
+            "product_id", "sku_id", "term_duration", "billing_plan", "segment", "unit_price", "erp_price",
+            "pricing_tier_range_min", "pricing_tier_range_max", "effective_start_date", "effective_end_date",
+            "unit_of_measure", "tags", "end_of_sale_date",
+        )
+    )  # fmt: skip
+
+
+def _problems(job: JobRun) -> dict[tuple[int, str], str]:
+    return {(error["row"], error["column"]): error["message"] for error in job.import_errors}
+
+
+def _result_file(job: JobRun) -> list[dict[str, str]]:
+    with default_storage.open(job.result["result_file"], "rb") as stored:
+        return list(csv.DictReader(io.StringIO(stored.read().decode("utf-8-sig"))))
+
+
+def _assert_nothing_written():
+    assert not PriceList.objects.exists()
+    assert not PriceListRow.objects.exists()
+    assert not Product.objects.exists()
+
+
 # --- Import ------------------------------------------------------------------------------------------
 
 
-def test_it_imports_the_sample_file_through_a_job(imported, vendor_staff, _media):
-    price_list = imported()
-    assert (price_list.status, price_list.row_count) == (PriceListStatus.READY, 9)
+def test_it_imports_the_sample_file_through_the_pipeline(run, vendor_staff, _media):
+    job = run()
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert (job.kind, job.organization_id, job.created_by) == (
+        "import:commerce.price_list",
+        None,
+        vendor_staff,
+    )
+    assert (job.result["rows"], job.result["created"], job.result["rejected"]) == (9, 9, 0)
+    assert job.result["price_list"] == "created"
+    price_list = PriceList.objects.get()
+    assert price_list.pk == job.result["price_list_id"]
+    assert (price_list.status, price_list.row_count, price_list.job) == (PriceListStatus.READY, 9, job)
     assert (price_list.market, price_list.currency, price_list.is_preview) == ("US", "USD", False)
     assert price_list.effective_month == date(2025, 4, 1)
     assert price_list.name == "US price list April 2025"
-    assert price_list.uploaded_by == vendor_staff
-    job = price_list.job
-    assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 9, 9)
+    assert (price_list.uploaded_by, price_list.source_file) == (vendor_staff, "price_list_us.csv")
+    assert len(price_list.content_hash) == 64
     gcc = PriceListRow.objects.get(price_list=price_list, product_id="CFQ7TTC0LFLZ")
-    assert (gcc.unit_price, gcc.erp_price, gcc.segment) == (
+    assert (gcc.unit_price, gcc.erp_price, gcc.segment, gcc.market, gcc.currency) == (
         Decimal("388.80"),
         Decimal("432.00"),
         "Government",
+        "US",
+        "USD",
     )
     assert (gcc.pricing_tier_range_min, gcc.pricing_tier_range_max) == (1, 2400)
     assert gcc.effective_start_date == datetime(2025, 4, 1, tzinfo=UTC)
@@ -132,118 +186,109 @@ def test_it_imports_the_sample_file_through_a_job(imported, vendor_staff, _media
     trial = PriceListRow.objects.get(price_list=price_list, sku_id="0003")
     assert (trial.billing_plan, trial.unit_of_measure, trial.tags) == ("None", "", "License;Trial")
     assert trial.effective_end_date == datetime(9999, 11, 30, 23, 59, 59, tzinfo=UTC)
+    assert (trial.end_of_sale_date, trial.change_indicator) == (None, "")
     # The catalog learns the products and SKUs, set-based.
     assert Product.objects.get(product_id="CFQ7TTC0LCHC").title == "Microsoft 365 Business Premium"
     assert Sku.objects.get(product_id="CFQ7TTC0LCHC", sku_id="0003").is_trial
     assert not Sku.objects.get(product_id="CFQ7TTC0LCHC", sku_id="0002").is_trial
     assert Sku.objects.count() == 5
     assert AuditEvent.objects.filter(action="price_list.import_started").count() == 1
-    # The staged copy is gone once the rows are in.
-    assert not list((_media / "price_lists" / "staged").iterdir())
+    assert AuditEvent.objects.get(action="price_list.imported").target_id == str(price_list.pk)
+    # The result file holds every row with its outcome; the staged upload is gone.
+    assert [row["Outcome"] for row in _result_file(job)] == ["created"] * 9
+    assert not list((_media / "imports" / "staged").iterdir())
+
+
+def test_the_same_file_twice_is_one_list(run, imported):
+    first = imported()
+    again = run()
+    assert again.status == JobStatus.SUCCEEDED, again.errors
+    assert (again.result["price_list"], again.result["price_list_id"]) == ("unchanged", first.pk)
+    assert (again.result["created"], again.result["unchanged"]) == (0, 9)
+    assert {row["Outcome"] for row in _result_file(again)} == {"unchanged"}
+    assert PriceList.objects.count() == 1
+    assert PriceListRow.objects.count() == 9
+    # The same rows as a preview, for another month, or with one price changed are other lists.
+    assert imported(is_preview=True).pk != first.pk
+    assert imported(effective_month=date(2025, 5, 20)).effective_month == date(2025, 5, 1)
+    changed = imported(CURRENT.replace(b",64.80,", b",65.00,", 1))
+    assert changed.pk != first.pk and changed.row_count == 9
+    assert PriceList.objects.count() == 4
 
 
 def test_an_xlsx_file_imports_the_same_rows(imported):
+    """Numbers and dates as a spreadsheet types them: SkuId 1 is 0001, 64.8 is 64.80."""
     from_csv = imported()
     from_xlsx = imported(_xlsx(CURRENT), name="price_list_us.xlsx")
-    assert from_xlsx.row_count == 9
-
-    def rows(price_list):
-        return sorted(
-            PriceListRow.objects.filter(price_list=price_list).values_list(
-                "product_id", "sku_id", "term_duration", "billing_plan", "unit_price", "erp_price",
-                "pricing_tier_range_min", "effective_start_date", "effective_end_date", "unit_of_measure",
-            )
-        )  # fmt: skip
-
-    assert rows(from_xlsx) == rows(from_csv)
+    assert from_xlsx.pk != from_csv.pk  # another file, so another list
+    assert set(from_xlsx.rows.values_list("sku_id", flat=True)) == {"0001", "0002", "0003", "0008"}
+    assert _rows(from_xlsx) == _rows(from_csv)
 
 
 def test_a_file_written_differently_imports_the_same_rows(imported):
-    """Windows line ends, padded cells and a date-only start take the careful path; same rows."""
+    """Windows line ends, padded cells, lower-case codes and a date-only start: the same rows."""
     reference = imported()
     lines = CURRENT.decode().strip().split("\n")
-    odd = [lines[0], *(line.replace(",License,", ", License ,") for line in lines[1:])]
-    odd[1] = odd[1].replace("2025-04-01T00:00:00Z", "2025-04-01")
-    content = "\r\n".join(odd).encode() + b"\r\n"
-    # The sample is copied to PostgreSQL as it is; this one is written out cleaned first.
-    assert price_list_clean(upload=_upload(CURRENT)).raw_csv == CURRENT
-    assert price_list_clean(upload=_upload(content)).raw_csv is None
-    price_list = imported(content)
+    odd = [
+        lines[0],
+        *(line.replace(",License,", ", License ,").replace(",US,", ",us,") for line in lines[1:]),
+    ]
+    odd[1] = odd[1].replace("2025-04-01T00:00:00Z", "2025-04-01").replace(",Annual,", ",annual,")
+    price_list = imported("\r\n".join(odd).encode() + b"\r\n")
+    assert _rows(price_list) == _rows(reference)
+    assert price_list.market == "US"
+
+
+def test_microsofts_zip_download_imports(imported):
+    price_list = imported(_zip(CURRENT), name="NCE_LicenseBasedPriceList_US.zip")
     assert price_list.row_count == 9
-    fields = (
-        "product_id",
-        "sku_id",
-        "term_duration",
-        "billing_plan",
-        "unit_price",
-        "tags",
-        "effective_start_date",
-    )
-    assert sorted(price_list.rows.values_list(*fields)) == sorted(reference.rows.values_list(*fields))
+    assert price_list.source_file == "NCE_LicenseBasedPriceList_US.zip"
 
 
-def test_a_file_with_windows_line_ends_is_copied_as_it_is(imported):
-    content = CURRENT.replace(b"\n", b"\r\n")
-    assert price_list_clean(upload=_upload(content)).raw_csv == content
-    price_list = imported(content)
-    assert price_list.row_count == 9
-    assert set(price_list.rows.values_list("segment", flat=True)) == {"Commercial", "Education", "Government"}
+def test_a_utf16_file_imports_the_same_rows(imported):
+    """Partner Center also writes UTF-16 with a byte-order mark, TAB-separated."""
+    reference = imported()
+    tabbed = "\n".join("\t".join(next(csv.reader([line]))) for line in CURRENT.decode().strip().split("\n"))
+    content = codecs.BOM_UTF16_LE + tabbed.encode("utf-16-le")
+    price_list = imported(content, name="price_list_us.tsv", is_preview=True)
+    assert price_list.pk != reference.pk
+    assert _rows(price_list) == _rows(reference)
 
 
-def test_a_failing_import_marks_the_list_and_its_job_failed(
-    vendor_staff, monkeypatch, django_capture_on_commit_callbacks
-):
-    def broken(**kwargs):
-        raise RuntimeError("catalog unavailable")
-
-    monkeypatch.setattr(price_lists, "_catalog_upsert", broken)
-    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
-        price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
-    price_list = PriceList.objects.get()
-    assert price_list.status == PriceListStatus.FAILED
-    assert price_list.job.status == JobStatus.FAILED
-    assert "catalog unavailable" in price_list.job.errors[0]["message"]
-
-
-def test_validate_returns_typed_rows():
-    rows = price_list_validate(upload=_upload(CURRENT), is_preview=False)
-    assert len(rows) == 9
-    assert rows[0]["unit_price"] == Decimal("64.80")
-    assert rows[0]["effective_end_date"] == datetime(9999, 11, 30, 23, 59, 59, tzinfo=UTC)
-    assert rows[0]["erp_price"] == Decimal("72.00")
-    assert rows[0]["pricing_tier_range_min"] is None
-    assert rows[-1]["pricing_tier_range_max"] == 2400
-
-
-def _rejection(content: bytes, name="bad.csv") -> UploadRejected:
-    with pytest.raises(UploadRejected) as rejected:
-        price_list_validate(upload=_upload(content, name), is_preview=False)
-    return rejected.value
-
-
-def _assert_nothing_written():
-    assert not PriceList.objects.exists()
-    assert not PriceListRow.objects.exists()
-    assert not JobRun.objects.exists()
-    assert not Product.objects.exists()
-
-
-def test_a_bad_file_lists_every_bad_row_and_writes_nothing(vendor_staff, django_capture_on_commit_callbacks):
+def test_change_indicator_and_end_of_sale_are_kept(imported):
+    header = f"ChangeIndicator,{HEADER},EndofSaleDate"
     content = _file(
-        _row(),  # row 2 is good
-        _row(UnitPrice="12,50", SkuId="0002"),
-        _row(EffectiveStartDate="04/01/2025", SkuId="0003"),
-        _row(TermDuration="P2Y", BillingPlan="Quarterly", SkuId="0004"),
-        _row(Segment="Retail", ProductId="CFQ7TTC0LH1", SkuId="0005"),
-        _row(),  # row 7 repeats row 2
-        _row(EffectiveEndDate="2025-03-31T00:00:00Z", SkuId="0006"),
-        _row(PricingTierRangeMin="10", PricingTierRangeMax="5", SkuId="0007"),
-        _row(Market="GB", Currency="GBP", SkuId="0008"),
-        _row(UnitPrice="-1.00", EffectiveEndDate="2025-02-30T00:00:00Z", SkuId="0009"),
+        f"Unchanged,{_row()},",
+        f"Changed,{_row(SkuId='0002', UnitPrice='70.00')},2025-06-30T23:59:59Z",
+        f",{_row(SkuId='0003')},",
+        header=header,
     )
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(UploadRejected) as rejected:
-        price_list_import_start(actor=vendor_staff, upload=_upload(content), is_preview=False)
-    problems = {(error.row, error.column): error.message for error in rejected.value.errors}
+    price_list = imported(content)
+    kept = dict(price_list.rows.values_list("sku_id", "change_indicator"))
+    assert kept == {"0001": "Unchanged", "0002": "Changed", "0003": ""}
+    ending = price_list.rows.get(sku_id="0002").end_of_sale_date
+    assert ending == datetime(2025, 6, 30, 23, 59, 59, tzinfo=UTC)
+
+
+def test_a_bad_file_lists_every_bad_row_and_writes_nothing(run):
+    job = run(
+        _file(
+            _row(),  # row 2 is good
+            _row(UnitPrice="12,50", SkuId="0002"),
+            _row(EffectiveStartDate="04/01/2025", SkuId="0003"),
+            _row(TermDuration="P2Y", BillingPlan="Quarterly", SkuId="0004"),
+            _row(Segment="Retail", ProductId="CFQ7TTC0LH1", SkuId="0005"),
+            _row(SkuId="1"),  # row 7 repeats row 2 (SkuId 0001, as a spreadsheet writes it)
+            _row(EffectiveEndDate="2025-03-31T00:00:00Z", SkuId="0006"),
+            _row(PricingTierRangeMin="10", PricingTierRangeMax="5", SkuId="0007"),
+            _row(Market="GB", Currency="GBP", SkuId="0008"),
+            _row(UnitPrice="-1.00", EffectiveEndDate="2025-02-30T00:00:00Z", SkuId="0009"),
+            _row(UnitPrice="1.1234567", SkuId="00010"),
+        )
+    )
+    assert job.status == JobStatus.FAILED
+    assert job.result["rejected_file"]
+    problems = _problems(job)
     assert set(problems) == {
         (3, "UnitPrice"),
         (4, "EffectiveStartDate"),
@@ -258,22 +303,57 @@ def test_a_bad_file_lists_every_bad_row_and_writes_nothing(vendor_staff, django_
         (10, "Currency"),
         (11, "UnitPrice"),
         (11, "EffectiveEndDate"),
+        (12, "SkuId"),
+        (12, "UnitPrice"),
     }
-    assert problems[(3, "UnitPrice")] == "'12,50' is not a decimal number like 64.80"
-    assert "is not an ISO 8601 date" in problems[(4, "EffectiveStartDate")]
-    assert problems[(5, "TermDuration")] == "'P2Y' is not one of P1M, P1Y, P3Y"
-    assert problems[(5, "BillingPlan")] == "'Quarterly' is not one of Monthly, Annual, Triennial, None"
-    assert "12-character ProductId" in problems[(6, "ProductId")]
-    assert problems[(6, "Segment")] == "'Retail' is not one of Commercial, Education, Government, Charity"
-    assert problems[(7, "ProductId")].startswith("repeats row 2")
-    assert problems[(8, "EffectiveEndDate")] == "EffectiveEndDate is not after EffectiveStartDate"
-    assert problems[(10, "Market")] == "market 'GB' differs from 'US' (row 2); a file holds one market"
-    assert problems[(11, "UnitPrice")] == "'-1.00' is negative"
-    assert "13 problem(s) found; nothing was imported" in rejected.value.message
+    assert problems[(3, "UnitPrice")] == "is not a number"
+    assert problems[(4, "EffectiveStartDate")] == "is not an ISO 8601 date like 2025-04-01T00:00:00Z"
+    assert problems[(5, "TermDuration")] == "is not one of P1M, P1Y, P3Y"
+    assert problems[(5, "BillingPlan")] == "is not one of Monthly, Annual, Triennial, None"
+    assert problems[(6, "ProductId")] == "is not a 12-character ProductId like CFQ7TTC0LH18"
+    assert problems[(6, "Segment")] == "is not one of Commercial, Education, Government, Charity"
+    assert problems[(7, "ProductId")].startswith("repeats an earlier row's price")
+    assert problems[(8, "EffectiveEndDate")] == "is not after EffectiveStartDate"
+    assert problems[(9, "PricingTierRangeMax")] == "is below PricingTierRangeMin"
+    assert problems[(10, "Market")] == "is not the market of the file's other rows; a file holds one market"
+    assert problems[(11, "UnitPrice")] == "is below 0"
+    assert problems[(12, "SkuId")] == "is not a SkuId of up to 4 characters like 0001"
+    assert problems[(12, "UnitPrice")] == "has more than 6 decimal places"
+    values = {(error["row"], error["column"]): error.get("value") for error in job.import_errors}
+    assert (values[(3, "UnitPrice")], values[(10, "Market")]) == ("12,50", "GB")
+    assert "15 problem(s) found in 11 rows; nothing was imported" in job.result["message"]
+    outcomes = [row["Outcome"] for row in _result_file(job)]
+    assert outcomes == ["not imported"] + ["rejected"] * 10
     _assert_nothing_written()
 
 
-def test_the_spec_sample_with_two_markets_is_refused_at_its_gb_row():
+def test_p1m_with_annual_billing_is_refused(run):
+    job = run(_file(_row(TermDuration="P1M", BillingPlan="Annual"), _row(SkuId="0002")))
+    assert job.status == JobStatus.FAILED
+    (error,) = job.import_errors
+    assert (error["row"], error["column"], error["value"]) == (2, "BillingPlan", "Annual")
+    assert "TermDuration P1M" in error["message"] and "BillingPlan Annual" in error["message"]
+    _assert_nothing_written()
+
+
+def test_the_valid_rows_only_are_imported_when_asked(run):
+    job = run(
+        _file(_row(), _row(UnitPrice="abc", SkuId="0002"), _row(SkuId="0003"), _row(Market="GB", SkuId="4")),
+        valid_rows_only=True,
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert (job.result["created"], job.result["rejected"], job.result["problems"]) == (2, 2, 2)
+    price_list = PriceList.objects.get(pk=job.result["price_list_id"])
+    assert (price_list.market, price_list.row_count) == ("US", 2)
+    assert sorted(price_list.rows.values_list("sku_id", flat=True)) == ["0001", "0003"]
+    assert [row["Outcome"] for row in _result_file(job)] == ["created", "rejected", "created", "rejected"]
+    assert {(error["row"], error["column"]) for error in job.import_errors} == {
+        (3, "UnitPrice"),
+        (5, "Market"),
+    }
+
+
+def test_the_spec_sample_with_two_markets_is_refused_at_its_gb_row(run):
     gb_row = (
         "Microsoft 365 E3 (Nonprofit),CFQ7TTC0LFLZ,0005,Microsoft 365 E3 for nonprofits,"
         "Microsoft Corporation,Microsoft 365 E3 priced for eligible charities,,P1Y,Annual,GB,GBP,216.00,,,"
@@ -281,73 +361,126 @@ def test_the_spec_sample_with_two_markets_is_refused_at_its_gb_row():
         "9999-11-30T23:59:59Z,License,240.00,Charity"
     )
     lines = CURRENT.decode().strip().split("\n")
-    rejection = _rejection("\n".join([*lines[:9], gb_row, lines[9]]).encode())
-    assert [(error.row, error.column) for error in rejection.errors] == [(10, "Market"), (10, "Currency")]
+    job = run("\n".join([*lines[:9], gb_row, lines[9]]).encode())
+    assert [(error["row"], error["column"]) for error in job.import_errors] == [
+        (10, "Market"),
+        (10, "Currency"),
+    ]
 
 
-def test_it_names_missing_columns():
-    rejection = _rejection(b"ProductTitle,ProductId\nX,CFQ7TTC0LH18\n")
-    assert rejection.message == "The header is missing required columns."
+def _rejection(content: bytes, vendor_staff, name="bad.csv") -> UploadRejected:
+    with pytest.raises(UploadRejected) as rejected:
+        price_list_import_start(actor=vendor_staff, upload=_upload(content, name), is_preview=False)
+    assert not JobRun.objects.exists()
+    return rejected.value
+
+
+def test_it_names_missing_columns_at_once(vendor_staff):
+    rejection = _rejection(b"ProductTitle,ProductId\nX,CFQ7TTC0LH18\n", vendor_staff)
+    assert rejection.message == "The header does not match the layout: nothing was imported."
     assert "ERP Price" in [error.column for error in rejection.errors]
 
 
-def test_wrong_type_and_too_big_files_get_a_clear_error(settings):
-    assert (
-        _rejection(b"%PDF-1.7 not a price list", "prices.csv").message
-        == "The file is PDF; expected CSV, XLSX."
+def test_wrong_type_and_too_big_files_get_a_clear_error(settings, vendor_staff):
+    assert _rejection(b"%PDF-1.7 not a price list", vendor_staff, "prices.csv").message.startswith(
+        "The file is PDF; expected CSV, TSV, XLSX or a ZIP"
     )
     settings.PORTAL_PRICE_LIST_MAX_BYTES = 1024
-    assert "the limit is" in _rejection(CURRENT).message
+    assert "limit" in _rejection(CURRENT, vendor_staff).message
     _assert_nothing_written()
 
 
-def test_the_admin_uploads_a_price_list_and_lists_bad_rows(
+def test_a_failing_load_writes_nothing_and_fails_the_job(run, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("catalog unavailable")
+
+    monkeypatch.setattr(price_lists, "_catalog_upsert", broken)
+    with pytest.raises(RuntimeError):
+        run()
+    job = JobRun.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert "catalog unavailable" in job.errors[0]["message"]
+    _assert_nothing_written()
+
+
+def test_a_rerun_after_a_lost_worker_finds_the_list_it_wrote(vendor_staff, monkeypatch):
+    """A worker lost after the rows were committed but before the job said so: the redelivered
+    job imports the file again and finds the very same list."""
+    job = price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
+    finish = pipeline.job_finish
+
+    def lost(*args, **kwargs):
+        monkeypatch.setattr(pipeline, "job_finish", finish)
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(pipeline, "job_finish", lost)
+    with pytest.raises(RuntimeError):
+        import_run(job.pk)
+    assert PriceList.objects.count() == 1
+    result = import_run(job.pk)
+    assert (result["price_list"], result["unchanged"]) == ("unchanged", 9)
+    assert (PriceList.objects.count(), PriceListRow.objects.count()) == (1, 9)
+
+
+def test_the_admin_imports_a_price_list_through_the_pipeline(
     vendor_staff, verified_client, django_capture_on_commit_callbacks
 ):
     client = verified_client(vendor_staff)
     add = reverse("admin:commerce_pricelist_add")
-    response = client.post(add, {"file": _upload(_file(_row(UnitPrice="abc"), _row(Segment="Retail")))})
-    assert response.status_code == 200
-    assert b"row 2, column &#x27;UnitPrice&#x27;: &#x27;abc&#x27; is not a decimal number" in response.content
-    assert b"row 3, column &#x27;Segment&#x27;" in response.content
+    page = client.get(add)
+    assert page.status_code == 200
+    assert b"Import the valid rows only" in page.content and b"ChangeIndicator (optional)" in page.content
+    # A header without the layout's columns is refused at once, on the upload page.
+    refused = client.post(add, {"file": _upload(b"ProductTitle,ProductId\nX,CFQ7TTC0LH18\n")})
+    assert refused.status_code == 200
+    assert b"required column is missing" in refused.content
+    assert not JobRun.objects.exists()
+
+    # Bad rows: the job's page lists each one (row, column, value, reason); nothing is written.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(add, {"file": _upload(_file(_row(UnitPrice="abc"), _row(Segment="Retail")))})
+    job = JobRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:commerce_pricelist_import_job", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "2 problem(s) found in 2 rows; nothing was imported" in page
+    assert "<td>2</td><td>UnitPrice</td><td><code>abc</code></td><td>is not a number</td>" in page
     _assert_nothing_written()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(add, {"file": _upload(PREVIEW), "is_preview": "on"})
+    job = JobRun.objects.latest("pk")
     price_list = PriceList.objects.get()
-    assert response.status_code == 302
     assert price_list.is_preview and price_list.effective_month == date(2025, 5, 1)
-    price_list.refresh_from_db()
     assert (price_list.status, price_list.row_count) == (PriceListStatus.READY, 9)
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        f'Created\n          <a href="{reverse("admin:commerce_pricelist_change", args=[price_list.pk])}">'
+        in page
+    )
+    result = client.get(reverse("admin:commerce_pricelist_import_result", args=[job.pk]))
+    assert result["Content-Disposition"] == 'attachment; filename="price_list_us-result.csv"'
     listing = client.get(
         reverse("admin:commerce_pricelist_changelist"), {"is_preview__exact": "1", "q": "US"}
     )
     assert price_list.name.encode() in listing.content
+    detail = client.get(reverse("admin:commerce_pricelist_change", args=[price_list.pk]))
+    assert reverse("admin:commerce_pricelist_import_job", args=[job.pk]).encode() in detail.content
     rows = client.get(reverse("admin:commerce_pricelistrow_changelist"), {"q": "CFQ7TTC0LFK5"})
     assert b"Microsoft 365 A3 for faculty" in rows.content
     assert client.get(reverse("admin:commerce_sku_changelist")).status_code == 200
 
+    # The same file again: the job's page names the list already there.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(add, {"file": _upload(PREVIEW), "is_preview": "on"})
+    assert "nothing was imported again" in client.get(response["Location"]).content.decode()
+    assert PriceList.objects.count() == 1
+    other_job = JobRun.objects.create(kind="import:accounts.customers")
+    assert client.get(reverse("admin:commerce_pricelist_import_job", args=[other_job.pk])).status_code == 404
 
-def test_a_replayed_import_chunk_changes_nothing(
-    vendor_staff, monkeypatch, django_capture_on_commit_callbacks
-):
-    monkeypatch.setattr(staging, "CHUNK_SIZE", 4)
-    with django_capture_on_commit_callbacks(execute=False):
-        price_list = price_list_import_start(actor=vendor_staff, upload=_upload(CURRENT), is_preview=False)
-    job = JobRun.objects.get()
-    assert len(job.parameters["chunks"]) == 3
-    chunks = list(price_lists._import_chunks(job))
-    # A worker committed the first chunk and died; the redelivered task runs the whole import.
-    assert job_run_chunks(job, chunks[:1]) == 1
-    price_list_import_run(job_id=job.pk)
-    job.refresh_from_db()
-    price_list.refresh_from_db()
-    assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 9, 9)
-    assert (price_list.status, price_list.row_count) == (PriceListStatus.READY, 9)
-    # Every chunk replayed once more: nothing runs, nothing changes.
-    assert job_run_chunks(job, chunks) == 0
-    assert PriceListRow.objects.count() == 9
-    assert JobChunk.objects.filter(job=job).count() == 3
+
+def test_the_importer_is_registered_for_the_worker():
+    assert pipeline.importer_for("commerce.price_list") is PRICE_LIST_IMPORTER
 
 
 # --- Preview, diff, price lookups -------------------------------------------------------------------------
