@@ -7,5 +7,6 @@ class EarningsConfig(AppConfig):
 
     def ready(self):
         # Celery autodiscovers only `tasks.py`; the export tasks live in a module of their own, and
-        # the worker must know the transactions file's layout (portal.imports) to run its imports.
-        from earnings import export_tasks, imports  # noqa: F401, PLC0415
+        # the worker must know the layouts of the transactions file and of the partner's records to
+        # reconcile (portal.imports) to run their imports.
+        from earnings import export_tasks, imports, imports_reconcile  # noqa: F401, PLC0415

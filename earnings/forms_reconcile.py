@@ -1,4 +1,5 @@
-"""The two steps of a reconciliation: upload the file, then map its columns and choose the scope."""
+"""The two steps of a reconciliation: upload the file, then map its columns and choose the scope
+(the import job then reads every row: earnings.imports_reconcile)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from earnings.reconciliation import AMOUNT, CURRENCY, FIELDS, mapping_errors
 _HELP = {
     CURRENCY: "When chosen, a row matches only earnings in the same currency.",
     "paymentId": "Kept with each row of the result; to compare one payment, enter its ID below.",
-    "earningDate": "Kept with each row of the result.",
+    "earningDate": "Kept with each row of the result. YYYY-MM-DD or MM/DD/YYYY; a day-first date "
+    "(14.09.2025) is refused.",
 }
 
 
 class ReconcileUploadForm(forms.Form):
     file = forms.FileField(
         label="Your records",
-        help_text=f"CSV or XLSX, up to {settings.PORTAL_UPLOAD_MAX_BYTES // 1_048_576} MB, with a header "
-        "row. Next you choose which columns hold the transaction ID, invoice, customer, product and amount.",
+        help_text=f"CSV, TSV or XLSX (UTF-8 or UTF-16), or a ZIP holding one such file, up to "
+        f"{settings.PORTAL_UPLOAD_MAX_BYTES // 1_048_576} MB, with a header row. Next you choose which "
+        "columns hold the transaction ID, invoice, customer, product and amount.",
     )
 
 
@@ -48,10 +51,16 @@ class ReconcileMappingForm(forms.Form):
         required=False,
         help_text="Only the earnings of this payment (the ID on your bank statement); blank: all.",
     )
+    valid_rows_only = forms.BooleanField(
+        required=False,
+        label="Reconcile the valid rows only",
+        help_text="By default a file with any problem is not reconciled at all; tick this to reconcile "
+        "the rows without problems and get the others back, with their problems, in the result file.",
+    )
 
     def __init__(self, *args, columns: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "— not in my file —")] + [(column, column) for column in columns]
+        choices = [("", "— not in my file —")] + [(column, column) for column in columns if column]
         for field in FIELDS:
             self.fields[f"map_{field.name}"] = forms.ChoiceField(
                 label=f"{field.label} ({field.name})",
@@ -64,7 +73,7 @@ class ReconcileMappingForm(forms.Form):
         return [self[f"map_{field.name}"] for field in FIELDS]
 
     def option_fields(self):
-        return [self["amount_tolerance"], self["payment_month"], self["payment_id"]]
+        return [self["amount_tolerance"], self["payment_month"], self["payment_id"], self["valid_rows_only"]]
 
     @property
     def mapping(self) -> dict[str, str]:

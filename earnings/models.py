@@ -617,6 +617,11 @@ class Reconciliation(TenantModel):
     portal_only_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    #: The import job that read the file and made this reconciliation: one per job, so a job run
+    #: again (a worker lost) finds it instead of making a second one.
+    job = models.OneToOneField(
+        "portal.JobRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -649,6 +654,9 @@ class ReconciliationLine(TenantModel):
     partner_amount = AmountField(null=True, blank=True)
     portal_amount = AmountField(null=True, blank=True)
     difference = AmountField(null=True, blank=True)
+    #: The amounts' currency: the file's, else the matched earning's; blank when neither says.
+    #: Totals are summed per currency, never across currencies.
+    currency = CurrencyField(blank=True, default="", db_default="")
     partner_row = models.JSONField(default=dict, blank=True)
 
     objects = TenantManager()

@@ -1,24 +1,29 @@
 """Reconciliation: a partner's own records matched against the earnings the portal shows them.
 
-The partner uploads a CSV or XLSX file and says which of its columns hold the transaction ID,
-invoice number, customer, product and amount. Every row is checked first; a bad file is rejected
-with its bad rows and nothing is written. The portal side is the user's visible earnings netted
-per transaction (earning, adjustments and reversals summed). Each row of the file is matched by
-the first key it carries — transaction ID, else invoice number + product, else customer + product
-with the amount within the tolerance — in pandas, on one query's worth of portal rows.
+The partner uploads a table file (CSV, TSV, XLSX or a ZIP of one) and says which of its columns
+hold the transaction ID, invoice number, customer, product, amount and so on. The file is read by
+the one import pipeline (portal.imports) with the layout below, the chosen columns standing for
+its columns (`Layout.with_headers`): every cell checked in one pass, a row without a key or
+repeating another row's key refused (`key_problems`, the importer's assessor), the whole file
+rejected unless the person asked for the valid rows only. The portal side is the user's visible
+earnings netted per transaction (earning, adjustments and reversals summed). Each valid row is
+matched by the first key it carries — transaction ID, else invoice number + product, else
+customer + product with the amount within the tolerance — in pandas, on one query's worth of
+portal rows.
 
-This module reads and matches; `earnings.services.reconciliation` keeps the uploaded file and
-stores the result.
+This module declares the layout and matches; `earnings.imports_reconcile` is the importer (its
+loader stores the result) and `earnings.services.reconciliation` keeps the uploaded file for the
+mapping step and starts the import.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
@@ -30,7 +35,9 @@ from earnings.choices import ReconciliationLineKind as Kind
 from earnings.filters import EarningsFilterSet
 from earnings.models import Earning
 from earnings.periods import format_month
-from portal.uploads import RowError, UploadRejected
+from portal.imports import DATE as DATE_KIND
+from portal.imports import DECIMAL, TEXT, Column, Layout, Rule
+from portal.iso import CURRENCIES
 
 
 @dataclass(frozen=True)
@@ -64,18 +71,72 @@ CSV_COLUMNS = [
     "partnerAmount",
     "portalAmount",
     "difference",
+    "currency",
     "earningId",
 ]
 STAGED_DIR = "earnings/reconcile"
 STAGED_MAX_AGE = timedelta(days=1)
-MAX_LISTED_ERRORS = 200
 # Amounts are compared as whole millionths (the ledger's 6 decimals) in int64: exact and vectorised.
 _SCALE = 6
 _LIMIT = 10**12
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 # A partner row is matched by the first of these keys it carries (spec §7.4).
 _LEVELS = (("tx",), ("invoice", "product"), ("customer", "product"))
+#: What the person is told about a row without any key.
+NO_KEY = "no key: fill in the transaction ID, or the product ID with the invoice number or customer"
+#: Dates as the pipeline reads them (ISO, a Partner Center timestamp, US month-first); a day-first
+#: date such as 14.09.2025 or 14/09/2025 is refused, never guessed.
+DATE_FORMATS = ("%Y-%m-%d", "ISO8601", "%m/%d/%Y")
+
+
+# --- The file's layout (portal.imports) ----------------------------------------------------------
+
+
+def _staged(name: str) -> str:
+    return RECONCILIATION.column(name).staged_name
+
+
+def _column(field: Field) -> Column:
+    """A field as a column of the layout: optional (the person's mapping decides which are read);
+    the amount and the currency, when chosen, may not be empty."""
+    options: dict[str, Any] = {"required": False, "blank": True, "max_length": field.max_length}
+    if field.name == AMOUNT:
+        return Column(field.name, kind=DECIMAL, aliases=field.aliases, required=False)
+    if field.name == CURRENCY:
+        return Column(
+            field.name,
+            kind=TEXT,
+            aliases=field.aliases,
+            required=False,
+            pattern=r"[A-Za-z]{3}",
+            pattern_help="is not a currency code such as EUR",
+            upper=True,
+        )
+    if field.name == DATE:
+        return Column(field.name, kind=DATE_KIND, aliases=field.aliases, formats=DATE_FORMATS, **options)
+    return Column(field.name, kind=TEXT, aliases=field.aliases, **options)
+
+
+def _unknown_currency(rows: pd.DataFrame) -> pd.Series:
+    codes = rows["transaction_currency"].fillna("").astype(str)
+    return codes.str.fullmatch(r"[A-Z]{3}") & ~codes.isin(CURRENCIES)
+
+
+RECONCILIATION = Layout(
+    name="earnings.reconciliation",
+    title="Your records to reconcile",
+    columns=tuple(_column(field) for field in FIELDS),
+    rules=(
+        Rule(
+            "earning_amount",
+            f"is {_LIMIT:,} or more in size",
+            lambda rows: pd.to_numeric(rows["earning_amount"], errors="coerce").abs() >= _LIMIT,
+        ),
+        Rule("transaction_currency", "is not an ISO 4217 currency code", _unknown_currency),
+    ),
+    # Every column of the file is kept: the result file gives each row back whole, and each
+    # reconciliation line keeps the row as the file has it.
+    keep_unknown=True,
+)
 
 
 def _normal(name: str) -> str:
@@ -121,6 +182,18 @@ def mapping_errors(mapping: dict[str, str]) -> list[str]:
     return errors
 
 
+def header_problems(header: Sequence[str]) -> list[str]:
+    """What makes a file's header unusable for a mapping: a column name twice (which of them
+    would the mapping mean?)."""
+    seen: set[str] = set()
+    repeated = []
+    for name in header:
+        if name and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    return [f"The file has more than one column named {name!r}; rename one of them." for name in repeated]
+
+
 # --- The uploaded file between the upload and the mapping step -----------------------------------
 
 
@@ -130,7 +203,6 @@ class StagedFile:
     file_name: str
     columns: list[str]
     preview: list[list[str]]
-    row_count: int
 
     def as_session(self) -> dict[str, Any]:
         return {
@@ -138,64 +210,55 @@ class StagedFile:
             "file_name": self.file_name,
             "columns": self.columns,
             "preview": self.preview,
-            "row_count": self.row_count,
         }
 
 
-# --- The partner's side: every row checked --------------------------------------------------------
+# --- The partner's side: the staged valid rows -----------------------------------------------------
 
 
-class _Problems:
-    """Bad cells found column by column (vectorised), reported row by row."""
+def key_problems_sql(table: str) -> str:
+    """SQL over the staged file `table` giving each row that has no key, or repeats the key of an
+    earlier row matched by the same key: line, level (0: no key), first line, the key as written.
 
-    def __init__(self) -> None:
-        self.total = 0
-        self.found: list[tuple[int, str, str]] = []
-
-    def add(self, mask: pd.Series, column: str, message: Callable[[int], str]) -> None:
-        positions = np.flatnonzero(mask.to_numpy())
-        self.total += len(positions)
-        for position in positions[:MAX_LISTED_ERRORS]:
-            self.found.append((int(position), column, message(int(position))))
-
-    def raise_if_any(self) -> None:
-        if not self.total:
-            return
-        self.found.sort(key=lambda found: found[0])
-        errors = [RowError(position + 2, column, text) for position, column, text in self.found]
-        errors = errors[:MAX_LISTED_ERRORS]
-        listed = "" if self.total <= len(errors) else f" (the first {len(errors)} are listed)"
-        raise UploadRejected(
-            f"{self.total} problem(s) found{listed}; nothing was reconciled. Fix them and upload again.",
-            errors,
+    Keys compare ignoring case. Rows matched by customer + product may repeat (a customer billed
+    the same every month): their amounts tell them apart.
+    """
+    return f"""
+        WITH keyed AS (
+            SELECT line, transaction_id, invoice_number, product_id,
+                   CASE WHEN transaction_id IS NOT NULL THEN 1
+                        WHEN invoice_number IS NOT NULL AND product_id IS NOT NULL THEN 2
+                        WHEN customer_name IS NOT NULL AND product_id IS NOT NULL THEN 3
+                        ELSE 0 END AS level
+              FROM {table}
+        ), ranked AS (
+            SELECT line, level,
+                   CASE level WHEN 1 THEN transaction_id
+                              WHEN 2 THEN invoice_number || ' / ' || product_id END AS written,
+                   CASE level
+                        WHEN 1 THEN min(line) OVER (PARTITION BY level, upper(transaction_id))
+                        WHEN 2 THEN min(line) OVER (
+                            PARTITION BY level, upper(invoice_number), upper(product_id))
+                   END AS first_line
+              FROM keyed
         )
+        SELECT line, level, first_line, written FROM ranked
+         WHERE level = 0 OR (level IN (1, 2) AND first_line <> line)
+         ORDER BY line
+    """
 
 
-def _micros(value: str) -> int | None:
-    """An amount such as 1234.56, -12.5, 1,234.56 or (12.50) in millionths; None if it is not one."""
-    text = value.strip()
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1].strip()
-    if _GROUPED.fullmatch(text):
-        text = text.replace(",", "")
-    if "_" in text:
-        return None  # Python reads 1_000 as a number; a statement never writes one that way.
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or abs(amount) >= _LIMIT:
-        return None
-    micros = int(amount.scaleb(_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    return -micros if negative else micros
+def _micros(amount: Decimal) -> int:
+    """An amount in whole millionths, rounded half to even as the ledger rounds."""
+    return int(amount.scaleb(_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def _date(value: str) -> date | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _key(values: pd.Series, field: str) -> pd.Series:
@@ -205,42 +268,25 @@ def _key(values: pd.Series, field: str) -> pd.Series:
     return values.str.upper()
 
 
-def partner_rows_clean(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """Check every row of the partner's file; raise UploadRejected listing each bad one.
-
-    Returns one row per file row: `row` (its number as a spreadsheet shows it), the display values
-    (`transaction_id`, `invoice_number`, `customer_name`, `product_id`), the keys
-    (`tx`, `invoice`, `customer`, `product`, `currency_key`), `micros` and `level` (1–3: the key it
-    is matched by), plus `raw`, the row as the file has it.
+def partner_rows(
+    rows: Sequence[Mapping[str, Any]],
+    mapping: Mapping[str, str],
+    extra: Mapping[int, Mapping[str, str]] | None = None,
+) -> pd.DataFrame:
+    """The file's valid rows (`Staging.valid_rows()`: checked and typed by the pipeline) ready to
+    match: `row` (its line, as a spreadsheet shows it), the display values (`transaction_id`,
+    `invoice_number`, `customer_name`, `product_id`), the keys (`tx`, `invoice`, `customer`,
+    `product`, `currency_key`), `micros`, `level` (1–3: the key it is matched by) and `raw`, the
+    row by the file's own column names (`extra`: the columns the mapping left out, by line).
     """
-    frame = frame.reset_index(drop=True)
-    problems = _Problems()
-    column = {name: mapping[name] for name in FIELDS_BY_NAME if mapping.get(name)}
-    text = {name: frame[source].astype(str).str.strip() for name, source in column.items()}
-    empty = pd.Series("", index=frame.index)
+    extra = extra or {}
+    staged = {name: _staged(name) for name in FIELDS_BY_NAME}
+    chosen = {name: header for name, header in mapping.items() if header}
+    lines = [int(row["line"]) for row in rows]
 
     def values(name: str) -> pd.Series:
-        return text.get(name, empty)
-
-    for name, series in text.items():
-        limit = FIELDS_BY_NAME[name].max_length
-        if limit:
-            problems.add(
-                series.str.len() > limit,
-                column[name],
-                lambda i, s=series, n=limit: (
-                    f"{s.iat[i][:40]!r} is {len(s.iat[i])} characters long; the limit is {n}"
-                ),
-            )
-
-    amounts = values(AMOUNT)
-    micros = amounts.map(_micros)
-    problems.add(amounts == "", column[AMOUNT], lambda i: "the amount is empty")
-    problems.add(
-        (amounts != "") & micros.isna(),
-        column[AMOUNT],
-        lambda i: f"{amounts.iat[i][:40]!r} is not an amount like 1234.56 or -12.50",
-    )
+        column = staged[name]
+        return pd.Series([_text(row.get(column)) for row in rows], dtype=object).str.strip()
 
     keys = {
         "tx": _key(values("transactionId"), "transactionId"),
@@ -248,81 +294,31 @@ def partner_rows_clean(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataF
         "customer": _key(values("customerName"), "customerName"),
         "product": _key(values("productId"), "productId"),
     }
-    level = pd.Series(0, index=frame.index)
+    level = pd.Series(0, index=keys["tx"].index, dtype="int64")
     for number, fields in reversed(list(enumerate(_LEVELS, start=1))):
         level = level.mask(np.logical_and.reduce([keys[f] != "" for f in fields]), number)
-    key_column = column.get("transactionId") or column.get("productId") or column[AMOUNT]
-    problems.add(
-        level == 0,
-        key_column,
-        lambda i: "no key: fill in the transaction ID, or the product ID with the invoice number or customer",
-    )
-    _check_repeats(
-        problems,
-        keys["tx"],
-        values("transactionId"),
-        level == 1,
-        column.get("transactionId"),
-        "transaction ID",
-    )
-    _check_repeats(
-        problems,
-        keys["invoice"] + "\x1f" + keys["product"],
-        values("invoiceNumber") + " / " + values("productId"),
-        level == 2,
-        column.get("invoiceNumber"),
-        "invoice number and product ID",
-    )
-
-    if CURRENCY in text:
-        currency = values(CURRENCY).str.upper()
-        problems.add(
-            ~currency.str.fullmatch(_CURRENCY.pattern),
-            column[CURRENCY],
-            lambda i: (
-                f"{values(CURRENCY).iat[i][:40]!r} is not a currency code such as EUR"
-                if values(CURRENCY).iat[i]
-                else "the currency is empty"
-            ),
-        )
-    if DATE in text:
-        dates = values(DATE)
-        problems.add(
-            (dates != "") & dates.map(_date).isna(),
-            column[DATE],
-            lambda i: f"{dates.iat[i][:40]!r} is not a date like 2025-02-14",
-        )
-    problems.raise_if_any()
-
+    amount = staged[AMOUNT]
+    raw = [
+        {
+            **{header: _text(row.get(staged[name])) for name, header in chosen.items()},
+            **extra.get(int(row["line"]), {}),
+        }
+        for row in rows
+    ]
     return pd.DataFrame(
         {
-            "row": np.arange(2, len(frame) + 2),
+            "row": pd.Series(lines, dtype="int64"),
             "transaction_id": values("transactionId"),
             "invoice_number": values("invoiceNumber"),
             "customer_name": values("customerName"),
             "product_id": values("productId"),
             **keys,
             "currency_key": values(CURRENCY).str.upper(),
-            "micros": micros.astype("int64"),
+            "micros": pd.Series([_micros(row[amount]) for row in rows], dtype="int64"),
             "level": level,
-            "raw": frame.to_dict("records"),
+            "raw": pd.Series(raw, dtype=object),
         }
     ).reset_index(drop=True)
-
-
-def _check_repeats(
-    problems: _Problems, key: pd.Series, shown: pd.Series, applies: pd.Series, column: str | None, noun: str
-) -> None:
-    """Rows whose key repeats an earlier row's, among the rows matched by that key."""
-    if column is None or not (applies & key.duplicated(keep=False)).any():
-        return
-    positions = pd.Series(np.arange(len(key)), index=key.index)
-    first = positions[applies].groupby(key[applies]).transform("min").reindex(key.index)
-    problems.add(
-        applies & (first != positions),
-        column,
-        lambda i: f"the {noun} {shown.iat[i][:60]!r} repeats row {int(first.iat[i]) + 2}",
-    )
 
 
 # --- The portal's side: the user's earnings netted per transaction --------------------------------
@@ -496,13 +492,15 @@ def _side(frame: pd.DataFrame, positions: pd.Series) -> pd.DataFrame:
 def line_values(
     matches: pd.DataFrame, partner: pd.DataFrame, portal: pd.DataFrame
 ) -> Iterator[dict[str, Any]]:
-    """The model field values of each line (`earnings.services.reconciliation` stores them)."""
+    """The model field values of each line (`earnings.imports_reconcile` stores them)."""
     mine, theirs = _side(partner, matches["p"]), _side(portal, matches["q"])
     # The file's own value where it has one; the portal fills in what the file left out.
     shown = [
         mine[name].where(mine[name] != "", theirs[name]).tolist()
         for name in ("transaction_id", "invoice_number", "customer_name", "product_id")
     ]
+    # The file's currency; a row of a file without one is in the currency of the earning it matched.
+    currency = mine["currency_key"].where(mine["currency_key"] != "", theirs["currency_key"]).tolist()
     columns = zip(
         matches["kind"].tolist(),
         (matches["p"] >= 0).tolist(),
@@ -513,6 +511,7 @@ def line_values(
         mine["micros"].tolist(),
         theirs["micros"].tolist(),
         matches["difference_micros"].tolist(),
+        currency,
         mine["raw"].tolist(),
         strict=True,
     )
@@ -529,6 +528,7 @@ def line_values(
         ours,
         their,
         gap,
+        code,
         raw,
     ) in columns:
         yield {
@@ -542,5 +542,6 @@ def line_values(
             "partner_amount": _amount(ours) if is_mine else None,
             "portal_amount": _amount(their) if is_theirs else None,
             "difference": _amount(gap) if is_mine and is_theirs else None,
+            "currency": code,
             "partner_row": {str(k): str(v) for k, v in raw.items()} if is_mine else {},
         }

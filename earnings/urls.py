@@ -38,4 +38,15 @@ urlpatterns += [
     path("reconcile/new/", views_reconcile.reconcile_new, name="reconcile-new"),
     path("reconcile/<int:pk>/", views_reconcile.ReconcileDetailView.as_view(), name="reconcile-detail"),
     path("reconcile/<int:pk>/result.csv", views_reconcile.reconcile_csv, name="reconcile-csv"),
+    path("reconcile/jobs/<int:pk>/", views_reconcile.ReconcileJobView.as_view(), name="reconcile-job"),
+    path(
+        "reconcile/jobs/<int:pk>/progress/",
+        views_reconcile.ReconcileJobProgressView.as_view(),
+        name="reconcile-job-progress",
+    ),
+    path(
+        "reconcile/jobs/<int:pk>/result.csv",
+        views_reconcile.reconcile_job_result,
+        name="reconcile-job-result",
+    ),
 ]

@@ -1,7 +1,10 @@
-"""Reconciliation pages: upload the partner's records, map their columns, see and download the result.
+"""Reconciliation pages: upload the partner's records, map their columns, follow the import job
+that reads and matches them, see and download the result.
 
 Between the upload and the mapping step the file waits in the default storage under a random
-name; the session holds that name and a token the mapping form must send back.
+name; the session holds that name and a token the mapping form must send back. Confirming the
+mapping starts an import job (portal.imports, earnings.imports_reconcile); its page shows the
+progress, every problem of the file and the result file, and links to the reconciliation it made.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ import secrets
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -20,9 +24,11 @@ from earnings.choices import ReconciliationLineKind
 from earnings.forms_reconcile import ReconcileMappingForm, ReconcileUploadForm
 from earnings.models import Reconciliation
 from earnings.reconciliation import FIELDS, mapping_guess
-from earnings.services.reconciliation import reconciliation_create, staged_delete, staged_open, staged_save
+from earnings.services.reconciliation import reconciliation_start, staged_delete, staged_open, staged_save
 from portal.capabilities import Capability
 from portal.files import csv_response
+from portal.imports.pipeline import result_file_name
+from portal.models import JobRun
 from portal.paging import keyset_page
 from portal.tenancy import tenant_route
 from portal.uploads import UploadRejected
@@ -55,12 +61,16 @@ def reconcile_list(request):
         after=request.GET.get("after"),
         size=RECONCILIATIONS_PER_PAGE,
     )
-    context = {"page": page, "query_without_cursor": query_without(request, "after")}
+    context = {
+        "page": page,
+        "query_without_cursor": query_without(request, "after"),
+        "unfinished": selectors.reconciliation_jobs_unfinished(user=request.user),
+    }
     return render(request, "earnings/reconcile_list.html", context)
 
 
 class ReconcileDetailView(TenantDetailView):
-    """Counts, totals per side and the lines of one kind (a tab) or all of them."""
+    """Counts, totals per side and currency, and the lines of one kind (a tab) or all of them."""
 
     model = Reconciliation
     capability = C.EARNINGS_VIEW
@@ -91,13 +101,18 @@ class ReconcileDetailView(TenantDetailView):
                 self.request.GET.get("page")
             ),
             query_without_page=f"kind={kind}" if kind else "",
-            mapping=[
-                (field.label, reconciliation.column_mapping[field.name])
-                for field in FIELDS
-                if field.name in reconciliation.column_mapping
-            ],
+            mapping=_mapping_shown(reconciliation.column_mapping),
+            job=(
+                selectors.reconciliation_job_for_page(user=user, pk=reconciliation.job_id)
+                if reconciliation.job_id
+                else None
+            ),
         )
         return context
+
+
+def _mapping_shown(mapping: dict[str, str]) -> list[tuple[str, str]]:
+    return [(field.label, mapping[field.name]) for field in FIELDS if mapping.get(field.name)]
 
 
 @tenant_route(Reconciliation)
@@ -114,7 +129,7 @@ def reconcile_csv(request, pk: int):
 
 @capability_required(C.EARNINGS_RECONCILE, message="Your roles don't allow reconciling earnings.")
 def reconcile_new(request):
-    """Step 1 (upload) and step 2 (map the columns, `?token=`), then the result page."""
+    """Step 1 (upload) and step 2 (map the columns, `?token=`), then the import job's page."""
     token = request.POST.get("token") or request.GET.get("token")
     if token is not None:
         return _mapping_step(request, token)
@@ -156,7 +171,7 @@ def _mapping_step(request, token: str):
     data = form.cleaned_data
     try:
         with staged_open(staged["path"]) as upload:
-            reconciliation = reconciliation_create(
+            job = reconciliation_start(
                 actor=request.user,
                 upload=upload,
                 file_name=staged["file_name"],
@@ -164,6 +179,7 @@ def _mapping_step(request, token: str):
                 tolerance=data["amount_tolerance"],
                 payment_month=data["payment_month"],
                 payment_id=data["payment_id"],
+                valid_rows_only=data["valid_rows_only"],
             )
     except FileNotFoundError:
         request.session.pop(SESSION_KEY, None)
@@ -176,9 +192,9 @@ def _mapping_step(request, token: str):
         for message in exc.messages:
             form.add_error(None, message)
         return _mapping_page(request, form, staged)
+    # The job keeps its own copy of the file.
     _staged_discard(request)
-    messages.success(request, f"{staged['file_name']} is reconciled.")
-    return redirect("earnings:reconcile-detail", pk=reconciliation.pk)
+    return redirect("earnings:reconcile-job", pk=job.pk)
 
 
 def _mapping_page(request, form, staged, rejection=None):
@@ -190,3 +206,66 @@ def _staged_discard(request) -> None:
     staged = request.session.pop(SESSION_KEY, None)
     if staged:
         staged_delete(staged.get("path"))
+
+
+# --- The import job -------------------------------------------------------------------------------
+
+
+def _job_or_404(request, pk: int) -> JobRun:
+    job = selectors.reconciliation_job_for_page(user=request.user, pk=pk)
+    if job is None:
+        raise Http404("No reconciliation job of your organization has this id.")
+    return job
+
+
+class ReconcileJobView(TenantDetailView):
+    """The import job reading a file: progress, then every problem found or the counts, the
+    result file (each row with its outcome) and the link to the reconciliation it made."""
+
+    model = JobRun
+    capability = C.EARNINGS_VIEW
+    template_name = "earnings/reconcile_job.html"
+    context_object_name = "job"
+
+    def get_object(self, queryset=None):
+        return _job_or_404(self.request, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.object
+        reconciliation_id = (job.result or {}).get("reconciliation")
+        context.update(
+            reconciliation=(
+                selectors.reconciliation_for_page(user=self.request.user, pk=reconciliation_id)
+                if reconciliation_id
+                else None
+            ),
+            mapping=_mapping_shown(job.parameters.get("headers") or {}),
+            failure=next(
+                (error["message"] for error in job.errors if "row" not in error and error.get("message")),
+                None,
+            ),
+        )
+        return context
+
+
+class ReconcileJobProgressView(ReconcileJobView):
+    """The job's progress and outcome alone, polled by htmx until the job and its result file are done."""
+
+    template_name = "earnings/reconcile_job_progress.html"
+
+
+@tenant_route(JobRun)
+@require_GET
+@capability_required(C.EARNINGS_VIEW, message="Your roles don't allow this download.")
+def reconcile_job_result(request, pk: int):
+    """The file as read: each row with its outcome (matched, amount differs, …) and its problems."""
+    job = _job_or_404(request, pk)
+    path = (job.result or {}).get("result_file")
+    if not path or not default_storage.exists(path):
+        raise Http404("This job has no result file.")
+    response = FileResponse(
+        default_storage.open(path, "rb"), as_attachment=True, filename=result_file_name(job)
+    )
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    return response

@@ -2,7 +2,8 @@
 
 The payout run (`engine`), payment status changes and holds (`payments`), manual adjustments
 (`ledger`), the summaries the pages read (`summary`), background exports (`exports`) and
-reconciliations (`reconciliation`); transaction uploads are `transactions`.
+reconciliations (`reconciliation`: the file kept for the mapping step, then an import job);
+transaction uploads are `transactions`.
 
 Services don't check capabilities: the page (one check, `require_capability`) and the API policy
 (`capabilities` per action) do, before calling them.
@@ -17,7 +18,7 @@ from earnings.services.engine import (
 from earnings.services.exports import export_create, export_delete, export_execute, export_purge_expired
 from earnings.services.ledger import adjustment_create
 from earnings.services.payments import TRANSITIONS, hold_set, payment_status_change
-from earnings.services.reconciliation import reconciliation_create, staged_delete, staged_open, staged_save
+from earnings.services.reconciliation import reconciliation_start, staged_delete, staged_open, staged_save
 from earnings.services.summary import payment_status_summary_rebuild, summary_rebuild
 
 __all__ = (
@@ -34,7 +35,7 @@ __all__ = (
     "payout_run_create",
     "payout_run_execute",
     "payout_run_start",
-    "reconciliation_create",
+    "reconciliation_start",
     "staged_delete",
     "staged_open",
     "staged_save",

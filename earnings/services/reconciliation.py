@@ -1,15 +1,15 @@
-"""Reconciliation's writes: the uploaded file kept between the upload and the mapping step, and
-the reconciliation itself, matched (earnings.reconciliation) and stored with its lines.
+"""Reconciliation's writes in the request: the uploaded file kept between the upload and the
+mapping step, then the import job started (the pipeline reads, checks, matches and stores it:
+`earnings.imports_reconcile`).
 
 Between the upload and the mapping step the file waits in the default storage under a random
-name that only the person's session knows.
+name that only the person's session knows. Only the header and the first rows are read then
+(for the preview and the guessed mapping): every row is checked by the import job.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,52 +17,79 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
 from django.utils import timezone
-from psycopg import sql
 
-from earnings.choices import ReconciliationLineKind as Kind
-from earnings.models import Reconciliation, ReconciliationLine
-from earnings.periods import format_month
-from earnings.reconciliation import (
-    CURRENCY,
-    STAGED_DIR,
-    STAGED_MAX_AGE,
-    StagedFile,
-    line_values,
-    lines_match,
-    mapping_errors,
-    partner_rows_clean,
-    portal_rows,
-)
-from portal.audit import audit_record
-from portal.uploads import CSV, XLSX, read_table, validate_upload
+from earnings.imports_reconcile import RECONCILIATION_IMPORTER
+from earnings.reconciliation import STAGED_DIR, STAGED_MAX_AGE, StagedFile, header_problems, mapping_errors
+from portal.imports import import_start
+from portal.imports.reader import open_table
+from portal.jobs import JobRun
+from portal.uploads import UploadRejected, check_size
 
-__all__ = ("reconciliation_create", "staged_delete", "staged_open", "staged_save")
+__all__ = ("reconciliation_start", "staged_delete", "staged_open", "staged_save")
+
+PREVIEW_ROWS = 5
+
+
+class _TableFile(File):
+    """A file as the pipeline's reader opens it, read as bytes whatever its object.
+
+    A file object with a binary `mode` (an upload spooled to disk, a file of the storage) is
+    wrapped by pandas in a text wrapper; the header check in `import_start` leaves that wrapper to
+    the garbage collector, which closes the file under it, and the upload can then not be read
+    again (ValueError: seek of closed file). Without `mode` pandas reads the bytes itself, as it
+    does for a file kept in memory.
+    """
+
+    def __init__(self, file, name: str):
+        super().__init__(file, name=name)
+        self.__dict__.pop("mode", None)
 
 
 # --- The uploaded file between the upload and the mapping step -----------------------------------
 
 
-def staged_save(*, upload: File, preview_rows: int = 5) -> StagedFile:
-    """Check the file can be read (type, size, header, rows) and keep it for the mapping step.
+def staged_save(*, upload: File, preview_rows: int = PREVIEW_ROWS) -> StagedFile:
+    """Check the file can be read (size, type, header, a first row) and keep it for the mapping step.
 
     The file goes to the default storage under a random name that only the session knows.
-    Raises UploadRejected (nothing kept) when the file is empty, too large, not CSV/XLSX or unreadable.
+    Raises UploadRejected (nothing kept) when the file is empty, too large, not a table file,
+    unreadable, without rows, or has two columns of the same name.
     """
-    kind = validate_upload(upload, allowed={CSV, XLSX})
-    frame = read_table(upload, required_columns=[])
+    check_size(upload)
+    name = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255]
+    upload = _TableFile(upload, name=name)
+    header, first = _head(upload, preview_rows)
+    if first is None:
+        raise UploadRejected("The file has a header but no rows.")
     _staged_sweep()
     upload.seek(0)
-    path = default_storage.save(f"{STAGED_DIR}/{secrets.token_hex(16)}.{kind}", upload)
-    preview = [[str(value)[:80] for value in row] for row in frame.head(preview_rows).itertuples(index=False)]
+    path = default_storage.save(f"{STAGED_DIR}/{secrets.token_hex(16)}", upload)
+    preview = [
+        [str(value)[:80] for value in row] for row in first.frame.head(preview_rows).itertuples(index=False)
+    ]
     return StagedFile(
         path=path,
-        file_name=(getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255],
-        columns=list(frame.columns),
+        file_name=name,
+        columns=header,
         preview=preview,
-        row_count=len(frame),
     )
+
+
+def _head(upload: File, rows: int):
+    """The file's header and its first `rows` rows (None: it has none); UploadRejected when it
+    cannot be read or two of its columns have one name (which would a mapping mean?)."""
+    with open_table(upload, chunk_rows=rows) as table:
+        header = list(table.header)
+        first = next(table.chunks, None)
+        close = getattr(table.chunks, "close", None)
+        if close is not None:
+            close()  # the reader lets go of the file now
+    problems = header_problems(header)
+    if problems:
+        raise UploadRejected(" ".join(problems))
+    upload.seek(0)
+    return header, first
 
 
 def staged_open(path: str) -> File:
@@ -93,45 +120,10 @@ def _staged_sweep() -> None:
             continue  # another request swept it first
 
 
-# --- The reconciliation ---------------------------------------------------------------------------
+# --- The reconciliation: an import job ----------------------------------------------------------
 
 
-_LINE_FIELDS = [
-    "organization_id",
-    "reconciliation_id",
-    "kind",
-    "row_number",
-    "earning_id",
-    "transaction_id",
-    "invoice_number",
-    "customer_name",
-    "product_id",
-    "partner_amount",
-    "portal_amount",
-    "difference",
-    "partner_row",
-]
-
-
-def _lines_copy(reconciliation: Reconciliation, lines: Iterable[dict[str, Any]]) -> None:
-    """Write the lines with COPY … FROM STDIN, several times faster than bulk_create on a large file."""
-    meta = ReconciliationLine._meta
-    column_of = {field.attname: field.column for field in meta.concrete_fields}
-    columns = [column_of[name] for name in _LINE_FIELDS]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    owner = {"organization_id": reconciliation.organization_id, "reconciliation_id": reconciliation.pk}
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for line in lines:
-            values = {**owner, **line, "partner_row": json.dumps(line["partner_row"])}
-            copy.write_row([values[name] for name in _LINE_FIELDS])
-
-
-# --- The service ----------------------------------------------------------------------------------
-
-
-def reconciliation_create(
+def reconciliation_start(
     *,
     actor: Any,
     upload: File,
@@ -140,55 +132,33 @@ def reconciliation_create(
     tolerance: Decimal = Decimal("0.01"),
     payment_month: date | None = None,
     payment_id: str = "",
-) -> Reconciliation:
-    """Match the partner's file against `actor`'s visible earnings and store the result.
+    valid_rows_only: bool = False,
+) -> JobRun:
+    """Check the mapping and the file's header now, keep the file and queue the import job that
+    reads, checks and matches every row and stores the reconciliation (`earnings.imports_reconcile`).
 
-    Raises ValidationError for an unusable mapping and UploadRejected for a bad file; in both
-    cases nothing is written.
+    Raises ValidationError for an unusable mapping or option and UploadRejected for a file that
+    cannot be read or lacks a chosen column; in both cases nothing is kept and no job is queued.
     """
     mapping = {name: column for name, column in mapping.items() if column}
     errors = mapping_errors(mapping)
+    if tolerance < 0:
+        errors.append("The tolerance cannot be negative.")
     if errors:
         raise ValidationError(errors)
-    if tolerance < 0:
-        raise ValidationError("The tolerance cannot be negative.")
-    organization_id = actor.organization_id
-    frame = read_table(upload, required_columns=list(mapping.values()))
-    partner = partner_rows_clean(frame, mapping)
-    portal = portal_rows(actor, payment_month=payment_month, payment_id=payment_id.strip())
-    matches = lines_match(partner, portal, tolerance=tolerance, by_currency=CURRENCY in mapping)
-    counts = matches["kind"].value_counts()
-    with transaction.atomic():
-        reconciliation = Reconciliation.objects.create(
-            organization_id=organization_id,
-            file_name=file_name[:255],
-            column_mapping=mapping,
-            amount_tolerance=tolerance,
-            payment_month=payment_month,
-            payment_id=payment_id.strip(),
-            matched_count=int(counts.get(Kind.MATCHED, 0)),
-            difference_count=int(counts.get(Kind.AMOUNT_DIFFERENCE, 0)),
-            partner_only_count=int(counts.get(Kind.PARTNER_ONLY, 0)),
-            portal_only_count=int(counts.get(Kind.PORTAL_ONLY, 0)),
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        _lines_copy(reconciliation, line_values(matches, partner, portal))
-        audit_record(
-            actor=actor,
-            action="earnings.reconciliation.created",
-            organization_id=organization_id,
-            target=reconciliation,
-            changes={
-                "file_name": reconciliation.file_name,
-                "rows": len(partner),
-                "column_mapping": mapping,
-                "amount_tolerance": str(tolerance),
-                "paymentMonth": format_month(payment_month),
-                "paymentId": payment_id.strip(),
-                "matched": reconciliation.matched_count,
-                "amount_difference": reconciliation.difference_count,
-                "partner_only": reconciliation.partner_only_count,
-                "portal_only": reconciliation.portal_only_count,
-            },
-        )
-    return reconciliation
+    check_size(upload)
+    upload = _TableFile(upload, name=file_name[:255] or "upload")
+    _head(upload, 1)
+    return import_start(
+        RECONCILIATION_IMPORTER,
+        upload,
+        actor=actor,
+        organization_id=actor.organization_id,
+        valid_rows_only=valid_rows_only,
+        headers=mapping,
+        parameters={
+            "tolerance": str(tolerance),
+            "payment_month": payment_month.isoformat() if payment_month else None,
+            "payment_id": payment_id.strip(),
+        },
+    )
