@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        # The sign-in audit receivers, the import layouts, the vendor clients' admin page.
+        # The sign-in audit and lockout receivers, the import layouts, the vendor clients' admin page.
         from accounts import admin_vendor, imports, signals  # noqa: F401

@@ -3,7 +3,9 @@
 `referrals_expire_task` runs from beat (portal/settings.py) and is idempotent: a referral already
 closed is not selected again, and one accepted since the selection is left alone.
 `referrals_remind_task` (hourly) raises the Action Center items 3 days and 1 day before a referral
-expires; it is idempotent too: one item per referral and threshold, refreshed, never duplicated.
+expires and notifies the assignee (or the referral managers); it is idempotent too: one item per
+referral and threshold, refreshed, never duplicated, and one notification per person and threshold.
+The expiry job notifies the same people once a referral expired (cosell.services.notices).
 """
 
 from celery import shared_task

@@ -1,7 +1,8 @@
 """Celery entry points of the Incentives workspace: thin wrappers around the services.
 
 Both run from beat (portal/settings.py) and are idempotent: a claim already closed is not closed
-again, and a reminder already raised is refreshed, not duplicated.
+again (nor its final rejection notified again), and a reminder already raised is refreshed, not
+duplicated.
 """
 
 from celery import shared_task

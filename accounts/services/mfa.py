@@ -8,11 +8,16 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.audiences import people_named
 from accounts.models import User
+from accounts.notifications import MFA_DEVICE_ADDED, MFA_DEVICE_REMOVED
 from portal.audit import audit_record
+from portal.notifications import notify
 
 BACKUP_CODE_COUNT = 10
 BACKUP_DEVICE_NAME = "backup"
@@ -57,7 +62,36 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> lis
         organization_id=user.organization_id,
         target=user,
     )
+    _device_added_notify(user=user, device=device, replaced=replaced)
     return codes
+
+
+def _when() -> str:
+    return f"{timezone.now():%d %b %Y at %H:%M} UTC"
+
+
+def _device_added_notify(*, user: User, device: TOTPDevice, replaced: bool) -> None:
+    """Tell the person: a second factor they did not set up means someone else holds their password."""
+    if user.organization_id is None:
+        return  # vendor staff: no organization to notify in
+    what = "replaced your previous one, which no longer works" if replaced else "was added"
+    notify(
+        category_code=MFA_DEVICE_ADDED.code,
+        organization_id=user.organization_id,
+        recipients=people_named(user.organization_id, [user.pk]),
+        title="Your authenticator app was replaced"
+        if replaced
+        else "An authenticator app was added to your account",
+        body=(
+            f"A new authenticator app {what} for signing in as {user.email} on {_when()}, and new "
+            "backup codes were issued. If this was you, there is nothing to do. If it was not, someone "
+            "knows your password: reset your password now and ask your account admin to reset your "
+            "second factor."
+        ),
+        url=reverse("home:profile"),
+        # The device is new at every enrolment: one notice per device, however often it is retried.
+        event_key=f"accounts.mfa_device_added:{device.pk}",
+    )
 
 
 @transaction.atomic
@@ -95,6 +129,22 @@ def second_factor_match(*, user: User, token: str):
 @transaction.atomic
 def mfa_reset(*, actor: User, user: User) -> None:
     """Remove a user's devices so they enrol again (e.g. a lost phone); admins only."""
+    removed_apps, _ = TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
-    audit_record(actor=actor, action="mfa.reset", organization_id=user.organization_id, target=user)
+    codes, _ = StaticDevice.objects.filter(user=user).delete()
+    event = audit_record(actor=actor, action="mfa.reset", organization_id=user.organization_id, target=user)
+    if (removed_apps or codes) and user.organization_id is not None:
+        notify(
+            category_code=MFA_DEVICE_REMOVED.code,
+            organization_id=user.organization_id,
+            recipients=people_named(user.organization_id, [user.pk]),
+            title="Your authenticator app was removed",
+            body=(
+                f"Your authenticator app and backup codes were removed on {_when()} (a reset of your "
+                "second factor). The next time you sign in you will set up a new authenticator app. "
+                "If you did not ask for this, tell your account admin at once and reset your password."
+            ),
+            url=reverse("home:profile"),
+            # One notice per reset (its audit row), a retry of the same reset included.
+            event_key=f"accounts.mfa_device_removed:{event.pk}",
+        )

@@ -32,6 +32,11 @@ from cosell.choices import (
 from cosell.models import Referral, Solution
 from cosell.selectors.routing import RoutingDecision, RoutingInput, routing_decide
 from cosell.services.activity import referral_recorded
+from cosell.services.notices import (
+    referral_assigned_notify,
+    referral_expired_notify,
+    referral_received_notify,
+)
 from cosell.services.reminders import referral_reminders_settle
 from cosell.validation import (
     VENDOR_ID,
@@ -234,11 +239,12 @@ def referral_create(*, organization, actor: Any, data: dict, source: str) -> Ref
     with referral_recorded(referral, actor=actor, source=source):
         referral.full_clean(exclude=["organization", "routing_rule", "assigned_user", "created_by"])
         referral.save()
-    if inbound:
-        _route(referral)
-    elif not _targets_vendor(fields):
+    decision = _route(referral) if inbound else None
+    if not inbound and not _targets_vendor(fields):
         _submit(referral=referral, actor=actor, source=source)
     _emit(referral, REFERRAL_CREATED)
+    if decision is not None:
+        referral_received_notify(referral, decision)
     return referral
 
 
@@ -517,12 +523,16 @@ def referral_close(
 
 def _route(referral: Referral, actor: Any = "system") -> RoutingDecision:
     decision = routing_decide(organization_id=referral.organization_id, given=RoutingInput.of(referral))
+    before = referral.assigned_user_id
     referral.routing_rule = decision.rule
     referral.assigned_team = decision.team
     referral.assigned_user = decision.user
     with referral_recorded(referral, actor=actor, source=HistorySource.ROUTING):
         _save(referral, ["routing_rule", "assigned_team", "assigned_user"])
     _emit(referral, REFERRAL_UPDATED, fields=["assigned_team", "assigned_user", "routing_rule"])
+    if decision.user is not None and decision.user.pk != before:
+        kind = "the default rule" if decision.is_default else "the routing rule"
+        referral_assigned_notify(referral, how=f"by {kind} “{decision.rule.name}”")
     return decision
 
 
@@ -555,6 +565,8 @@ def referral_vendor_update(
     with referral_recorded(referral, actor=actor, source=source):
         _save(referral, changed)
     _emit(referral, REFERRAL_UPDATED, fields=sorted(changed))
+    if "assigned_user" in changed:
+        referral_assigned_notify(referral, how="by the vendor")
     return referral
 
 
@@ -584,5 +596,6 @@ def referrals_expire(*, now: datetime | None = None) -> int:
                 _save(referral, ["status", "substatus"])
             referral_reminders_settle(referral)
             _status_changed(referral, old)
+            referral_expired_notify(referral)
             closed += 1
     return closed

@@ -1,5 +1,6 @@
 """Expiry reminders of unanswered referrals (spec §10): Action Center items 3 days and 1 day
-before an inbound referral expires, resolved once it is answered or expired."""
+before an inbound referral expires, resolved once it is answered or expired, and a notification
+to the assignee (or the referral managers) at each threshold."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from accounts.models import ActionItem
 from accounts.services.action_center import action_item_raise, action_item_resolve
 from cosell.choices import AWAITING_ANSWER, ReferralStatus
 from cosell.models import Referral
+from cosell.services.notices import referral_expiring_notify
 from portal.roles import Role
 
 __all__ = ("REMINDER_THRESHOLDS", "referral_reminders_settle", "referrals_remind")
@@ -54,7 +56,8 @@ def referrals_remind(*, now: datetime | None = None) -> int:
     """Raise an Action Center item for each unanswered referral 3 days and 1 day before it expires.
 
     One item per referral and threshold (the 1-day item supersedes the 3-day one, which is
-    resolved), addressed to the assignee or, when nobody is assigned, to the Referrals admins.
+    resolved), addressed to the assignee or, when nobody is assigned, to the Referrals admins; the
+    same people are notified once per threshold (cosell.services.notices).
     Idempotent: a rerun refreshes the open item; one the user closed stays closed. Items of
     referrals that no longer qualify are resolved. Returns how many items this run raised or refreshed.
     """
@@ -76,6 +79,9 @@ def referrals_remind(*, now: datetime | None = None) -> int:
         crossed = _threshold(referral, now)
         if crossed is not None:
             wanted[(referral.organization_id, _reminder_key(referral, crossed[0]))] = (referral, crossed[1])
+            # The people who must answer hear of it once per threshold (notify's event key), whether
+            # or not someone closed the Action Center item.
+            referral_expiring_notify(referral, threshold=crossed[0])
     closed_by_user = set(
         ActionItem.objects.filter(
             dedupe_key__in=[key for _org, key in wanted],

@@ -37,6 +37,7 @@ from earnings.models import Earning, Engagement, Enrollment, ExchangeRate, Lever
 from earnings.periods import add_months, format_month, month_start
 from incentives.choices import TERMINAL_STATUSES, ClaimStatus, MarketTier, PayPattern
 from incentives.models import ActivityRate, ActivityType, Claim, Opportunity, OutcomeLink
+from incentives.services.claims.notices import claim_paid_notify
 from incentives.services.eligibility import market_tier_of
 from incentives.services.summary import claim_summary_rebuild_on_commit
 from portal.locks import lock_many
@@ -512,7 +513,8 @@ def claim_earnings_write(*, period: date, job: Any) -> dict[str, int]:
 
 @transaction.atomic
 def claims_complete_for_payment(*, payment: Payment, actor: Any) -> int:
-    """Approved claims whose earnings `payment` carries → Completed (spec §6, §9); returns how many."""
+    """Approved claims whose earnings `payment` carries → Completed (spec §6, §9), each claim's people
+    notified that it is paid; returns how many."""
     claim_ids = (
         Earning.objects.filter(payment=payment)
         .exclude(claim_id="")
@@ -532,6 +534,7 @@ def claims_complete_for_payment(*, payment: Payment, actor: Any) -> int:
     note = f"Payment {payment.payment_id} sent."
     for claim in claims:
         _complete(claim, actor=actor, note=note)
+        claim_paid_notify(claim, payment_id=payment.payment_id)
     return len(claims)
 
 

@@ -32,6 +32,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audiences import people_who_can
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
 from accounts.models import ActionItem, Organization
 from accounts.services.action_center import action_item_raise, action_item_resolve, action_items_raise
@@ -47,10 +48,13 @@ from membership.choices import (
     designation_package_code,
 )
 from membership.models import DesignationEnrollment, ScoreSnapshot
+from membership.notifications import DESIGNATION_AT_RISK, DESIGNATION_GAINED
 from membership.services.benefits import package_grant
 from portal.audit import audit_record
+from portal.capabilities import Capability
 from portal.history import Entry, history_record, history_record_many
 from portal.locks import lock_many
+from portal.notifications import notify
 from portal.roles import Role
 
 #: Who reads designation items: the people who may enroll (MEMBERSHIP_MANAGE).
@@ -83,6 +87,40 @@ def designation_url(designation: str) -> str:
 
 def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59)))
+
+
+def _tell(
+    *, category: str, organization_id: int, designation: str, title: str, body: str, occurrence: str
+) -> None:
+    """Notify the people who can view membership about one designation; `occurrence` tells this
+    event from the designation's earlier ones (a rerun of the same day tells nobody twice)."""
+    slug = DESIGNATION_SLUGS[Designation(designation)]
+    notify(
+        category_code=category,
+        organization_id=organization_id,
+        recipients=people_who_can(organization_id, Capability.MEMBERSHIP_VIEW),
+        title=title[:200],
+        body=body,
+        url=designation_url(designation),
+        event_key=f"{category}:{slug}:{occurrence}",
+    )
+
+
+def _gained_notify(organization_id: int, designation: str, day: date) -> None:
+    label = Designation(designation).label
+    _tell(
+        category=DESIGNATION_GAINED.code,
+        organization_id=organization_id,
+        designation=designation,
+        title=f"You qualify for {label}",
+        body=(
+            f"Your capability score reached {QUALIFYING_POINTS} points with every metric above 0 on "
+            f"{day:%d %b %Y}. A partner admin or global admin can enroll on the designation's page to "
+            "unlock its benefits, while you still qualify within the rolling window of the current and "
+            f"the previous {QUALIFICATION_WINDOW_MONTHS} months."
+        ),
+        occurrence=f"qualified-{day.isoformat()}",
+    )
 
 
 def _attained_item(organization_id: int, designation: str, day: date) -> dict:
@@ -127,6 +165,17 @@ def _raise_at_risk(enrollment: DesignationEnrollment, *, day: date, total: int |
         )
         body = f"{score} ({QUALIFYING_POINTS} points and every metric above 0 needed).{renewal}"
         severity, due = Severity.MEDIUM, _end_of(renews_on) if renews_on else None
+    # Told once per renewal date while it waits to lapse (the notice is refreshed daily); once per
+    # day it stops qualifying otherwise (raised only when it was not at risk already).
+    lapsing = renews_on is not None and renews_on <= day
+    _tell(
+        category=DESIGNATION_AT_RISK.code,
+        organization_id=enrollment.organization_id,
+        designation=enrollment.designation,
+        title=title,
+        body=body,
+        occurrence=f"renewal-{renews_on.isoformat()}" if lapsing else f"not-qualified-{day.isoformat()}",
+    )
     action_item_raise(
         organization_id=enrollment.organization_id,
         code=ActionItemCode.DESIGNATION_AT_RISK,
@@ -143,6 +192,18 @@ def _raise_at_risk(enrollment: DesignationEnrollment, *, day: date, total: int |
 def _raise_lapsed(enrollment: DesignationEnrollment) -> None:
     """The at-risk item becomes the news that the designation is gone, until it qualifies again."""
     label = Designation(enrollment.designation).label
+    _tell(
+        category=DESIGNATION_AT_RISK.code,
+        organization_id=enrollment.organization_id,
+        designation=enrollment.designation,
+        title=f"{label} lapsed on {enrollment.lapsed_on:%d %b %Y}",
+        body=(
+            f"It was not renewed on {enrollment.renews_on:%d %b %Y}: your organization did not qualify in "
+            f"the window. Reach {QUALIFYING_POINTS} points with every metric above 0 "
+            "to enroll again."
+        ),
+        occurrence=f"lapsed-{enrollment.lapsed_on.isoformat()}",
+    )
     action_item_raise(
         organization_id=enrollment.organization_id,
         code=ActionItemCode.DESIGNATION_AT_RISK,
@@ -252,6 +313,8 @@ def designations_sync(*, day: date, organization_ids: Collection[int] | None = N
     )
     for _, organization_id, designation in lapsed_again:
         action_item_resolve(organization_id=organization_id, dedupe_key=at_risk_key(designation))
+    for organization_id, designation in [(o, d) for _, o, d in lapsed_again] + new_rows:
+        _gained_notify(organization_id, designation, day)
     result.eligible = len(lapsed_again) + len(new_rows)
 
     # 3. Held, not due for renewal, and not qualified today: at risk (raised once; a dismissed

@@ -42,6 +42,7 @@ from security.choices import (
     ReviewerDecision,
 )
 from security.models import ProgramEnrollment, VerificationCheck, VerificationDocument
+from security.services.notices import verification_result_notify
 
 if TYPE_CHECKING:
     from security.verification.assist import Assessment
@@ -479,4 +480,5 @@ def document_review(
             "note": document.reviewer_note,
         },
     )
+    verification_result_notify(document, check=check, appeals_left=max(0, MAX_APPEALS - check.appeals_used))
     return document

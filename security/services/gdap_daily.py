@@ -32,6 +32,7 @@ from security.services.gdap_rules import (
     role_ids_of,
     touch,
 )
+from security.services.notices import gdap_expiring_notify
 
 __all__ = ("gdap_daily",)
 
@@ -76,9 +77,32 @@ def _raise_if_changed(*, organization_id: int, dedupe_key: str, **fields: Any) -
     return True
 
 
+def _days_left(relationship: GdapRelationship, now: datetime) -> int:
+    """Whole days to the end, a part day counting as one."""
+    left = relationship.end_at - now
+    return max(0, left.days + (1 if left.seconds or left.microseconds else 0))
+
+
+def expiring_notice_thresholds() -> list[int]:
+    """Days before the end at which people are told (once each): when the warning window opens,
+    a week before and the last day."""
+    window = settings.SECURITY_GDAP_WARNING_DAYS
+    return sorted({days for days in (window, WARNING_HIGH_DAYS, 1) if 1 <= days <= window})
+
+
+def _notify_expiring(relationship: GdapRelationship, now: datetime) -> int:
+    """Tell the GDAP managers at the nearest threshold the relationship has reached; a run that
+    missed a night tells at the next one, and each threshold is told once."""
+    days = _days_left(relationship, now)
+    reached = [threshold for threshold in expiring_notice_thresholds() if days <= threshold]
+    if not reached:
+        return 0
+    return gdap_expiring_notify(relationship, days=days, threshold=min(reached))
+
+
 def _warn_expiring(relationship: GdapRelationship, now: datetime) -> bool:
     left = relationship.end_at - now
-    days = max(0, left.days + (1 if left.seconds or left.microseconds else 0))
+    days = _days_left(relationship, now)
     return _raise_if_changed(
         organization_id=relationship.organization_id,
         dedupe_key=expiring_key(relationship),
@@ -147,6 +171,7 @@ def _daily_relationship(
                 counts["warnings_resolved"] = expiring_warning_resolve(relationship)
             else:
                 counts["warnings_raised"] = int(_warn_expiring(relationship, now))
+                _notify_expiring(relationship, now)
         elif relationship.status == S.EXPIRING:
             # The warning window shrank (setting changed): it is simply active again.
             gdap_transition(actor=None, relationship=relationship, to_status=S.ACTIVE)

@@ -39,6 +39,7 @@ from security.choices import (
     GdapStatus,
 )
 from security.models import EntraRole, GdapRelationship
+from security.services.notices import gdap_ended_notify
 
 __all__ = (
     "EXPIRING_KEY",
@@ -83,6 +84,9 @@ GDAP_TRANSITIONS: dict[str, frozenset[str]] = {
     S.EXPIRED: frozenset(),
     S.TERMINATED: frozenset(),
 }
+#: Statuses of a relationship that gives access: ending from one of them is news (a request that
+#: expired unanswered never gave any).
+_GAVE_ACCESS = GDAP_LIVE_STATUSES | {S.TERMINATION_REQUESTED, S.TERMINATING}
 #: Relationships a renewal may start from: the live ones and the ended ones.
 RENEWABLE_STATUSES = GDAP_LIVE_STATUSES | GDAP_FINAL_STATUSES
 #: Who acts on GDAP and DAP items in the Action Center.
@@ -277,6 +281,8 @@ def gdap_transition(
                 "lastModifiedDateTime": iso_value(now),
             },
         )
+        if to_status in GDAP_FINAL_STATUSES and from_status in _GAVE_ACCESS:
+            gdap_ended_notify(relationship, actor=actor)
     return relationship
 
 

@@ -24,8 +24,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import ActionItemCode, PartnerType, Severity
-from accounts.models import Customer, Organization
+from accounts.choices import ActionItemCode, ActionItemStatus, PartnerType, Severity
+from accounts.models import ActionItem, Customer, Organization
 from accounts.services.action_center import action_item_raise, action_item_resolve
 from portal.roles import Role
 from security.choices import (
@@ -49,6 +49,7 @@ from security.models import (
 )
 from security.selectors.mfa import mfa_coverage
 from security.selectors.posture import alerts_average_response_hours, settings_or_default
+from security.services.notices import requirement_failed_notify, score_dropped_notify
 
 __all__ = (
     "ALERT_AUDIENCE",
@@ -535,6 +536,11 @@ def security_snapshot_take(organization: Organization, *, on: date | None = None
     Action Center items of failed mandatory requirements."""
     on = on or timezone.localdate()
     result = security_score(organization)
+    previous = (
+        SecurityScoreSnapshot.objects.filter(organization=organization, taken_on__lt=on)
+        .order_by("-taken_on")
+        .first()
+    )
     snapshot, _ = SecurityScoreSnapshot.objects.update_or_create(
         organization=organization,
         taken_on=on,
@@ -548,7 +554,29 @@ def security_snapshot_take(organization: Organization, *, on: date | None = None
         },
     )
     security_requirements_sync_action_items(organization, result)
+    if previous is not None and result.score < previous.score:
+        _score_dropped(organization, on=on, previous=previous, result=result)
     return snapshot
+
+
+def _score_dropped(
+    organization: Organization, *, on: date, previous: SecurityScoreSnapshot, result: SecurityScore
+) -> None:
+    """Tell the security managers the score fell since the last snapshot, and which rows lost points."""
+    before = {row.get("requirement_type"): row.get("score", 0) for row in previous.requirements or []}
+    lost = [
+        (row.label, before[row.requirement_type] - row.score)
+        for row in result.requirements
+        if row.counts_in_score and row.requirement_type in before and row.score < before[row.requirement_type]
+    ]
+    score_dropped_notify(
+        organization_id=organization.pk,
+        on=on,
+        before=previous.score,
+        before_on=previous.taken_on,
+        after=result.score,
+        lost=lost,
+    )
 
 
 def security_snapshots_take_all(*, on: date | None = None) -> int:
@@ -569,13 +597,33 @@ MFA_NOT_ENROLLED_KEY = "security:mfa-not-enrolled"
 def security_requirements_sync_action_items(organization: Organization, score: SecurityScore) -> None:
     """One SECURITY_REQUIREMENT_FAILED item per failed mandatory requirement; resolved once it passes.
 
-    Also keeps the MFA_NOT_ENROLLED item (people of the tenant without MFA) in step.
+    A requirement that turns to failed (no item yet, or its item was resolved) also notifies the
+    security managers; one that stays failed does not again. Also keeps the MFA_NOT_ENROLLED item
+    (people of the tenant without MFA) in step.
     """
+    failing = {
+        row.requirement_type
+        for row in score.requirements
+        if row.mandatory and row.kind == RequirementKind.SCORED and row.is_applicable and not row.is_compliant
+    }
+    # The items of the failing rows as they were before this evaluation: open means already failing.
+    known = {
+        key: (status, resolved_at)
+        for key, status, resolved_at in ActionItem.objects.filter(
+            organization_id=organization.pk,
+            dedupe_key__in=[requirement_dedupe_key(kind) for kind in failing],
+        ).values_list("dedupe_key", "status", "resolved_at")
+    }
     for row in score.requirements:
         if not row.mandatory or row.kind != RequirementKind.SCORED:
             continue
         key = requirement_dedupe_key(row.requirement_type)
         if row.is_applicable and not row.is_compliant:
+            status, resolved_at = known.get(key, (None, None))
+            if status is None or status == ActionItemStatus.RESOLVED:
+                # This failure is told once: the item's last resolution tells it from earlier ones.
+                occurrence = resolved_at.isoformat() if resolved_at else "first"
+                requirement_failed_notify(organization_id=organization.pk, row=row, occurrence=occurrence)
             action_item_raise(
                 organization_id=organization.pk,
                 code=ActionItemCode.SECURITY_REQUIREMENT_FAILED,

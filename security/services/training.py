@@ -7,9 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +19,7 @@ from portal.audit import audit_record
 from portal.locks import lock
 from portal.roles import Role
 from security.models import TrainingAssignment, TrainingCourse
+from security.services.notices import training_due_notify
 
 __all__ = (
     "TRAINING_REMIND_DAYS",
@@ -189,7 +188,7 @@ def _needs_reminder(assignment: TrainingAssignment, today: date) -> bool:
 
 
 def trainings_remind(*, today: date | None = None) -> int:
-    """Beat: e-mail each person whose training is due within 7 days or overdue (see
+    """Beat: remind each person whose training is due within 7 days or overdue (see
     `_needs_reminder`) and keep every organization's COMPLIANCE_TRAINING_DUE item in step.
 
     Idempotent: a second run on the same day sends nothing and changes nothing. Returns how many
@@ -211,7 +210,8 @@ def trainings_remind(*, today: date | None = None) -> int:
             if not updated:
                 continue  # another run reminded this person a moment ago
             reminded += 1
-            _send_reminder(assignment, today)
+            # Through the outbox, in this transaction: sent once it commits, never twice.
+            training_due_notify(assignment, today=today)
     stale = ActionItem.objects.filter(
         code=ActionItemCode.COMPLIANCE_TRAINING_DUE,
         status__in=[ActionItemStatus.OPEN, ActionItemStatus.SNOOZED],
@@ -220,26 +220,3 @@ def trainings_remind(*, today: date | None = None) -> int:
         with transaction.atomic():
             _training_item_sync(organization_id, today=today)
     return reminded
-
-
-def _send_reminder(assignment: TrainingAssignment, today: date) -> None:
-    course, user = assignment.course, assignment.user
-    if assignment.due_on < today:
-        subject = f"Overdue: {course.title}"
-        when = f"was due on {assignment.due_on:%d %B %Y}"
-    else:
-        subject = f"Due on {assignment.due_on:%d %B %Y}: {course.title}"
-        when = f"is due on {assignment.due_on:%d %B %Y}"
-    message = (
-        f"Your compliance training {course.title} ({course.duration_minutes} minutes) {when}.\n"
-        f"Take it here: {course.url}\n"
-    )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=subject,
-            message=message,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-            fail_silently=True,
-        )
-    )

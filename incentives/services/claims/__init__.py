@@ -7,6 +7,7 @@ two requests on one claim are applied one after the other and each sees the othe
 
 Modules, one step of the lifecycle each: `rules` (transitions, deadlines, refusals, missing
 proof), `transitions`, `creation`, `consent`, `proof`, `submission`, `review` (vendor staff),
-`closing` (cancel and expiry), `reminders` (Action Center items) and `outcomes` (links to
+`closing` (cancel and expiry), `reminders` (Action Center items), `notices` (the notifications of
+a review's decision, a final rejection by deadline and a payment) and `outcomes` (links to
 transactions). Import from the module; `incentives.services` re-exports the public services.
 """

@@ -13,6 +13,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from incentives.models import Claim
+from incentives.services.claims.notices import claim_deadline_rejection_notify
 from incentives.services.claims.rules import ACTION_DAYS, CONSENT_DAYS, DRAFT_DAYS, S
 from incentives.services.claims.transitions import claim_transition
 from portal.locks import lock, lock_many
@@ -75,6 +76,8 @@ def claims_expire(*, now: datetime | None = None) -> int:
 
     Each claim is locked and checked against its rule again, so a claim the partner acted on
     since it was selected is left alone; a claim locked by a request right now waits for the next run.
+    A claim finally rejected because the partner did not act after a review is notified to its
+    people (claims.notices); one that simply expired unsent is not.
     """
     now = now or timezone.now()
     closed = 0
@@ -87,5 +90,7 @@ def claims_expire(*, now: datetime | None = None) -> int:
                 if claim is None:
                     continue
                 claim_transition(claim=claim, to_status=to_status, actor=None, note=note)
+                if to_status == S.FINAL_REJECTED:
+                    claim_deadline_rejection_notify(claim, note=note)
                 closed += 1
     return closed

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incentives.choices import ReviewDecision, ReviewReason
 from incentives.models import Claim, ClaimReview
+from incentives.services.claims.notices import claim_decision_notify
 from incentives.services.claims.rules import ACTION_DAYS, S, _refuse
 from incentives.services.claims.transitions import claim_transition
 from incentives.services.payouts import claim_payouts_compute
@@ -41,7 +42,8 @@ def claim_review(
     """A reviewer's decision on a Submitted or Under review claim (spec §8).
 
     Ask for information or reject: the partner has 15 days to act. A claim rejected once before
-    (and resubmitted) is rejected finally. Approval computes the approved payout.
+    (and resubmitted) is rejected finally. Approval computes the approved payout. The claim's
+    people are notified of the decision in the same transaction (claims.notices).
     """
     _check_reviewer(reviewer)
     claim = lock(claim, "activity_type")
@@ -66,7 +68,7 @@ def claim_review(
     else:
         to_status = S.FINAL_REJECTED
         fields["action_due_at"] = None
-    ClaimReview.objects.create(
+    review = ClaimReview.objects.create(
         organization_id=claim.organization_id,
         claim=claim,
         reviewer=reviewer,
@@ -81,4 +83,5 @@ def claim_review(
     if to_status == S.APPROVED:
         claim_payouts_compute(claim_ids=[claim.pk])
         claim.refresh_from_db()
+    claim_decision_notify(claim, review)
     return claim
