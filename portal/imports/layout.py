@@ -176,6 +176,13 @@ class Layout:
     def match_header(self, header: Sequence[str]) -> HeaderMatch:
         """Which file column is which layout column; UploadRejected when required ones are missing
         or a column appears twice."""
+        repeated = sorted({name for name in header if name and list(header).count(name) > 1})
+        if repeated and (self.chosen_headers or self.keep_unknown):
+            # The file's columns are read by their names: two of the same name cannot be told apart.
+            raise UploadRejected(
+                "The header names a column twice: nothing was imported.",
+                [RowError(1, name, "appears more than once in the header; rename one") for name in repeated],
+            )
         if self.chosen_headers:
             return self._match_chosen(header)
         matched: dict[str, Column] = {}
@@ -448,7 +455,8 @@ def _parse_dates(text: pd.Series, column: Column) -> pd.Series:
     utc = column.kind == DATETIME
     codes, distinct = pd.factorize(text)  # missing cells get code -1
     distinct = pd.Series(distinct, dtype=object)
-    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
+    # Microsecond resolution: Microsoft's files use 9999-12-31 as "no end", beyond nanoseconds' 2262.
+    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[us, UTC]" if utc else "datetime64[us]")
     for date_format in column.formats or _default_formats(column):
         remaining = parsed.isna()
         if not remaining.any():

@@ -123,7 +123,9 @@ def _text_table(source: IO[bytes], chunk_rows: int) -> tuple[TableFile, io.TextI
     head = source.read(65_536)
     if hasattr(source, "seek"):
         source.seek(0)
-        stream = source
+        # pandas closes the text wrapper it puts around a binary file, and the file with it: it
+        # reads through a proxy of its own, so the caller's file stays open (to be read again).
+        stream = _Prefixed(b"", source)
     else:  # a ZIP member: put back what was read
         stream = _Prefixed(head, source)
     encoding = _encoding(head)

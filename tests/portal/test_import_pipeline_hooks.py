@@ -131,3 +131,41 @@ def test_a_chosen_column_the_file_lacks_is_refused_at_once(alice):
 def test_a_choice_naming_no_column_of_the_layout_is_a_programming_error():
     with pytest.raises(ValueError, match="not columns of tests.amounts: total"):
         AMOUNTS.with_headers({"total": "Total"})
+
+
+def test_a_header_naming_a_chosen_column_twice_is_refused_at_once(alice):
+    with pytest.raises(UploadRejected) as caught:
+        import_start(
+            IMPORTER,
+            SimpleUploadedFile("amounts.csv", b"Ref,Total,Total\nA,1,2\n"),
+            actor=alice,
+            organization_id=alice.organization_id,
+            headers={"reference": "Ref", "amount": "Total"},
+        )
+    assert [(error.column, error.message) for error in caught.value.errors] == [
+        ("Total", "appears more than once in the header; rename one")
+    ]
+
+
+def test_a_file_spooled_to_disk_can_be_read_again_after_its_header_is_checked(alice):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from portal.imports import import_check_header
+
+    upload = TemporaryUploadedFile("amounts.csv", "text/csv", 0, None)
+    upload.write(b"reference,amount\nA,1\n")
+    import_check_header(IMPORTER, upload)
+    import gc
+
+    gc.collect()
+    upload.seek(0)
+    assert upload.read().startswith(b"reference,amount")
+
+
+def test_microsoft_s_far_future_placeholder_is_a_date_time():
+    from portal.imports import DATETIME
+
+    layout = Layout(name="tests.far", columns=(Column("end", kind=DATETIME),))
+    with open_table(io.BytesIO(b"end\n9999-12-31T23:59:59Z\n")) as table:
+        checked = check_chunk(layout, layout.match_header(table.header), next(table.chunks).frame)
+    assert checked.errors == [] and checked.values.loc[2, "end"] == "9999-12-31T23:59:59Z"
