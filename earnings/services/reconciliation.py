@@ -31,21 +31,6 @@ __all__ = ("reconciliation_start", "staged_delete", "staged_open", "staged_save"
 PREVIEW_ROWS = 5
 
 
-class _TableFile(File):
-    """A file as the pipeline's reader opens it, read as bytes whatever its object.
-
-    A file object with a binary `mode` (an upload spooled to disk, a file of the storage) is
-    wrapped by pandas in a text wrapper; the header check in `import_start` leaves that wrapper to
-    the garbage collector, which closes the file under it, and the upload can then not be read
-    again (ValueError: seek of closed file). Without `mode` pandas reads the bytes itself, as it
-    does for a file kept in memory.
-    """
-
-    def __init__(self, file, name: str):
-        super().__init__(file, name=name)
-        self.__dict__.pop("mode", None)
-
-
 # --- The uploaded file between the upload and the mapping step -----------------------------------
 
 
@@ -58,7 +43,6 @@ def staged_save(*, upload: File, preview_rows: int = PREVIEW_ROWS) -> StagedFile
     """
     check_size(upload)
     name = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255]
-    upload = _TableFile(upload, name=name)
     header, first = _head(upload, preview_rows)
     if first is None:
         raise UploadRejected("The file has a header but no rows.")
@@ -147,7 +131,7 @@ def reconciliation_start(
     if errors:
         raise ValidationError(errors)
     check_size(upload)
-    upload = _TableFile(upload, name=file_name[:255] or "upload")
+    upload.name = file_name[:255] or "upload"
     _head(upload, 1)
     return import_start(
         RECONCILIATION_IMPORTER,
