@@ -1,4 +1,4 @@
-"""REST resources of the accounts app: /api/v1/accounts/…"""
+"""REST resources of the accounts app: /api/v1/accounts/… (customers: accounts.api_customers)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.choices import CustomerSegment
-from accounts.filters import ActionItemFilter, AuditEventFilter, CustomerFilter, UserFilter
-from accounts.models import ActionItem, Customer, Invitation, Organization, PartnerLocation, User
-from accounts.services import action_center, customers, people
+from accounts.api_customers import CustomerSerializer, CustomerViewSet
+from accounts.filters import ActionItemFilter, AuditEventFilter, UserFilter
+from accounts.models import ActionItem, Invitation, Organization, PartnerLocation, User
+from accounts.services import action_center, people
 from portal.api import ModelSerializer, TenantViewSet, created
 from portal.capabilities import ROLE_CAPABILITIES, Capability
 from portal.models import AuditEvent
@@ -77,22 +77,6 @@ class InvitationInputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
-
-
-class CustomerSerializer(ModelSerializer):
-    class Meta:
-        model = Customer
-        fields = ["id", "name", "domain", "tenant_id", "country", "segment", "employee_count", "created_at"]
-
-
-class CustomerInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    domain = serializers.RegexField(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=253)
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2")
-    segment = serializers.ChoiceField(choices=CustomerSegment.choices)
-    employee_count = serializers.IntegerField(
-        min_value=0, max_value=10_000_000, required=False, allow_null=True
-    )
 
 
 class ActionItemSerializer(ModelSerializer):
@@ -188,22 +172,6 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return created(InvitationSerializer(invitation).data)
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    model = Customer
-    serializer_class = CustomerSerializer
-    filterset_class = CustomerFilter
-    capabilities = {"*": C.CUSTOMERS_VIEW, "create": C.CUSTOMERS_MANAGE}
-
-    @extend_schema(request=CustomerInputSerializer, responses={201: CustomerSerializer})
-    def create(self, request):
-        data = CustomerInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        customer = customers.customer_create(
-            actor=request.user, organization=request.user.organization, **data.validated_data
-        )
-        return created(CustomerSerializer(customer).data)
-
-
 class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = ActionItem
     serializer_class = ActionItemSerializer
@@ -269,3 +237,5 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("roles", RoleViewSet, basename="role")
 
 urlpatterns = router.urls
+
+__all__ = ("CustomerSerializer", "router", "urlpatterns")

@@ -1,7 +1,10 @@
 """The references for the API list benchmark: the same first pages with no DRF at all.
 
-`customers`: same organization, same ordering (`-id`), same page size and fields as
-`GET /api/v1/accounts/customers/`, through `.values()` + `JsonResponse`.
+`customers`: same organization, same ordering (`-id`), same page size and the same document per
+customer as `GET /api/v1/accounts/customers/` (Partner Center's Customer shape: `companyProfile`,
+`billingProfile.defaultAddress`, the portal's `portalProfile`), built here by hand from the same
+`.values()` rows the API fetches (tenant ID and time made text once per row, as the API does) +
+`JsonResponse` with DRF's compact JSON, so the rows are byte-identical.
 
 `earnings`: the same rows, order and JSON as `GET /api/v1/earnings/earnings/` (Partner Center's
 camelCase fields, related names joined in the same query), through `.values_list()` in the API's
@@ -20,12 +23,12 @@ from django.db.models import CharField, F, Func, TextField, Value
 from django.db.models.functions import Cast
 from django.http import JsonResponse
 
-from accounts.api import CustomerSerializer
 from accounts.models import Customer
 from earnings.models import Earning
 from portal.api_policy import CursorPagination
 
-FIELDS = tuple(CustomerSerializer.Meta.fields)
+#: The customer columns the document is made of.
+CUSTOMER_COLUMNS = ("id", "tenant_id", "name", "domain", "country", "segment", "employee_count", "created_at")
 PAGE_SIZE = CursorPagination.page_size
 #: What DRF's JSONRenderer writes: compact separators, UTF-8 rather than \u escapes.
 COMPACT_JSON = {"separators": (",", ":"), "ensure_ascii": False}
@@ -37,6 +40,37 @@ def _organization_and_cursor(request) -> tuple[int, int | None]:
     return organization_id, before
 
 
+def _customer(row: dict) -> dict:
+    """A customer's Partner Center document, as the API writes it (accounts.api_customers): the
+    tenant ID (twice in the document) and the time made text once each, as the API does."""
+    tenant_id = str(row["tenant_id"])
+    created_at = row["created_at"].isoformat()
+    if created_at.endswith("+00:00"):
+        created_at = created_at[:-6] + "Z"
+    name = row["name"]
+    return {
+        "id": tenant_id,
+        "companyProfile": {
+            "tenantId": tenant_id,
+            "domain": row["domain"],
+            "companyName": name,
+            "attributes": {"objectType": "CustomerCompanyProfile"},
+        },
+        "billingProfile": {
+            "companyName": name,
+            "defaultAddress": {"country": row["country"]},
+            "attributes": {"objectType": "CustomerBillingProfile"},
+        },
+        "portalProfile": {
+            "id": row["id"],
+            "segment": row["segment"],
+            "employeeCount": row["employee_count"],
+            "createdDateTime": created_at,
+        },
+        "attributes": {"objectType": "Customer"},
+    }
+
+
 def customers(request):
     try:
         organization_id, before = _organization_and_cursor(request)
@@ -46,12 +80,15 @@ def customers(request):
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     # One row more than a page tells whether there is a next page, as cursor pagination does.
-    rows = list(queryset.order_by("-id").values(*FIELDS)[: PAGE_SIZE + 1])
+    rows = list(queryset.order_by("-id").values(*CUSTOMER_COLUMNS)[: PAGE_SIZE + 1])
     next_url = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
         next_url = f"{request.path}?org={organization_id}&before={rows[-1]['id']}"
-    return JsonResponse({"next": next_url, "previous": None, "results": rows})
+    results = [_customer(row) for row in rows]
+    return JsonResponse(
+        {"next": next_url, "previous": None, "results": results}, json_dumps_params=COMPACT_JSON
+    )
 
 
 def _decimal(column: str) -> Cast:

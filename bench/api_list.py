@@ -26,9 +26,11 @@ list page.
    spread evenly over the workers (see `balanced_connections`).
 
    Two pairs are measured, each round running both: the customer list
-   (/api/v1/accounts/customers/) beside `bench/_bare_views.py` customers at
-   /api/bench/bare/customers/?org=<id>, and the earnings list (/api/v1/earnings/earnings/, Partner
-   Center's camelCase fields) beside `_bare_views.earnings` at /api/bench/bare/earnings/?org=<id>
+   (/api/v1/accounts/customers/, Partner Center's Customer documents: `companyProfile`,
+   `billingProfile`, the portal's `portalProfile`) beside `bench/_bare_views.py` customers at
+   /api/bench/bare/customers/?org=<id> (the same documents built by hand), and the earnings
+   list (/api/v1/earnings/earnings/, Partner Center's camelCase fields) beside
+   `_bare_views.earnings` at /api/bench/bare/earnings/?org=<id>
    (see bench/_urls.py for why under /api/). Before measuring, each pair must serve the same first
    page (`same_rows`). Helpers are `_`-prefixed because `make bench` runs every other bench/*.py.
    Besides the BENCH lines the script prints worker CPU per request for every endpoint: on a shared

@@ -1,6 +1,7 @@
 import pytest
 
-from accounts.api import AuditEventSerializer, CustomerSerializer
+from accounts.api import AuditEventSerializer
+from accounts.api_customers import CustomerColumnsSerializer, CustomerSerializer
 from accounts.models import Customer
 from portal.api import plain_columns
 from portal.models import AuditEvent
@@ -12,12 +13,23 @@ def test_same_output(org_a):
     CustomerFactory(organization=org_a, employee_count=None)
     CustomerFactory(organization=org_a, employee_count=12)
     AuditEventFactory(organization=org_a, changes={"a": [1, 2]}, ip_address="10.0.0.1")
-    for ser, model in [(CustomerSerializer, Customer), (AuditEventSerializer, AuditEvent)]:
+    for ser, model in [(CustomerColumnsSerializer, Customer), (AuditEventSerializer, AuditEvent)]:
         cols = plain_columns(ser)
         assert cols, ser
         objs = list(model.objects.order_by("-id"))
         rows = list(model.objects.order_by("-id").values(*cols))
         assert ser(objs, many=True).data == ser(rows, many=True).data
+
+
+@pytest.mark.django_db
+def test_the_customer_document_is_built_on_the_fast_columns(org_a):
+    """The customers list renders Partner Center's nested document from the fast path's columns."""
+    CustomerFactory(organization=org_a, employee_count=None)
+    CustomerFactory(organization=org_a, employee_count=12)
+    cols = plain_columns(CustomerColumnsSerializer)
+    objs = list(Customer.objects.order_by("-id"))
+    rows = list(Customer.objects.order_by("-id").values(*cols))
+    assert CustomerSerializer(objs, many=True).data == CustomerSerializer(rows, many=True).data
 
 
 @pytest.mark.parametrize(("max_digits", "decimal_places"), [(18, 6), (12, 8), (5, 0)])
