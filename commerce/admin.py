@@ -2,11 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html
 
 from commerce.choices import MigrationStatus
@@ -23,10 +20,9 @@ from commerce.models import (
     Sku,
 )
 from commerce.services import PRICE_LIST_IMPORTER, migration_retry, price_list_import_start
+from portal.admin_imports import ImportJobAdminMixin
 from portal.imports.forms import ImportForm
-from portal.imports.pipeline import result_file_name
 from portal.jobs import JobRun
-from portal.uploads import UploadRejected
 
 # Price lists arrive only as the vendor's files: "Add price list" is the import pipeline's upload
 # page (commerce.services.price_list_import_start), followed by the import job's page. Rows,
@@ -43,6 +39,10 @@ class PriceListImportForm(ImportForm):
         "coming month). Any day of the month will do.",
     )
     field_order = ["file", "is_preview", "effective_month", "valid_rows_only"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _layout_help()
 
 
 def _layout_help() -> str:
@@ -65,7 +65,7 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(ImportJobAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "market",
@@ -102,86 +102,45 @@ class PriceListAdmin(admin.ModelAdmin):
         # A list is what its file says; to correct one, upload the file again (and delete this one).
         return False
 
+    import_form_class = PriceListImportForm
+    import_template = "admin/commerce/price_list_import.html"
+
     def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("import/<int:job_id>/", view(self.import_job_view), name="commerce_pricelist_import_job"),
-            path(
-                "import/<int:job_id>/result/",
-                view(self.import_result_view),
-                name="commerce_pricelist_import_result",
-            ),
-            *super().get_urls(),
-        ]
+        return [*self.import_job_urls(), *super().get_urls()]
+
+    def import_importer(self, request):
+        return PRICE_LIST_IMPORTER
+
+    def import_start(self, request, form) -> JobRun:
+        data = form.cleaned_data
+        return price_list_import_start(
+            actor=request.user,
+            upload=data["file"],
+            is_preview=data["is_preview"],
+            effective_month=data["effective_month"],
+            valid_rows_only=data["valid_rows_only"],
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
         """The pipeline's upload page: the file's type, size and header are checked at once, its
         rows by the import job, whose page follows."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = PriceListImportForm(request.POST or None, request.FILES or None)
-        form.fields["file"].help_text = _layout_help()
-        rejection = None
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                job = price_list_import_start(
-                    actor=request.user,
-                    upload=data["file"],
-                    is_preview=data["is_preview"],
-                    effective_month=data["effective_month"],
-                    valid_rows_only=data["valid_rows_only"],
-                )
-            except UploadRejected as exc:
-                rejection = exc
-            else:
-                self.message_user(
-                    request, f"Import job #{job.pk}: {job.parameters['file_name']} is being imported."
-                )
-                return HttpResponseRedirect(reverse("admin:commerce_pricelist_import_job", args=[job.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import a price list",
-            "form": form,
-            "rejection": rejection,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/commerce/price_list_import.html", context)
+        return self.import_page(request, title="Import a price list", form_kwargs={})
 
-    def _import_job(self, request, job_id: int) -> JobRun:
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        job = JobRun.objects.filter(pk=job_id, kind=PRICE_LIST_IMPORTER.kind).first()
-        if job is None:
-            raise Http404("No price list import has this id.")
-        return job
-
-    def import_job_view(self, request, job_id: int):
-        job = self._import_job(request, job_id)
+    def import_next(self, job: JobRun) -> dict[str, str] | None:
         result = job.result or {}
         price_list = PriceList.objects.filter(pk=result.get("price_list_id")).first()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Price list import #{job.pk}: {job.parameters.get('file_name', '')}",
-            "job": job,
-            "result": result,
-            "price_list": price_list,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/commerce/price_list_import_job.html", context)
+        if price_list is None:
+            return None
+        url = reverse("admin:commerce_pricelist_change", args=[price_list.pk])
+        if result.get("price_list") == "unchanged":
+            return {"text": "These rows are already the list ", "url": url, "label": price_list.name}
+        return {"text": "Created ", "url": url, "label": f"{price_list.name} ({price_list.row_count} rows)"}
 
-    def import_result_view(self, request, job_id: int):
-        """The import's result file: the file's rows with their outcome and problems."""
-        job = self._import_job(request, job_id)
-        stored = (job.result or {}).get("result_file")
-        if not stored or not default_storage.exists(stored):
-            raise Http404("This import has no result file.")
-        return FileResponse(
-            default_storage.open(stored, "rb"),
-            as_attachment=True,
-            filename=result_file_name(job),
-            content_type="text/csv; charset=utf-8",
-        )
+    def import_rows_url(self, job: JobRun) -> str | None:
+        price_list_id = (job.result or {}).get("price_list_id")
+        if not price_list_id:
+            return None
+        return f"{reverse('admin:commerce_pricelistrow_changelist')}?price_list__id__exact={price_list_id}"
 
     @admin.display(description="Rows")
     def rows_link(self, obj: PriceList):

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_imports import OrganizationImportAdminMixin
 from earnings.admin_forms import (
     AdjustmentForm,
     EarningRateForm,
@@ -25,7 +26,6 @@ from earnings.admin_forms import (
     PayoutRunForm,
     TransactionUploadForm,
 )
-from earnings.admin_imports import ImportJobAdminMixin
 from earnings.imports import TRANSACTIONS_IMPORTER
 from earnings.models import (
     Earning,
@@ -231,7 +231,7 @@ class TransactionAdmin(ServiceOwnedAdmin):
 
 
 @admin.register(TransactionUpload)
-class TransactionUploadAdmin(ImportJobAdminMixin, admin.ModelAdmin):
+class TransactionUploadAdmin(OrganizationImportAdminMixin, admin.ModelAdmin):
     """Adding one means uploading a usage/billing file for an organization: an import job
     (earnings.imports) whose page the admin is sent to."""
 

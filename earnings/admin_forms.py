@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.admin_imports import OrganizationImportForm
 from earnings import filters
-from earnings.admin_imports import OrganizationImportForm
 from earnings.choices import AdjustmentReason, PaymentStatus
 from earnings.models import Earning, EarningRate, Enrollment
 from earnings.periods import add_months, format_month, month_start

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_imports import OrganizationImportAdminMixin
 from incentives.admin_forms import (
     REVIEW_FORMS,
     ActivityRateForm,
@@ -38,9 +37,7 @@ from incentives.services.claims.review import claim_review
 from incentives.services.opportunities import opportunities_import
 from portal.admin_base import ReadOnlyInline, ServiceOwnedAdmin, action_with_form, html_table
 from portal.history import history_for
-from portal.imports.pipeline import result_file_name
 from portal.models import JobRun
-from portal.uploads import UploadRejected
 
 # --- The catalogue ----------------------------------------------------------------------------------
 
@@ -145,7 +142,7 @@ class CountryMarketTierAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(OrganizationImportAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/incentives/opportunity/change_list.html"
     list_display = [
         "msx_opportunity_id",
@@ -170,97 +167,33 @@ class OpportunityAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "customer"]
     raw_id_fields = ["organization", "customer"]
 
+    import_form_class = OpportunityImportForm
+    import_template = "admin/incentives/opportunity_import.html"
+
     def get_urls(self):
-        urls = [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="incentives_opportunity_import",
-            ),
-            path(
-                "import/<int:job_id>/",
-                self.admin_site.admin_view(self.import_job_view),
-                name="incentives_opportunity_import_job",
-            ),
-            path(
-                "import/<int:job_id>/result/",
-                self.admin_site.admin_view(self.import_result_view),
-                name="incentives_opportunity_import_result",
-            ),
-        ]
-        return [*urls, *super().get_urls()]
+        page = path(
+            "import/",
+            self.admin_site.admin_view(self.import_view),
+            name="incentives_opportunity_import",
+        )
+        return [page, *self.import_job_urls(), *super().get_urls()]
+
+    def import_importer(self, request):
+        return OPPORTUNITY_IMPORTER
+
+    def import_start(self, request, form) -> JobRun:
+        return opportunities_import(
+            organization=form.cleaned_data["organization"],
+            file=form.cleaned_data["file"],
+            actor=request.user,
+            valid_rows_only=form.cleaned_data["valid_rows_only"],
+        )
 
     def import_view(self, request):
         """Import a file of opportunities for one organization (portal.imports): the header is checked
         at once, every row in a job whose page lists each problem; all or nothing unless the valid
         rows only are asked for."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = OpportunityImportForm(request.POST or None, request.FILES or None)
-        rejected = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                job = opportunities_import(
-                    organization=form.cleaned_data["organization"],
-                    file=form.cleaned_data["file"],
-                    actor=request.user,
-                    valid_rows_only=form.cleaned_data["valid_rows_only"],
-                )
-            except UploadRejected as exc:
-                rejected = exc
-            else:
-                return HttpResponseRedirect(reverse("admin:incentives_opportunity_import_job", args=[job.pk]))
-        return TemplateResponse(
-            request,
-            "admin/incentives/opportunity_import.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Import seller opportunities",
-                "form": form,
-                "rejection": rejected,
-                "opts": self.model._meta,
-            },
-        )
-
-    def _import_job(self, request, job_id: int) -> JobRun:
-        """An opportunity import's job, for whoever may import opportunities (the vendor's staff see
-        no partner's job pages)."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        job = (
-            JobRun.objects.select_related("organization")
-            .filter(pk=job_id, kind=OPPORTUNITY_IMPORTER.kind)
-            .first()
-        )
-        if job is None:
-            raise Http404("No such opportunity import.")
-        return job
-
-    def import_job_view(self, request, job_id: int):
-        job = self._import_job(request, job_id)
-        return TemplateResponse(
-            request,
-            "admin/incentives/opportunity_import_job.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Opportunity import #{job.pk}",
-                "job": job,
-                "opts": self.model._meta,
-                "changelist": reverse("admin:incentives_opportunity_changelist")
-                + f"?organization__id__exact={job.organization_id}",
-            },
-        )
-
-    def import_result_view(self, request, job_id: int):
-        """The import's result file: the file's rows with their outcome and problems."""
-        job = self._import_job(request, job_id)
-        path = (job.result or {}).get("result_file")
-        if not path or not default_storage.exists(path):
-            raise Http404("This import has no result file.")
-        response = FileResponse(default_storage.open(path, "rb"), as_attachment=True)
-        response["Content-Type"] = "text/csv; charset=utf-8"
-        response["Content-Disposition"] = f'attachment; filename="{result_file_name(job)}"'
-        return response
+        return self.import_page(request, title="Import seller opportunities")
 
 
 # --- Claims and their review -----------------------------------------------------------------------

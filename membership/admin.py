@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import path, reverse
 
-from earnings.admin_imports import ImportJobAdminMixin
+from accounts.admin_imports import OrganizationImportAdminMixin
 from membership.choices import Designation, IsvStatus, Track
 from membership.imports import IMPORTERS
 from membership.models import (
@@ -493,7 +493,7 @@ class TrainingDeliveryAdmin(admin.ModelAdmin):
 # --- Imported data files ---------------------------------------------------------------------------------
 
 
-class FileImportAdmin(ImportJobAdminMixin, admin.ModelAdmin):
+class FileImportAdmin(OrganizationImportAdminMixin, admin.ModelAdmin):
     """Rows that come from data files: listed, imported with "Import a file", deleted if wrong; never
     added or edited one by one. An import runs as a job (portal.imports) whose page the admin is
     sent to."""

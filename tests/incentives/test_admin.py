@@ -211,7 +211,7 @@ def test_the_opportunity_import_view_imports_or_lists_each_row_error(
             },
         )
     page = client.get(partial["Location"]).content.decode()
-    assert 'data-testid="import-counts"' in page
+    assert 'id="import-counts"' in page
     assert Opportunity.objects.get().msx_opportunity_id == "7-ADMIN0001"
     assert Opportunity.objects.get().organization == org_a
 

@@ -1,33 +1,25 @@
-"""Vendor file uploads in the admin through the import pipeline (portal.imports): the upload page
-(an organization, the file, "valid rows only"), then the import job's page — its progress, counts,
-every problem (row, column, value, reason) and the result file.
+"""Vendor file uploads in the admin through the import pipeline (portal.imports), one way for every
+admin: the upload page (the file, "valid rows only", and whatever the admin's form adds, such as
+the organization whose rows the file holds), then the import job's page — its progress, counts,
+every problem (row, column, value, reason), what the job made, and the result file.
 
 The portal's own job page shows a job to the members of its organization; the vendor's staff,
-who belong to none, follow the imports they start for an organization here.
+who belong to none, follow the imports they start here.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.models import Organization
 from portal.imports import Importer
 from portal.imports.forms import ImportForm
 from portal.imports.pipeline import result_file_name
 from portal.jobs import JobRun
 from portal.uploads import UploadRejected
-
-
-class OrganizationImportForm(ImportForm):
-    """The pipeline's upload form with the organization whose rows the file holds."""
-
-    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("legal_name"))
-    field_order = ["organization", "file", "valid_rows_only"]
 
 
 def layout_help(importer: Importer) -> str:
@@ -41,14 +33,25 @@ class ImportJobAdminMixin:
     """For a ModelAdmin whose rows come from a file: `import_page` starts an import and sends the
     admin to the job's page, added to the admin's URLs by `import_job_urls`."""
 
-    import_form_class = OrganizationImportForm
+    import_form_class = ImportForm
     import_template = "admin/import_file.html"
 
     def import_importer(self, request) -> Importer:
         raise NotImplementedError
 
     def may_import(self, request) -> bool:
-        raise NotImplementedError
+        return self.has_add_permission(request)
+
+    def import_next(self, job: JobRun) -> dict[str, str] | None:
+        """What the job made, as {"url", "label"} for its page (default: the loader's `next`)."""
+        return (job.result or {}).get("next")
+
+    def import_rows_url(self, job: JobRun) -> str | None:
+        """Where the imported rows are listed: the changelist (of the job's organization, if any)."""
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        if job.organization_id and any(f.name == "organization" for f in self.opts.fields):
+            return f"{changelist}?organization__id__exact={job.organization_id}"
+        return changelist
 
     def import_start(self, request, form) -> JobRun:
         """Queue the job for the form's file (UploadRejected when it cannot be imported at all)."""
@@ -76,7 +79,8 @@ class ImportJobAdminMixin:
             raise PermissionDenied
         importer = self.import_importer(request)
         form = self.import_form_class(request.POST or None, request.FILES or None, **(form_kwargs or {}))
-        form.fields["file"].help_text = layout_help(importer)
+        if form.fields["file"].help_text == ImportForm.base_fields["file"].help_text:
+            form.fields["file"].help_text = layout_help(importer)  # unless the form says more
         rejection = None
         if request.method == "POST" and form.is_valid():
             try:
@@ -109,14 +113,14 @@ class ImportJobAdminMixin:
 
     def import_job_view(self, request, job_id: int):
         job = self._job_or_404(request, job_id)
-        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": f"Import job #{job.pk}: {job.parameters.get('file_name', '')}",
             "job": job,
             "result": job.result or {},
             "result_url": reverse(f"admin:{self._import_url_name('import_result')}", args=[job.pk]),
-            "rows_url": f"{changelist}?organization__id__exact={job.organization_id}",
+            "rows_url": self.import_rows_url(job),
+            "next": self.import_next(job) if job.is_finished else None,
             "opts": self.opts,
         }
         return TemplateResponse(request, "admin/import_job.html", context)
