@@ -1,7 +1,6 @@
-"""File uploads are validated before anything is written: type sniffed, size limited, rows checked.
-
-A rejected upload raises `UploadRejected` with every problem found, row by row, so the person
-can fix the whole file at once.
+"""File uploads are validated before anything is written: type sniffed, size limited; the rows of a
+table file are the import pipeline's (`portal.imports`), which reports every problem with
+`RowError`s in `UploadRejected`, so the person can fix the whole file at once.
 
 This module is the one place that opens an uploaded file. Whatever a third-party reader (pandas,
 openpyxl, zipfile, Pillow) raises on a file it cannot read becomes `UploadRejected` with one
@@ -19,10 +18,9 @@ import logging
 import re
 import struct
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import filetype
@@ -43,7 +41,6 @@ _OFFICE = {
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": PPTX,
 }
 _BY_MIME = {"application/pdf": PDF, "image/png": PNG, "image/jpeg": JPEG, **_OFFICE}
-_MAX_ROW_ERRORS = 200
 
 
 _ZIP_BASED = {XLSX, DOCX, PPTX}
@@ -62,7 +59,7 @@ _DAMAGED = {
     JPEG: "it is damaged or not a real JPEG image",
 }
 _NOT_UTF8 = "it is not UTF-8 text; save it as “CSV UTF-8” and upload it again"
-_LEGACY_OFFICE = (
+LEGACY_OFFICE = (
     "it is password-protected or saved in the old Office 97–2003 format; save it without a password "
     "in the current format and upload it again"
 )
@@ -76,7 +73,7 @@ _DIRECTORY_ENTRY_BYTES = 512
 _END_OF_DIRECTORY = b"PK\x05\x06"
 _END_OF_DIRECTORY_BYTES = 22
 _MAX_ZIP_COMMENT_BYTES = 65_535
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97–2003 files and encrypted Office files
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97–2003 files and encrypted Office files
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CSV_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _CSV_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -116,17 +113,6 @@ class UploadRejected(Exception):
 class UploadTooLarge(UploadRejected):
     """The file is, or unpacks to, more than the limits allow; callers may word this apart from
     a damaged file (the sender should make it smaller, not export it again)."""
-
-
-def parse_date_cell(value: str) -> date:
-    """A date cell: `2025-09-14`, or a datetime such as `2025-09-14T00:00:00Z` (its date).
-
-    ValueError when it is neither.
-    """
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return datetime.fromisoformat(value).date()
 
 
 # --- The one rejection of an unreadable file --------------------------------------------------------
@@ -237,8 +223,8 @@ def _wrong_type(kind: str | None, head: bytes, allowed: set[str]) -> UploadRejec
     """Why a file of an unaccepted type is refused; for the two look-alikes people send by
     mistake (a protected or old Office file, UTF-16 text) what to do instead."""
     office = allowed & _ZIP_BASED
-    if kind is None and office and head.startswith(_OLE_MAGIC):
-        return unreadable("/".join(sorted(office)), _LEGACY_OFFICE)
+    if kind is None and office and head.startswith(OLE_MAGIC):
+        return unreadable("/".join(sorted(office)), LEGACY_OFFICE)
     if kind is None and CSV in allowed and head.startswith(_UTF16_BOMS):
         return unreadable(CSV, _NOT_UTF8)
     found = kind.upper() if kind else "an unrecognised binary file"
@@ -411,66 +397,3 @@ def _check_pixels(size: tuple[int, int], kind: str) -> None:
                 "accepted; scan or export it at a lower resolution",
             )
         )
-
-
-# --- Tables -----------------------------------------------------------------------------------------
-
-
-def read_table(
-    upload: UploadedFile, *, required_columns: list[str], max_bytes: int | None = None
-) -> pd.DataFrame:
-    """Read a CSV or XLSX upload as strings, checking the header before any row.
-
-    Any file that cannot be read raises UploadRejected; nothing else escapes for a bad file.
-    """
-    kind = validate_upload(upload, allowed={CSV, XLSX}, max_bytes=max_bytes)
-    upload.seek(0)
-    data = upload.read()
-    frame = _xlsx_frame(data) if kind == XLSX else _csv_frame(data)
-    frame.columns = [str(column).strip() for column in frame.columns]
-    missing = [column for column in required_columns if column not in frame.columns]
-    if missing:
-        raise UploadRejected(
-            "The header is missing required columns.",
-            [RowError(1, column, "required column is missing") for column in missing],
-        )
-    if frame.empty:
-        raise UploadRejected("The file has a header but no rows.")
-    return frame
-
-
-def _csv_frame(data: bytes) -> pd.DataFrame:
-    # NUL is valid UTF-8 but no text column (nor PostgreSQL) takes it: UTF-16 saved as .csv.
-    if b"\x00" in data:
-        raise unreadable(CSV, _NOT_UTF8)
-    with reading(CSV):
-        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def _xlsx_frame(data: bytes) -> pd.DataFrame:
-    with reading(XLSX):
-        return pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
-
-
-def validate_rows(
-    frame: pd.DataFrame, check_row: Callable[[int, dict[str, str]], tuple[Any, list[RowError]]]
-) -> list[Any]:
-    """Run `check_row(row_number, row)` on every row; reject the file if any row has errors.
-
-    Row numbers are the ones a spreadsheet shows (the header is row 1).
-    """
-    cleaned: list[Any] = []
-    errors: list[RowError] = []
-    for index, row in enumerate(frame.to_dict("records"), start=2):
-        value, row_errors = check_row(index, {k: str(v).strip() for k, v in row.items()})
-        errors.extend(row_errors)
-        if not row_errors:
-            cleaned.append(value)
-        if len(errors) >= _MAX_ROW_ERRORS:
-            break
-    if errors:
-        raise UploadRejected(
-            f"{len(errors)} problem(s) found; nothing was imported. Fix them and upload again.",
-            errors,
-        )
-    return cleaned

@@ -25,7 +25,18 @@ from typing import IO
 import pandas as pd
 from django.conf import settings
 
-from portal.uploads import CSV, XLSX, ZIP, UploadRejected, reading, sniff, unreadable, zip_inspect
+from portal.uploads import (
+    CSV,
+    LEGACY_OFFICE,
+    OLE_MAGIC,
+    XLSX,
+    ZIP,
+    UploadRejected,
+    reading,
+    sniff,
+    unreadable,
+    zip_inspect,
+)
 
 TSV = "tsv"
 _TABLE_KINDS = {CSV, TSV, XLSX}
@@ -83,12 +94,17 @@ def open_table(source: IO[bytes], *, chunk_rows: int | None = None) -> Iterator[
             wrapper.detach()  # closing the decoder must not close the caller's file
 
 
+_NOT_TEXT = "it is neither UTF-8 nor UTF-16 text; save it as “CSV UTF-8” and upload it again"
+
+
 def _table_kind(head: bytes) -> str:
     if head.startswith(_UTF16_BOMS):
         return CSV
     kind = sniff(head)
     if kind == ZIP or (kind is None and head.startswith(b"PK\x03\x04")):
         return ZIP
+    if kind is None and head.startswith(OLE_MAGIC):
+        raise unreadable(XLSX, LEGACY_OFFICE)
     if kind not in (CSV, XLSX):
         found = kind.upper() if kind else "an unrecognised binary file"
         raise UploadRejected(f"The file is {found}; expected CSV, TSV, XLSX or a ZIP holding one of them.")
@@ -163,10 +179,10 @@ def _first_line(head: bytes, encoding: str) -> str:
         text = head.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            raise unreadable(CSV, "it is neither UTF-8 nor UTF-16 text") from exc
+            raise unreadable(CSV, _NOT_TEXT) from exc
         text = head[: exc.start].decode(encoding)
     if "\x00" in text:
-        raise unreadable(CSV, "it is neither UTF-8 nor UTF-16 text")
+        raise unreadable(CSV, _NOT_TEXT)
     line = text.splitlines()[0] if text.strip() else ""
     if not line.strip():
         raise UploadRejected("The file has no header row.")
