@@ -612,6 +612,7 @@ def _extras(ctx: Context) -> int:
                 "invoice_number": "coalesce(t.invoice_number, '')",
                 "customer_name": "e.customer_name",
                 "product_id": "e.product_id",
+                "currency": "e.currency",
                 "partner_amount": "CASE WHEN k = 4 THEN NULL WHEN k = 2 THEN e.earning_amount + 1.5 ELSE "
                 "e.earning_amount END",
                 "portal_amount": "CASE WHEN k = 3 THEN NULL ELSE e.earning_amount END",

@@ -88,7 +88,7 @@ JOB_KINDS = [
     "earnings.export",
     "commerce.migration_batch",
     "cosell.referrals_import",
-    "security.customer_mfa_import",
+    "import:security.customer_mfa",
     "incentives.claim_reminders",
 ]
 
