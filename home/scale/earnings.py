@@ -620,7 +620,7 @@ def _extras(ctx: Context) -> int:
                 "partner_row": "jsonb_build_object('Transaction', coalesce(t.transaction_id, ''), 'Amount', "
                 "e.earning_amount::text)",
             },
-            """FROM (SELECT id, customer_name, product_id, earning_amount, transaction_id,
+            """FROM (SELECT id, customer_name, product_id, currency, earning_amount, transaction_id,
                             row_number() OVER (ORDER BY id) AS rn
                        FROM earnings_earning WHERE payment_id = %(payment)s ORDER BY id LIMIT 400) e
                LEFT JOIN earnings_transaction t ON t.id = e.transaction_id
