@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -20,11 +21,14 @@ from commerce.eligibility import MigrationRequest, id_array
 from commerce.imports import BATCH_IMPORTER
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Run, job_chunks, migrate_chunk
+from commerce.services.notices import migration_batch_finished_notify
 from portal.audit import audit_record
 from portal.imports import import_start
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 
 JOB_KIND_BATCH = "commerce.migration_batch"
+
+logger = logging.getLogger(__name__)
 
 
 def _parse_uuid(value: str) -> uuid.UUID | None:
@@ -219,7 +223,10 @@ def _batch_result(batch: MigrationBatch) -> dict[str, int]:
 
 
 def migration_batch_run(*, job_id: int) -> None:
-    """Migrate the batch chunk by chunk; a chunk committed before a crash is skipped on resume."""
+    """Migrate the batch chunk by chunk; a chunk committed before a crash is skipped on resume.
+
+    Once it finishes, whoever started it and the people who place orders are told: done with its
+    counts, or failed when a migration failed or the job stopped with an error."""
     job = JobRun.objects.get(pk=job_id)
     batch = MigrationBatch.objects.select_related("created_by").get(job=job)
     job_start(job)
@@ -239,5 +246,20 @@ def migration_batch_run(*, job_id: int) -> None:
 
         return migrate
 
-    job_run_chunks(job, job_chunks(job, entries, work))
-    job_finish(job, result=_batch_result(batch))
+    try:
+        job_run_chunks(job, job_chunks(job, entries, work))
+    except Exception as exc:
+        # The job's task marks the run failed (portal.jobs.job_task); the people hear of it now,
+        # with what the committed chunks did. A notice that cannot be written (the database is
+        # gone) never hides the error that stopped the job.
+        try:
+            migration_batch_finished_notify(
+                batch, counts=_batch_result(batch), error=f"{type(exc).__name__}: {exc}"
+            )
+        except Exception:
+            logger.exception("batch %s: the failure notice could not be written", batch.pk)
+        raise
+    with transaction.atomic():
+        result = _batch_result(batch)
+        job_finish(job, result=result)
+        migration_batch_finished_notify(batch, counts=result)

@@ -26,6 +26,7 @@ from commerce.choices import BillingCycle, PriceListStatus
 from commerce.models import PriceList, PriceListRow, Product, Sku
 from commerce.pricing.dates import OPEN_YEARS
 from commerce.pricing.layout import PRICE_LIST, sku_id_sql
+from commerce.services.notices import price_list_published_notify
 from portal.audit import audit_record
 from portal.imports import Importer, Staging, import_start, register
 from portal.imports.staging import CREATED, UNCHANGED
@@ -163,6 +164,8 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
         target=price_list,
         changes={"file": price_list.source_file, "rows": rows, "is_preview": is_preview, "job": job.pk},
     )
+    # The list is in: every partner organization's pricing viewers hear of it, in this transaction.
+    price_list_published_notify(price_list)
     return {
         "created": rows,
         "unchanged": 0,

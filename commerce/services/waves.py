@@ -7,7 +7,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, QuerySet
+from django.contrib.postgres.aggregates import StringAgg
+from django.db import transaction
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, TextField
+from django.db.models.functions import MD5, Cast
 from django.utils import timezone
 
 from accounts.choices import ActionItemCode, ActionItemStatus, Severity
@@ -24,6 +27,7 @@ from commerce.choices import (
 from commerce.eligibility import SEGMENT_FOR_CUSTOMER, MigrationRequest
 from commerce.models import LegacySubscription, Migration
 from commerce.services.engine import Run, job_chunks, migrate_chunk
+from commerce.services.notices import wave_warning_notify
 from portal.choices import JobStatus
 from portal.jobs import JobRun, job_create, job_fail, job_finish, job_run_chunks, job_start
 from portal.roles import Role
@@ -160,8 +164,9 @@ def migration_wave_warn(*, wave: str, on: date) -> int:
 
     From COMMERCE_WAVE_WARNING_DAYS before the wave starts, each organization with active legacy
     subscriptions that have a new-commerce equivalent and renew on or after the wave start gets
-    (or has refreshed) one item per wave; the item is resolved when none are left. Returns the
-    number of organizations warned.
+    (or has refreshed) one item per wave; the item is resolved when none are left. The people who
+    manage customers or place orders are notified too, once per set of subscriptions and wave
+    start. Returns the number of organizations warned.
     """
     definition = _wave(wave)
     start = definition.start
@@ -172,32 +177,46 @@ def migration_wave_warn(*, wave: str, on: date) -> int:
         _wave_subscriptions(definition)
         .filter(offer__equivalent_sku__isnull=False, term_end__gte=max(start, on))
         .values("organization_id")
-        .annotate(count=Count("id"), first=Min("term_end"))
+        .annotate(
+            count=Count("id"),
+            first=Min("term_end"),
+            # The set the wave will take, named by its ids: told once per set and wave start.
+            subscriptions=MD5(StringAgg(Cast("id", TextField()), ",", order_by="id")),
+        )
         .order_by("organization_id")
     )
     warned = set()
     for row in upcoming:
         first_move = row["first"] + timedelta(days=1)
         count = row["count"]
-        action_item_raise(
-            organization_id=row["organization_id"],
-            code=ActionItemCode.MIGRATION_DEADLINE,
-            dedupe_key=dedupe_key,
-            severity=Severity.MEDIUM,
-            title=(
-                f"{count} legacy subscription{'s' if count != 1 else ''} move to new commerce "
-                f"in the vendor-led {definition.label} wave"
-            ),
-            body=(
-                f"From {start:%d %B %Y} the vendor migrates legacy subscriptions at renewal: an annual "
-                f"term with the same billing plan and seat count. The first of yours moves on "
-                f"{first_move:%d %B %Y}. Migrate them yourself before then to choose the term, "
-                "billing plan and seats."
-            ),
-            due_at=timezone.make_aware(datetime.combine(first_move, time.min)),
-            target_url="/commerce/",
-            audience_roles=[Role.ADMIN_AGENT, Role.GLOBAL_ADMIN],
-        )
+        # The item and the notification commit together.
+        with transaction.atomic():
+            action_item_raise(
+                organization_id=row["organization_id"],
+                code=ActionItemCode.MIGRATION_DEADLINE,
+                dedupe_key=dedupe_key,
+                severity=Severity.MEDIUM,
+                title=(
+                    f"{count} legacy subscription{'s' if count != 1 else ''} move to new commerce "
+                    f"in the vendor-led {definition.label} wave"
+                ),
+                body=(
+                    f"From {start:%d %B %Y} the vendor migrates legacy subscriptions at renewal: an annual "
+                    f"term with the same billing plan and seat count. The first of yours moves on "
+                    f"{first_move:%d %B %Y}. Migrate them yourself before then to choose the term, "
+                    "billing plan and seats."
+                ),
+                due_at=timezone.make_aware(datetime.combine(first_move, time.min)),
+                target_url="/commerce/",
+                audience_roles=[Role.ADMIN_AGENT, Role.GLOBAL_ADMIN],
+            )
+            wave_warning_notify(
+                organization_id=row["organization_id"],
+                wave=definition,
+                count=count,
+                first_move=first_move,
+                subscriptions=row["subscriptions"],
+            )
         warned.add(row["organization_id"])
     stale = (
         ActionItem.objects.filter(

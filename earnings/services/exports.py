@@ -28,6 +28,7 @@ from earnings.exports import (
     xlsx_too_large_message,
 )
 from earnings.models import ExportJob
+from earnings.services.notices import export_finished_notify
 from portal.files import copy_to_file
 from portal.jobs import JobRun, job_create, job_fail, job_finish, job_start
 
@@ -114,24 +115,29 @@ def export_execute(*, export: ExportJob) -> ExportJob:
         message = (
             "; ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
         )
-        ExportJob.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, error=message)
-        if job is not None:
-            job_fail(job, error=message)
-        export.refresh_from_db()
+        with transaction.atomic():
+            ExportJob.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, error=message)
+            if job is not None:
+                job_fail(job, error=message)
+            export.refresh_from_db()
+            export_finished_notify(export)
         return export
     now = timezone.now()
-    ExportJob.objects.filter(pk=export.pk).update(
-        status=ExportStatus.COMPLETED,
-        row_count=row_count,
-        file_path=str(path.relative_to(settings.EARNINGS_EXPORT_DIR)),
-        file_size=path.stat().st_size,
-        completed_at=now,
-        expires_at=now + timedelta(hours=settings.EARNINGS_EXPORT_TTL_HOURS),
-    )
-    if job is not None:
-        JobRun.objects.filter(pk=job.pk).update(done=row_count)
-        job_finish(job, result={"rows": row_count})
-    export.refresh_from_db()
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=export.pk).update(
+            status=ExportStatus.COMPLETED,
+            row_count=row_count,
+            file_path=str(path.relative_to(settings.EARNINGS_EXPORT_DIR)),
+            file_size=path.stat().st_size,
+            completed_at=now,
+            expires_at=now + timedelta(hours=settings.EARNINGS_EXPORT_TTL_HOURS),
+        )
+        if job is not None:
+            JobRun.objects.filter(pk=job.pk).update(done=row_count)
+            job_finish(job, result={"rows": row_count})
+        export.refresh_from_db()
+        # The requester hears of it with the file's state, in the same transaction.
+        export_finished_notify(export)
     return export
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from earnings.choices import PaymentStatus
 from earnings.models import Earning, Enrollment, Payment
+from earnings.services.notices import payment_on_hold_notify, payment_sent_notify
 from earnings.services.summary import payment_status_summary_rebuild
 from earnings.signals import payment_sent
 from portal.audit import audit_record
@@ -63,7 +64,9 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
         fields.append("payment_date")
     payment.save(update_fields=fields)
     Earning.objects.filter(payment=payment).update(payment_status=to_status)
-    history_record(subject=payment, actor=actor, from_status=from_status, to_status=to_status, note=note)
+    event = history_record(
+        subject=payment, actor=actor, from_status=from_status, to_status=to_status, note=note
+    )
     audit_record(
         actor=actor,
         action="earnings.payment.status_changed",
@@ -73,6 +76,7 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
     )
     if to_status == PaymentStatus.SENT:
         payment_sent.send(sender=Payment, payment=payment, actor=actor)
+        payment_sent_notify(payment, occurrence=event.seq)
     months = Earning.objects.filter(payment=payment).dates("earning_date", "month")
     payment_status_summary_rebuild([payment.organization_id], months=list(months))
     webhook_emit(
@@ -91,18 +95,26 @@ def payment_status_change(*, payment: Payment, to_status: str, actor: Any, note:
 
 
 @transaction.atomic
-def hold_set(*, enrollment: Enrollment, hold: bool, actor: Any) -> Enrollment:
-    """ "Hold my payment" (spec §4.1): while held, payment runs create no payment for the enrollment."""
+def hold_set(*, enrollment: Enrollment, hold: bool, actor: Any, reason: str = "") -> Enrollment:
+    """ "Hold my payment" (spec §4.1): while held, payment runs create no payment for the enrollment.
+
+    Putting a hold tells the people who see the enrollment's payments, with `reason` (else who put
+    it) and whatever else blocks its payments."""
     enrollment = lock(enrollment)
     if enrollment.hold_payment == hold:
         return enrollment
     enrollment.hold_payment = hold
     enrollment.save(update_fields=["hold_payment"])
-    audit_record(
+    changes: dict[str, Any] = {"hold_payment": [not hold, hold]}
+    if reason:
+        changes["reason"] = reason
+    audit = audit_record(
         actor=actor,
         action="earnings.enrollment.hold_set" if hold else "earnings.enrollment.hold_lifted",
         organization_id=enrollment.organization_id,
         target=enrollment,
-        changes={"hold_payment": [not hold, hold]},
+        changes=changes,
     )
+    if hold:
+        payment_on_hold_notify(enrollment, actor=actor, reason=reason, occurrence=audit.pk)
     return enrollment
