@@ -53,28 +53,32 @@ _TENANT = safe_cast("s.customer_tenant_id", UUID)
 _LEGACY = LegacySubscription._meta.db_table
 _CUSTOMERS = Customer._meta.db_table
 
+#: Partner Center's optional term and billing plan, as the batch file and the subscriptions feed write them.
+TERM_DURATION = Column(
+    "termDuration",
+    kind=CHOICE,
+    field="term_duration",
+    choices=tuple(TermDuration.values),
+    required=False,
+    blank=True,
+)
+BILLING_CYCLE = Column(
+    "billingCycle",
+    kind=CHOICE,
+    field="billing_cycle",
+    choices=tuple(BillingCycle.values),
+    required=False,
+    blank=True,
+)
+
 BATCH = Layout(
     name="commerce.migration_batch",
     title="Batch migration",
     columns=(
         Column("customerTenantId", kind=UUID, field="customer_tenant_id"),
         Column("currentSubscriptionId", kind=UUID, field="current_subscription_id"),
-        Column(
-            "termDuration",
-            kind=CHOICE,
-            field="term_duration",
-            choices=tuple(TermDuration.values),
-            required=False,
-            blank=True,
-        ),
-        Column(
-            "billingCycle",
-            kind=CHOICE,
-            field="billing_cycle",
-            choices=tuple(BillingCycle.values),
-            required=False,
-            blank=True,
-        ),
+        TERM_DURATION,
+        BILLING_CYCLE,
         Column("purchaseFullTerm", kind=BOOLEAN, field="purchase_full_term", required=False, blank=True),
         Column("quantity", kind=INTEGER, min_value=1, max_value=1_000_000, required=False, blank=True),
         Column("customTermEndDate", kind=DATE, field="custom_term_end_date", required=False, blank=True),

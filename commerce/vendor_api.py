@@ -20,6 +20,7 @@ from accounts.imports import ORGANIZATION_OF_ROW, PARTNER_EXISTS, PARTNER_ID
 from accounts.models import Customer
 from accounts.vendor_api import FeedView
 from commerce.choices import BillingCycle, SubscriptionStatus, TermDuration
+from commerce.imports import BILLING_CYCLE, TERM_DURATION
 from commerce.models import LegacyOffer, LegacySubscription
 from portal.imports import (
     BOOLEAN,
@@ -61,22 +62,8 @@ SUBSCRIPTIONS = Layout(
         Column("commitmentEndDate", kind=DATE, field="term_end", formats=_DATE_FORMATS),
         Column("status", kind=CHOICE, choices=tuple(SubscriptionStatus.values), required=False, blank=True),
         Column("autoRenewEnabled", kind=BOOLEAN, field="auto_renew", required=False, blank=True),
-        Column(
-            "billingCycle",
-            kind=CHOICE,
-            field="billing_cycle",
-            choices=tuple(BillingCycle.values),
-            required=False,
-            blank=True,
-        ),
-        Column(
-            "termDuration",
-            kind=CHOICE,
-            field="term_duration",
-            choices=tuple(TermDuration.values),
-            required=False,
-            blank=True,
-        ),
+        BILLING_CYCLE,
+        TERM_DURATION,
         Column("isTrial", kind=BOOLEAN, field="is_trial", required=False, blank=True),
         Column("parentSubscriptionId", kind=UUID, field="parent_subscription_id", required=False, blank=True),
         # Read-only facts of Partner Center's resource a feed may carry: accepted, checked, not stored.
