@@ -198,3 +198,20 @@ def test_preferences_page_saves_and_refuses_turning_off_a_critical_category(alic
         reverse("portal:notification-preferences"), {f"channel-{CRITICAL.code}": Channel.OFF}, follow=True
     )
     assert "always e-mailed at once" in refused.content.decode()
+
+
+def test_staff_read_the_development_mailbox_and_the_outbox(
+    alice, smtp_server, settings, verified_client, django_capture_on_commit_callbacks
+):
+    staff = UserFactory(organization=None, is_staff=True, is_superuser=True)
+    client = verified_client(staff)
+    mailbox = reverse("admin:portal_outboxmessage_mailbox")
+    settings.PORTAL_DEV_MAILDIR = ""
+    assert client.get(mailbox).status_code == 404  # production: the SMTP server is elsewhere
+    settings.PORTAL_DEV_MAILDIR = str(smtp_server.maildir)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(alice.organization, people=User.objects.filter(pk=alice.pk))
+    page = client.get(mailbox).content.decode()
+    assert "Referral 42 needs an answer" in page and alice.email in page
+    outbox = client.get(reverse("admin:portal_outboxmessage_changelist")).content.decode()
+    assert "Mailbox (development)" in outbox and alice.email in outbox

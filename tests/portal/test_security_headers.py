@@ -185,6 +185,11 @@ CHECKS = {
 }
 
 
+#: E-mail bodies are rendered into messages, never served by the site (no CSP applies), and mail
+#: clients read styles only from attributes: inline style is how e-mail HTML is written.
+EMAIL_TEMPLATES = ("notifications", "email")
+
+
 def project_template_files() -> list[Path]:
     base = Path(settings.BASE_DIR).resolve()
     dirs = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
@@ -192,7 +197,14 @@ def project_template_files() -> list[Path]:
     dirs = {d.resolve() for d in dirs}
     # The project's own templates: not those of installed packages in the virtualenv.
     ours = [d for d in dirs if d.is_relative_to(base) and ".venv" not in d.relative_to(base).parts]
-    return sorted({f for d in ours for f in d.rglob("*") if f.is_file() and f.suffix in {".html", ".htm"}})
+    return sorted(
+        {
+            f
+            for d in ours
+            for f in d.rglob("*")
+            if f.is_file() and f.suffix in {".html", ".htm"} and f.parent.parts[-2:] != EMAIL_TEMPLATES
+        }
+    )
 
 
 def test_the_template_scan_finds_the_templates():
