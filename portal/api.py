@@ -324,7 +324,7 @@ class ModelSerializer(serializers.ModelSerializer):
         readers = type(self).__dict__.get("_column_readers")
         if readers is None:
             readers = [
-                (field.field_name, field.source, _column_reader(field)) for field in self._readable_fields
+                (field.field_name, field.source, column_reader(field)) for field in self._readable_fields
             ]
             type(self)._column_readers = readers
         row = {}
@@ -334,7 +334,7 @@ class ModelSerializer(serializers.ModelSerializer):
         return row
 
 
-def _column_reader(field):
+def column_reader(field):
     """How a field renders a column value: None when unchanged, else a function."""
     if type(field) in _NATIVE:
         return None
@@ -348,6 +348,8 @@ def _column_reader(field):
         return _iso_utc
     if type(field) is serializers.DecimalField:
         return _decimal_reader(field)
+    if type(field) is serializers.UUIDField and field.uuid_format == "hex_verbose":
+        return str  # what DRF renders, without its per-value format look-up
     return field.to_representation
 
 

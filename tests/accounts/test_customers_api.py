@@ -85,9 +85,11 @@ def test_the_fast_rows_and_the_declared_fields_render_the_same_document(org_a):
 
 def test_the_document_is_built_from_the_columns_only(org_a):
     customer = CustomerFactory(organization=org_a)
-    row = CustomerColumnsSerializer(customer).data
-    assert set(row) == set(plain_columns(CustomerColumnsSerializer))
-    assert customer_document(row)["portalProfile"]["id"] == customer.pk
+    columns = plain_columns(CustomerColumnsSerializer)
+    assert set(CustomerColumnsSerializer(customer).data) == set(columns)
+    row = {name: getattr(customer, name) for name in columns}  # as a list's dict row holds them
+    document = customer_document(row)
+    assert document["portalProfile"]["id"] == customer.pk and document["id"] == str(customer.tenant_id)
 
 
 def test_lookup_by_tenant_id_and_by_the_old_number(api_for, org_a, org_b):

@@ -38,10 +38,10 @@ def test_decimal_columns_render_as_drf_does(max_digits, decimal_places):
 
     from rest_framework import serializers
 
-    from portal.api import _column_reader
+    from portal.api import column_reader
 
     field = serializers.DecimalField(max_digits=max_digits, decimal_places=decimal_places, read_only=True)
-    fast = _column_reader(field)
+    fast = column_reader(field)
     assert fast is not field.to_representation
 
     def rendered(render, value):
