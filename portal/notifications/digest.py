@@ -31,7 +31,8 @@ def digest_send(*, until: datetime | None = None) -> dict[str, int]:
     """Queue today's digest for everyone with notifications waiting for one; returns the counts.
 
     A second run the same day queues nothing new: each notification is marked as carried, and the
-    digest's key (person and day) is unique.
+    digest's key (person and day) is unique; items that arrive after a person's digest of the day
+    wait for the next day's.
     """
     until = until or timezone.now()
     text_frame, html_frame = render_message(
@@ -70,9 +71,13 @@ def digest_send(*, until: datetime | None = None) -> dict[str, int]:
             JOIN {users} u ON u.id = g.recipient_id AND u.is_active
             JOIN {organizations} o ON o.id = g.organization_id
             ON CONFLICT (key) DO NOTHING
-            RETURNING id
+            RETURNING id, split_part(key, ':', 2)::integer AS recipient_id
         ), carried AS (
-            UPDATE {notifications} n SET digested_at = %(until)s FROM due WHERE n.id = due.id
+            -- Only what a digest written now carries: a person whose digest of the day went out
+            -- already keeps their later items for the next one.
+            UPDATE {notifications} n SET digested_at = %(until)s
+            FROM due JOIN mailed m ON m.recipient_id = due.recipient_id
+            WHERE n.id = due.id
             RETURNING n.id
         )
         SELECT (SELECT count(*) FROM carried), coalesce((SELECT array_agg(id) FROM mailed), '{{}}')

@@ -145,6 +145,16 @@ def test_the_daily_digest_is_one_e_mail_per_person_once(
         assert smtp_server.messages() == []
         assert digest_send() == {"notifications": 4, "emails": 2}
         assert digest_send() == {"notifications": 0, "emails": 0}
+        # An item arriving after today's digest waits for tomorrow's, not lost to today's.
+        _notify(
+            alice.organization,
+            category=DIGESTED.code,
+            key="d3",
+            title="Late",
+            people=User.objects.filter(pk=alice.pk),
+        )
+        assert digest_send() == {"notifications": 0, "emails": 0}
+        assert Notification.objects.get(event_key="d3").digested_at is None
     received = {m["To"]: m for m in smtp_server.messages()}
     assert set(received) == {alice.email, bob.email}
     digest = received[alice.email]
