@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
@@ -82,8 +83,6 @@ def digest_send(*, until: datetime | None = None) -> dict[str, int]:
         )
         SELECT (SELECT count(*) FROM carried), coalesce((SELECT array_agg(id) FROM mailed), '{{}}')
     """
-    from django.conf import settings  # noqa: PLC0415
-
     params = {
         "digest": Channel.DIGEST,
         "until": until,
