@@ -40,7 +40,11 @@ class MigrationRequestSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    """Partner Center's `{code, description}`: `code` is Microsoft's NewCommerceEligibilityErrorCode
+    number (the portal's own reasons from 1001), `codeName` its name."""
+
+    code = serializers.IntegerField()
+    codeName = serializers.CharField()  # noqa: N815
     description = serializers.CharField()
 
 
@@ -268,7 +272,9 @@ class CustomerMigrationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
             "currentSubscriptionId": subscription.subscription_id,
             "isEligible": result.is_eligible,
             "catalogItemId": result.catalog_item_id,
-            "errors": [{"code": e.code, "description": e.description} for e in result.errors],
+            "errors": [
+                {"code": e.number, "codeName": e.code, "description": e.description} for e in result.errors
+            ],
         }
         return Response(ValidateResponseSerializer(body).data)
 

@@ -54,4 +54,30 @@ class MigrationInitiator(models.TextChoices):
 class PriceListStatus(models.TextChoices):
     IMPORTING = "importing", "Importing"
     READY = "ready", "Ready"
+    #: A corrected file for the same market, month and kind replaced it (`PriceList.replaced_by`).
+    SUPERSEDED = "superseded", "Replaced by a corrected file"
     FAILED = "failed", "Failed"
+
+
+class TradeStatus(models.TextChoices):
+    """The vendor's trade-compliance standing of a subscription (Microsoft's `TradeStatusNotAllowed`)."""
+
+    ALLOWED = "Allowed", "Allowed"
+    NOT_ALLOWED = "NotAllowed", "Not allowed"
+
+
+class ScheduleStatus(models.TextChoices):
+    """A migration schedule's states (Partner Center's schedule resource; `Created` is documented)."""
+
+    CREATED = "Created", "Created"
+    PROCESSING = "Processing", "Processing"
+    COMPLETED = "Completed", "Completed"
+    FAILED = "Failed", "Failed"
+    CANCELLED = "Cancelled", "Cancelled"
+
+
+class SubscriptionChangeKind(models.TextChoices):
+    SEATS_ADDED = "seats_added", "Seats added"
+    SEATS_REDUCED = "seats_reduced", "Seats reduced"
+    CANCELLED = "cancelled", "Cancelled"
+    RENEWED = "renewed", "Renewed"

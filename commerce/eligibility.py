@@ -12,7 +12,6 @@ from that context without touching the database, so a batch chunk is validated s
 from __future__ import annotations
 
 import calendar
-import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,15 +28,19 @@ from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
     BillingCycle,
     MigrationStatus,
+    ScheduleStatus,
     Segment,
     SubscriptionStatus,
     TermDuration,
+    TradeStatus,
 )
+from commerce.codes import NO_EQUIVALENT_OFFER, EligibilityCode, EligibilityError
 from commerce.models import (
     Availability,
     LegacyOffer,
     LegacySubscription,
     Migration,
+    MigrationSchedule,
     NceSubscription,
     Sku,
 )
@@ -68,29 +71,6 @@ __all__ = (
 )
 
 
-class EligibilityCode(enum.StrEnum):
-    """Stable codes of the reasons a migration is blocked; "5" is Partner Center's own."""
-
-    NO_EQUIVALENT = "5"
-    NOT_ACTIVE = "NOT_ACTIVE"
-    TRIAL = "TRIAL"
-    ADDON_BASE = "ADDON_BASE"
-    ADDON = "ADDON"
-    OPEN_MIGRATION = "OPEN_MIGRATION"
-    SEGMENT_MARKET = "SEGMENT_MARKET"
-    TERM_BILLING = "TERM_BILLING"
-    QUANTITY = "QUANTITY"
-    SEAT_LIMIT = "SEAT_LIMIT"
-    NO_PRICE = "NO_PRICE"
-    TERM_END = "TERM_END"
-
-
-#: Partner Center's text for error code 5, verbatim.
-NO_EQUIVALENT_OFFER = (
-    "Subscription cannot be migrated to New Commerce because the equivalent offer is not yet "
-    "available in New Commerce"
-)
-
 SEGMENT_FOR_CUSTOMER = {
     CustomerSegment.COMMERCIAL: Segment.COMMERCIAL,
     CustomerSegment.EDUCATION: Segment.EDUCATION,
@@ -105,12 +85,6 @@ POOLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 
 #: What the rules read through each subscription (see `migration_subscriptions_prepare`).
 SUBSCRIPTION_RELATED = ("customer", "offer__equivalent_sku__product", "parent")
-
-
-@dataclass(frozen=True)
-class EligibilityError:
-    code: str
-    description: str
 
 
 @dataclass(frozen=True)
@@ -129,6 +103,10 @@ class MigrationProposal:
     charge_per_period: Decimal
     period: str
     legacy_charge_per_period: Decimal | None
+    #: The price impact over the new term, and what the legacy subscription costs over the same
+    #: span (None when the vendor sent no legacy price).
+    charge_per_term: Decimal | None = None
+    legacy_charge_per_term: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +157,8 @@ class MigrationContext:
     on: date
     addons: dict[int, list[LegacySubscription]] = field(default_factory=dict)
     migration_statuses: dict[int, set[str]] = field(default_factory=dict)
+    #: Legacy subscriptions with a schedule waiting to run.
+    scheduled: set[int] = field(default_factory=set)
     availabilities: dict[int, list[Availability]] = field(default_factory=dict)
     pooled_seats: dict[tuple[int, int], int] = field(default_factory=dict)
     prices: dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]] = field(default_factory=dict)
@@ -282,7 +262,7 @@ def migration_context_load(
 ) -> MigrationContext:
     """Read what the rules need for `subscriptions` (prepared by `migration_subscriptions_prepare`).
 
-    Six queries whatever the number of subscriptions (one more with `nce_term_ends`, which custom
+    Seven queries whatever the number of subscriptions (one more with `nce_term_ends`, which custom
     term end dates need; one fewer without `prices`, for a caller that looks prices up itself).
     """
     context = MigrationContext(on=on)
@@ -300,6 +280,11 @@ def migration_context_load(
         status__in=[*NON_TERMINAL_MIGRATION_STATUSES, MigrationStatus.COMPLETED],
     ).values_list("current_subscription_id", "status"):
         context.migration_statuses.setdefault(subscription_id, set()).add(status)
+    context.scheduled = set(
+        MigrationSchedule.objects.filter(
+            current_subscription_id__in=id_array(ids), status=ScheduleStatus.CREATED
+        ).values_list("current_subscription_id", flat=True)
+    )
 
     skus = {s.offer.equivalent_sku for s in everyone if s.offer.equivalent_sku_id}
     customers = {s.customer_id for s in everyone}
@@ -372,7 +357,7 @@ def _term_dates(
         if not start <= custom <= full_end:
             errors.append(
                 EligibilityError(
-                    EligibilityCode.TERM_END,
+                    EligibilityCode.CUSTOM_TERM_END,
                     f"The custom term end date {custom} must fall within the new {term} term "
                     f"({start} to {full_end}).",
                 )
@@ -380,7 +365,7 @@ def _term_dates(
         elif not (_is_month_end(custom) or custom in context.nce_term_ends.get(subscription.customer_id, ())):
             errors.append(
                 EligibilityError(
-                    EligibilityCode.TERM_END,
+                    EligibilityCode.CUSTOM_TERM_END_ALIGNMENT,
                     f"The custom term end date {custom} must be a calendar month end or the end date "
                     "of another active new-commerce subscription of the customer.",
                 )
@@ -392,8 +377,16 @@ def _term_dates(
         if end < start:
             errors.append(
                 EligibilityError(
-                    EligibilityCode.TERM_END,
+                    EligibilityCode.TOO_CLOSE_TO_TERM_END,
                     f"The legacy term ended on {end}; purchase a full term to migrate.",
+                )
+            )
+        elif end == start:
+            errors.append(
+                EligibilityError(
+                    EligibilityCode.LAST_DAY_FULL_TERM_ONLY,
+                    f"The legacy term ends today ({end}): in its last 24 hours a subscription "
+                    "migrates only with a new full term (purchaseFullTerm).",
                 )
             )
         elif end > full_end:
@@ -448,7 +441,7 @@ def _line(
     if not in_segment:
         errors.append(
             EligibilityError(
-                EligibilityCode.SEGMENT_MARKET,
+                EligibilityCode.NO_EQUIVALENT,
                 f"{sku.title} ({sku.product_id}:{sku.sku_id}) is not available in New Commerce "
                 f"for {segment} customers.",
             )
@@ -456,7 +449,7 @@ def _line(
     elif not in_market:
         errors.append(
             EligibilityError(
-                EligibilityCode.SEGMENT_MARKET,
+                EligibilityCode.NO_EQUIVALENT,
                 f"{sku.title} ({sku.product_id}:{sku.sku_id}) is not available in New Commerce "
                 f"in the customer's market {customer.country}.",
             )
@@ -551,6 +544,38 @@ def migration_assess(
         errors.append(
             EligibilityError(
                 EligibilityCode.OPEN_MIGRATION, "A migration of this subscription is already in progress."
+            )
+        )
+    if subscription.pk in context.scheduled:
+        errors.append(
+            EligibilityError(
+                EligibilityCode.SCHEDULED,
+                "A migration of this subscription is scheduled; change or cancel the schedule instead.",
+            )
+        )
+    if subscription.promotion_id:
+        errors.append(
+            EligibilityError(
+                EligibilityCode.PROMOTIONS,
+                f"The promotion {subscription.promotion_id} applies to this subscription; it can "
+                "migrate once the promotion has ended.",
+            )
+        )
+    if subscription.trade_status == TradeStatus.NOT_ALLOWED:
+        errors.append(
+            EligibilityError(
+                EligibilityCode.TRADE_STATUS,
+                "The subscription's trade status does not allow new purchases; it cannot move to "
+                "New Commerce until the vendor clears it.",
+            )
+        )
+    month_after_start = add_months(subscription.term_start, 1)
+    if not request.at_renewal and context.on < month_after_start:
+        errors.append(
+            EligibilityError(
+                EligibilityCode.ACTIVE_LESS_THAN_A_MONTH,
+                f"The subscription started on {subscription.term_start}; it can migrate from "
+                f"{month_after_start}, once it has been active for a month.",
             )
         )
     if subscription.parent_id:

@@ -20,9 +20,12 @@ from commerce.choices import (
     MigrationInitiator,
     MigrationStatus,
     PriceListStatus,
+    ScheduleStatus,
     Segment,
+    SubscriptionChangeKind,
     SubscriptionStatus,
     TermDuration,
+    TradeStatus,
 )
 from portal.capabilities import Capability
 from portal.money import AmountField, CurrencyField
@@ -134,6 +137,10 @@ class PriceList(models.Model):
     #: SHA-256 of the file it came from (commerce.services.price_lists): the same file imported
     #: again for the same market, month and kind is this list, not a new one.
     content_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    #: The corrected list for the same market, month and kind that took this one's place.
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced"
+    )
 
     objects = VendorDataManager()
 
@@ -218,6 +225,18 @@ class LegacySubscription(TenantModel):
         max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
     is_trial = models.BooleanField(default=False)
+    #: A promotion applied to the legacy subscription blocks its migration (`SubscriptionPromotionsPresent`).
+    promotion_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    trade_status = models.CharField(
+        max_length=12,
+        choices=TradeStatus.choices,
+        default=TradeStatus.ALLOWED,
+        db_default=TradeStatus.ALLOWED,
+    )
+    #: What the vendor bills per seat for one billing period of the legacy subscription (the
+    #: "before" of a migration's price impact); unknown when the vendor did not send it.
+    unit_price = AmountField(null=True, blank=True)
+    currency = CurrencyField(blank=True, default="", db_default="")
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
@@ -258,7 +277,10 @@ class NceSubscription(TenantModel):
     term_start = models.DateField()
     term_end = models.DateField()
     auto_renew = models.BooleanField(default=True)
+    #: 168 hours after purchase, migration or renewal: until then seats may be reduced and the
+    #: subscription cancelled with a prorated credit (commerce.services.nce).
     cancellation_window_ends_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
@@ -361,7 +383,7 @@ class Migration(TenantModel):
     subscription_end_date = models.DateField(null=True, blank=True)
     started_time = models.DateTimeField(default=timezone.now)
     completed_time = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=80, blank=True)
     error_description = models.TextField(blank=True)
     initiated_by = models.CharField(
         max_length=10, choices=MigrationInitiator.choices, default=MigrationInitiator.PARTNER
@@ -397,3 +419,87 @@ class Migration(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.migration_id} ({self.status})"
+
+
+class NceSubscriptionChange(TenantModel):
+    """One change of a new-commerce subscription's seats or life, with the credit it gave."""
+
+    subscription = models.ForeignKey(NceSubscription, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=16, choices=SubscriptionChangeKind.choices)
+    quantity_before = models.PositiveIntegerField()
+    quantity_after = models.PositiveIntegerField()
+    #: Prorated credit of a reduction or cancellation inside the window (0 otherwise).
+    credit = AmountField(default=0)
+    currency = CurrencyField()
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: The client's `MS-RequestId` / Idempotency-Key: a retried request finds its change.
+    request_id = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "request_id"],
+                condition=~Q(request_id=""),
+                name="one_change_per_request",
+            )
+        ]
+
+
+class MigrationSchedule(TenantModel):
+    """A migration to run later: on a target date or at the legacy term's renewal (§3.4, §3.5)."""
+
+    history_capabilities = (Capability.CUSTOMERS_VIEW,)
+
+    schedule_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.CASCADE, related_name="migration_schedules"
+    )
+    current_subscription = models.ForeignKey(
+        LegacySubscription, on_delete=models.CASCADE, related_name="migration_schedules"
+    )
+    status = models.CharField(max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.CREATED)
+    term_duration = models.CharField(max_length=3, choices=TermDuration.choices, blank=True)
+    billing_cycle = models.CharField(max_length=10, choices=BillingCycle.choices, blank=True)
+    purchase_full_term = models.BooleanField(default=False)
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    custom_term_end_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    migrate_on_renewal = models.BooleanField(default=False)
+    external_reference_id = models.CharField(max_length=100, blank=True)
+    migration = models.OneToOneField(
+        Migration, on_delete=models.SET_NULL, null=True, blank=True, related_name="schedule"
+    )
+    error_code = models.CharField(max_length=80, blank=True)
+    error_description = models.TextField(blank=True)
+    created_time = models.DateTimeField(default=timezone.now)
+    last_modified_time = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_time", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["status", "target_date"], name="schedule_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_date__isnull=False, migrate_on_renewal=False)
+                | Q(target_date__isnull=True, migrate_on_renewal=True),
+                name="schedule_date_or_renewal",
+            ),
+            # One waiting schedule per legacy subscription.
+            models.UniqueConstraint(
+                fields=["current_subscription"],
+                condition=Q(status__in=[ScheduleStatus.CREATED, ScheduleStatus.PROCESSING]),
+                name="one_open_schedule_per_subscription",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} ({self.status})"

@@ -67,7 +67,7 @@ def test_validate_lists_code_5_with_the_vendors_words(api, customer):
         f"{_base(customer)}/validate", {"currentSubscriptionId": str(subscription.subscription_id)}
     ).json()
     assert body["isEligible"] is False
-    assert {"code": "5", "description": CODE_5} in body["errors"]
+    assert {"code": 5, "codeName": "NewCommerceProductUnavailable", "description": CODE_5} in body["errors"]
 
 
 def test_create_get_and_query_a_migration(api, customer):
@@ -102,7 +102,7 @@ def test_create_refuses_an_ineligible_subscription_with_every_reason(api, custom
     response = api.post(_base(customer), {"currentSubscriptionId": str(subscription.subscription_id)})
     assert response.status_code == 400
     reasons = response.json()["errors"]["currentSubscriptionId"]
-    assert any(reason.startswith("5:") for reason in reasons)
+    assert any(reason.startswith("NewCommerceProductUnavailable:") for reason in reasons)
     assert len(reasons) >= 2
     assert not Migration.objects.filter(status=MigrationStatus.COMPLETED).exists()
 

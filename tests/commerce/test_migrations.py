@@ -170,14 +170,18 @@ def test_c3_an_offer_without_equivalent_is_blocked_with_code_5(catalog, us_custo
 
     assert eligibility.is_eligible is False
     assert eligibility.catalog_item_id is None and eligibility.proposal is None
-    assert [(e.code, e.description) for e in eligibility.errors] == [("5", NO_EQUIVALENT_OFFER)]
+    assert [(e.number, e.code, e.description) for e in eligibility.errors] == [
+        (5, "NewCommerceProductUnavailable", NO_EQUIVALENT_OFFER)
+    ]
     assert NO_EQUIVALENT_OFFER == (
         "Subscription cannot be migrated to New Commerce because the equivalent offer is not yet "
         "available in New Commerce"
     )
     with pytest.raises(ValidationError) as refused:
         migration_create(actor=alice, subscription=subscription)
-    assert refused.value.message_dict == {"currentSubscriptionId": [f"5: {NO_EQUIVALENT_OFFER}"]}
+    assert refused.value.message_dict == {
+        "currentSubscriptionId": [f"NewCommerceProductUnavailable: {NO_EQUIVALENT_OFFER}"]
+    }
     assert not Migration.objects.exists()
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.ACTIVE
@@ -195,7 +199,7 @@ def test_c5_the_pooled_seat_cap_leaves_50_seats(catalog, us_customer, alice):
 
     assert [(e.code, e.description) for e in refused.errors] == [
         (
-            "SEAT_LIMIT",
+            "SeatLimitExceeded",
             "The requested number of 51 seats exceeds the remaining limit of 50 seats allowed per "
             "subscription for the CatalogItemId - CFQ7TTC0LCHC:0002:CFQ7TTC0KFFN",
         )
@@ -233,12 +237,12 @@ def test_it_lists_every_reason_not_just_the_first(catalog, org_a, alice):
     eligibility = migration_validate(subscription=subscription)
 
     assert codes(eligibility) == {
-        "NOT_ACTIVE",
-        "OPEN_MIGRATION",
-        "TRIAL",
-        "QUANTITY",
-        "SEGMENT_MARKET",
-        "SEAT_LIMIT",
+        "SubscriptionStatusNotActive",
+        "SubscriptionBeingProcessingInOms",
+        "SubscriptionIsTrial",
+        "QuantityOutOfRange",
+        "NewCommerceProductUnavailable",
+        "SeatLimitExceeded",
     }
     with pytest.raises(ValidationError) as refused:
         migration_create(actor=alice, subscription=subscription)
@@ -249,28 +253,32 @@ def test_it_lists_every_reason_not_just_the_first(catalog, org_a, alice):
 
 def test_it_refuses_a_term_or_billing_plan_the_offer_lacks_and_a_missing_price(catalog, org_a, us_customer):
     subscription = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=60))
-    assert codes(migration_validate(subscription=subscription, term_duration="P3Y")) == {"TERM_BILLING"}
+    assert codes(migration_validate(subscription=subscription, term_duration="P3Y")) == {
+        "TermDurationBillingCycleCombinationNotSupported"
+    }
     assert codes(
         migration_validate(
             subscription=subscription, term_duration="P1M", billing_cycle="Annual", purchase_full_term=True
         )
-    ) == {"TERM_BILLING"}
+    ) == {"TermDurationBillingCycleCombinationNotSupported"}
     # A month-long term cannot end with the legacy term two months away.
-    assert codes(migration_validate(subscription=subscription, term_duration="P1M")) == {"TERM_END"}
+    assert codes(migration_validate(subscription=subscription, term_duration="P1M")) == {
+        "LegacyTermEndsAfterNewTerm"
+    }
 
     # A market the availability lists but no price list covers.
     basic = catalog[("CFQ7TTC0LH18", "0001")].availabilities.get(term_duration="P1Y")
     basic.markets = [*basic.markets, "MX"]
     basic.save()
     mexican = CustomerFactory(organization=org_a, country="MX")
-    assert codes(migration_validate(subscription=legacy(mexican, "basic", term_end=date.today()))) == {
-        "NO_PRICE"
-    }
+    assert codes(
+        migration_validate(subscription=legacy(mexican, "basic", term_end=date.today() + timedelta(days=30)))
+    ) == {"PriceNotInPriceList"}
     # And a market it does not list at all.
     chilean = CustomerFactory(organization=org_a, country="CL")
-    assert codes(migration_validate(subscription=legacy(chilean, "basic", term_end=date.today()))) == {
-        "SEGMENT_MARKET"
-    }
+    assert codes(
+        migration_validate(subscription=legacy(chilean, "basic", term_end=date.today() + timedelta(days=30)))
+    ) == {"NewCommerceProductUnavailable"}
 
 
 def test_the_list_page_answer_takes_a_fixed_number_of_queries(catalog, org_a, us_customer):
@@ -278,7 +286,11 @@ def test_the_list_page_answer_takes_a_fixed_number_of_queries(catalog, org_a, us
         LegacySubscription.objects.all().delete()
         for number in range(n):
             customer = CustomerFactory(organization=org_a, country=["US", "GB", "DE"][number % 3])
-            legacy(customer, ["basic", "premium", "e3", "business_voice"][number % 4], term_end=date.today())
+            legacy(
+                customer,
+                ["basic", "premium", "e3", "business_voice"][number % 4],
+                term_end=date.today() + timedelta(days=30),
+            )
         with CaptureQueriesContext(connection) as queries:
             answers = eligibility_for(LegacySubscription.objects.filter(organization=org_a))
         assert len(answers) == n
@@ -315,7 +327,7 @@ def test_an_add_on_migrates_with_its_base(catalog, us_customer, alice):
     addon = legacy(us_customer, "teams_phone", quantity=10, parent=base, term_end=base.term_end)
 
     alone = migration_validate(subscription=addon)
-    assert codes(alone) == {"ADDON_BASE"}
+    assert codes(alone) == {"AddOnBaseNotMigrating"}
     assert str(base.subscription_id) in alone.errors[0].description
 
     migration = migration_create(actor=alice, subscription=base)
@@ -336,7 +348,7 @@ def test_a_base_whose_add_on_cannot_move_is_blocked_with_the_add_ons_reason(cata
 
     eligibility = migration_validate(subscription=base)
 
-    assert codes(eligibility) == {"ADDON"}
+    assert codes(eligibility) == {"SubscriptionAddOnsPresent"}
     assert NO_EQUIVALENT_OFFER in eligibility.errors[0].description
 
 
@@ -407,7 +419,7 @@ def test_a_subscription_migrates_only_once(catalog, us_customer, alice):
 
     with pytest.raises(ValidationError) as refused:
         migration_create(actor=alice, subscription=subscription)
-    assert refused.value.message_dict["currentSubscriptionId"][0].startswith("NOT_ACTIVE:")
+    assert refused.value.message_dict["currentSubscriptionId"][0].startswith("SubscriptionStatusNotActive:")
     # The database refuses a second completed (or open) migration even past the services.
     for status in (MigrationStatus.COMPLETED, MigrationStatus.PROCESSING):
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -478,7 +490,9 @@ def test_a_batch_file_with_bad_rows_is_rejected_whole(
 ):
     good = legacy(us_customer, "basic", term_end=date.today() + timedelta(days=50))
     blocked = legacy(us_customer, "business_voice", term_end=date.today() + timedelta(days=50))
-    foreign = legacy(CustomerFactory(organization=org_b, country="US"), "basic", term_end=date.today())
+    foreign = legacy(
+        CustomerFactory(organization=org_b, country="US"), "basic", term_end=date.today() + timedelta(days=30)
+    )
     other_customer = CustomerFactory(organization=org_a, country="US")
     upload = batch_file(
         [
@@ -487,12 +501,16 @@ def test_a_batch_file_with_bad_rows_is_rejected_whole(
             row(foreign),  # row 4: another organization's customer and subscription
             row(good),  # row 5: repeats row 2
             row(
-                legacy(us_customer, "basic", term_end=date.today()),
+                legacy(us_customer, "basic", term_end=date.today() + timedelta(days=30)),
                 term="P2Y",
                 billing="Weekly",
                 full="maybe",
             ),
-            row(legacy(us_customer, "basic", term_end=date.today()), quantity="-3", end="someday"),
+            row(
+                legacy(us_customer, "basic", term_end=date.today() + timedelta(days=30)),
+                quantity="-3",
+                end="someday",
+            ),
             # row 8: a subscription of the organization named with another of its customers
             [str(other_customer.tenant_id), str(blocked.subscription_id), "", "", "", "", ""],
         ]
@@ -515,7 +533,7 @@ def test_a_batch_file_with_bad_rows_is_rejected_whole(
         (8, "currentSubscriptionId"),
     }
     by_row = {error["row"]: error for error in job.errors[1:] if error["column"] == "currentSubscriptionId"}
-    assert by_row[3]["message"] == f"5: {NO_EQUIVALENT_OFFER}"
+    assert by_row[3]["message"] == f"NewCommerceProductUnavailable: {NO_EQUIVALENT_OFFER}"
     assert by_row[3]["value"] == str(blocked.subscription_id)
     assert "repeats line 2" in by_row[5]["message"]
     assert by_row[8]["message"] == "belongs to another customer than customerTenantId"
@@ -681,7 +699,10 @@ def test_a_batch_job_migrates_a_chosen_set_exactly_once(
     assert JobChunk.objects.filter(job=job).count() == 3
     assert Migration.objects.filter(batch=batch, status=MigrationStatus.COMPLETED).count() == 5
     rejected = Migration.objects.get(batch=batch, status=MigrationStatus.REJECTED)
-    assert (rejected.current_subscription, rejected.error_code) == (chosen[-1], "5")
+    assert (rejected.current_subscription, rejected.error_code) == (
+        chosen[-1],
+        "NewCommerceProductUnavailable",
+    )
     assert history_of(rejected) == [("Validating", "Rejected")]
     assert NceSubscription.objects.filter(organization=org_a).count() == 5
     with pytest.raises(ValidationError):
@@ -689,7 +710,9 @@ def test_a_batch_job_migrates_a_chosen_set_exactly_once(
 
 
 def test_a_batch_takes_only_the_organizations_own_subscriptions(catalog, org_a, org_b, alice):
-    foreign = legacy(CustomerFactory(organization=org_b, country="US"), "basic", term_end=date.today())
+    foreign = legacy(
+        CustomerFactory(organization=org_b, country="US"), "basic", term_end=date.today() + timedelta(days=30)
+    )
     with pytest.raises(ValidationError) as refused:
         migration_batch_create(
             actor=alice, organization=org_a, rows=[{"subscription_id": str(foreign.subscription_id)}]
@@ -825,7 +848,13 @@ def test_the_demo_seed_is_deterministic_idempotent_and_mixed(db):
     assert again.legacy_subscriptions == first.legacy_subscriptions
     answers = eligibility_for(LegacySubscription.objects.all())
     reasons = {error.code for answer in answers.values() for error in answer.errors}
-    assert {"5", "TRIAL", "NOT_ACTIVE", "SEAT_LIMIT", "ADDON_BASE"} <= reasons
+    assert {
+        "NewCommerceProductUnavailable",
+        "SubscriptionIsTrial",
+        "SubscriptionStatusNotActive",
+        "SeatLimitExceeded",
+        "AddOnBaseNotMigrating",
+    } <= reasons
     assert sum(answer.is_eligible for answer in answers.values()) > len(answers) / 3
     ids = sorted(LegacySubscription.objects.values_list("subscription_id", flat=True))
     LegacySubscription.objects.all().delete()
@@ -837,10 +866,14 @@ def test_the_demo_seed_is_deterministic_idempotent_and_mixed(db):
 
 
 def test_the_admin_re_runs_failed_migrations(catalog, us_customer, alice, vendor_down, verified_client):
-    failed = migration_create(actor=alice, subscription=legacy(us_customer, "basic", term_end=date.today()))
+    failed = migration_create(
+        actor=alice, subscription=legacy(us_customer, "basic", term_end=date.today() + timedelta(days=30))
+    )
     vendor_down.undo()
     # A completed migration is skipped by the action.
-    done = migration_create(actor=alice, subscription=legacy(us_customer, "e3", term_end=date.today()))
+    done = migration_create(
+        actor=alice, subscription=legacy(us_customer, "e3", term_end=date.today() + timedelta(days=30))
+    )
     staff = UserFactory(organization=None, is_staff=True, is_superuser=True)
     client = verified_client(staff)
     for page in ("migration", "legacysubscription", "ncesubscription", "migrationbatch", "legacyoffer"):

@@ -60,7 +60,11 @@ def test_every_commerce_page_names_the_capability_it_needs():
 def test_the_list_offers_migration_only_to_those_who_may_order(
     org_a, alice, helpdesk, verified_client, catalog
 ):
-    legacy(CustomerFactory(organization=org_a, country="US"), "basic", term_end=timezone.localdate())
+    legacy(
+        CustomerFactory(organization=org_a, country="US"),
+        "basic",
+        term_end=timezone.localdate() + timedelta(days=30),
+    )
     url = reverse("commerce:subscription-list")
     assert "Migrate selected" in verified_client(alice).get(url).content.decode()
     html = verified_client(helpdesk).get(url).content.decode()
@@ -82,7 +86,11 @@ def test_a_failed_migration_offers_retry_only_to_those_who_may_order(org_a, alic
 def test_a_batch_of_ticked_subscriptions_takes_only_the_partners_own(
     org_a, org_b, alice, verified_client, catalog
 ):
-    ours = legacy(CustomerFactory(organization=org_a, country="US"), "basic", term_end=timezone.localdate())
+    ours = legacy(
+        CustomerFactory(organization=org_a, country="US"),
+        "basic",
+        term_end=timezone.localdate() + timedelta(days=30),
+    )
     theirs = LegacySubscriptionFactory(organization=org_b)
     client = verified_client(alice)
     refused = client.post(reverse("commerce:batch-from-selection"), {"subscription": [theirs.pk]})
@@ -158,7 +166,7 @@ def test_the_batch_list_counts_each_batchs_completed_and_failed_migrations(org_a
 
 def test_the_eligibility_of_a_page_costs_the_same_queries_with_or_without_add_ons(org_a, catalog):
     customer = CustomerFactory(organization=org_a, country="US")
-    base = legacy(customer, "premium", term_end=timezone.localdate())
+    base = legacy(customer, "premium", term_end=timezone.localdate() + timedelta(days=30))
 
     def queries(subscriptions) -> int:
         with CaptureQueriesContext(connection) as captured:
