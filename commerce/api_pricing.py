@@ -1,4 +1,5 @@
-"""Price lists over the API: /api/v1/commerce/price-lists/ and /price-lists/{id}/rows/ (read-only).
+"""Price lists over the API: /api/v1/commerce/price-lists/ and /price-lists/{id}/rows/ (read-only),
+and the price impact of a migration as the validate call returns it (`priceImpact`).
 
 Row fields carry the file's column names in camelCase, like Partner Center's price sheet JSON.
 Price lists are the vendor's data, the same for every partner: `PriceList.objects.visible_to(user)`
@@ -15,6 +16,7 @@ from rest_framework.decorators import action
 from commerce.choices import Segment
 from commerce.filters import PriceListFilter, PriceListRowFilter
 from commerce.models import PriceList, PriceListRow
+from commerce.pricing.impact import PriceImpact
 from portal.api import ModelSerializer, TenantViewSet
 from portal.capabilities import Capability
 from portal.tenancy import get_visible_or_404
@@ -29,6 +31,11 @@ class PriceListSerializer(ModelSerializer):
     sourceFile = serializers.CharField(source="source_file")
     rowCount = serializers.IntegerField(source="row_count")
     uploadedAt = serializers.DateTimeField(source="uploaded_at")
+    replacedBy = serializers.IntegerField(
+        source="replaced_by_id",
+        allow_null=True,
+        help_text="The corrected list that replaced this one (status superseded), if any.",
+    )
 
     class Meta:
         model = PriceList
@@ -43,6 +50,7 @@ class PriceListSerializer(ModelSerializer):
             "status",
             "rowCount",
             "uploadedAt",
+            "replacedBy",
         ]
 
 
@@ -123,3 +131,56 @@ class PriceListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             return PriceListRow.objects.none()
         price_list = get_visible_or_404(PriceList, self.request.user, pk=self.kwargs["pk"])
         return PriceListRow.objects.visible_to(self.request.user).filter(price_list=price_list)
+
+
+# --- The price impact of a migration (commerce.pricing.impact) ----------------------------------------
+
+
+class PriceImpactChargeSerializer(serializers.Serializer):
+    perPeriod = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    perTerm = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+
+
+class PriceImpactSerializer(serializers.Serializer):
+    """What a migration changes in what the subscription costs, add-ons included.
+
+    `after` is in `currency` (the price list's), `before` in `legacyCurrency` and null when the
+    vendor sent no legacy price; `difference` (after − before) is null unless both are known in one
+    currency. Per term: over the new term's days (`termStart` to `termEnd`), prorated by days when
+    shorter than a full term.
+    """
+
+    currency = serializers.CharField()
+    legacyCurrency = serializers.CharField()
+    billingCycle = serializers.CharField()
+    period = serializers.ChoiceField(choices=["month", "year", "term"])
+    termStart = serializers.DateField()
+    termEnd = serializers.DateField()
+    addOns = serializers.IntegerField(help_text="How many add-ons' charges are included.")
+    before = PriceImpactChargeSerializer(allow_null=True)
+    after = PriceImpactChargeSerializer()
+    difference = PriceImpactChargeSerializer(allow_null=True)
+
+
+def price_impact_body(impact: PriceImpact | None) -> dict | None:
+    """`impact` in the shape of `PriceImpactSerializer`, or None."""
+    if impact is None:
+        return None
+    before = None
+    if impact.legacy_charge_per_term is not None:
+        before = {"perPeriod": impact.legacy_charge_per_period, "perTerm": impact.legacy_charge_per_term}
+    difference = None
+    if impact.comparable:
+        difference = {"perPeriod": impact.difference_per_period, "perTerm": impact.difference_per_term}
+    return {
+        "currency": impact.currency,
+        "legacyCurrency": impact.legacy_currency,
+        "billingCycle": impact.billing_cycle,
+        "period": impact.period,
+        "termStart": impact.term_start,
+        "termEnd": impact.term_end,
+        "addOns": impact.add_ons,
+        "before": before,
+        "after": {"perPeriod": impact.charge_per_period, "perTerm": impact.charge_per_term},
+        "difference": difference,
+    }

@@ -194,6 +194,29 @@ LEGACY_OFFERS = {
 }
 
 
+#: What one seat of each legacy offer costs a year (USD, partner price): a tenth below the annual
+#: new-commerce price, so the subscription page shows a price impact. Invented.
+LEGACY_ANNUAL_USD = {
+    "basic": "58.32",
+    "premium": "213.84",
+    "premium_trial": "0.00",
+    "e3": "388.80",
+    "e3_charity": "194.40",
+    "e3_gcc": "349.92",
+    "a1_faculty": "24.30",
+    "teams_phone": "86.40",
+    "business_voice": "162.00",
+}
+
+
+def legacy_price(offer: str, billing: str, market: str) -> tuple[Decimal | None, str]:
+    """A legacy seat's price for one billing period (a month or a year) in the market's currency."""
+    if market not in MARKETS:
+        return None, ""
+    yearly, currency = market_price(LEGACY_ANNUAL_USD[offer], market)
+    return (round_money(yearly / 12) if billing == BillingCycle.MONTHLY else yearly), currency
+
+
 def offer_id_for(key: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"legacy-offer:{key}")
 
@@ -348,6 +371,9 @@ def _subscriptions_for(
             "created_at": timezone.make_aware(datetime.combine(start, datetime.min.time())),
         }
         fields.update(extra)
+        fields["unit_price"], fields["currency"] = legacy_price(
+            offer, fields["billing_cycle"], customer.country
+        )
         return LegacySubscription(**fields)
 
     seats = [5, 12, 25, 40, 60, 120]

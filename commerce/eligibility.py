@@ -11,12 +11,12 @@ from that context without touching the database, so a batch chunk is validated s
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Sum
 from django.db.models.expressions import RawSQL
@@ -26,7 +26,6 @@ from accounts.choices import CustomerSegment
 from accounts.models import Customer
 from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
-    BillingCycle,
     MigrationStatus,
     ScheduleStatus,
     Segment,
@@ -44,8 +43,9 @@ from commerce.models import (
     NceSubscription,
     Sku,
 )
-from commerce.pricing.lookup import price_for, prices_in_force
-from portal.money import round_money
+from commerce.pricing.impact import PriceImpact, line_charges, price_impact
+from commerce.pricing.lookup import PriceKey, PricePoint, choose, price_candidates, tier_ranges
+from commerce.pricing.terms import TERM_MONTHS, add_months, full_term_end
 
 __all__ = (
     "NO_EQUIVALENT_OFFER",
@@ -78,8 +78,6 @@ SEGMENT_FOR_CUSTOMER = {
     CustomerSegment.CHARITY: Segment.CHARITY,
 }
 
-TERM_MONTHS = {TermDuration.P1M: 1, TermDuration.P1Y: 12, TermDuration.P3Y: 36}
-
 #: Seats that count against a SKU's pooled maximum on the customer tenant.
 POOLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 
@@ -89,7 +87,7 @@ SUBSCRIPTION_RELATED = ("customer", "offer__equivalent_sku__product", "parent")
 
 @dataclass(frozen=True)
 class MigrationProposal:
-    """What the migrated subscription would be and cost."""
+    """What the migrated line would be and cost (the figures: commerce.pricing.impact)."""
 
     catalog_item_id: str
     availability_id: int
@@ -107,6 +105,8 @@ class MigrationProposal:
     #: span (None when the vendor sent no legacy price).
     charge_per_term: Decimal | None = None
     legacy_charge_per_term: Decimal | None = None
+    #: The legacy price's currency; when it is not `currency`, the two are shown side by side.
+    legacy_currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ class Eligibility:
     is_eligible: bool
     errors: tuple[EligibilityError, ...]
     proposal: MigrationProposal | None
+    #: Before and after, add-ons included (None when not eligible).
+    price_impact: PriceImpact | None = None
 
     @property
     def catalog_item_id(self) -> str | None:
@@ -161,7 +163,8 @@ class MigrationContext:
     scheduled: set[int] = field(default_factory=set)
     availabilities: dict[int, list[Availability]] = field(default_factory=dict)
     pooled_seats: dict[tuple[int, int], int] = field(default_factory=dict)
-    prices: dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]] = field(default_factory=dict)
+    #: The rows that may price each key in the dates asked about; `choose` picks per date and seats.
+    prices: dict[PriceKey, list[PricePoint]] = field(default_factory=dict)
     nce_term_ends: dict[int, set[date]] = field(default_factory=dict)
     #: (SKU id, segment, market, term) → what `_offer` found; thousands of rows share a few keys.
     offers: dict[tuple[int, str, str, str], _Offer] = field(default_factory=dict)
@@ -203,33 +206,17 @@ def id_array(ids: Iterable[int], db_type: str = "bigint") -> RawSQL:
 
 
 def _prices(
-    *, markets: Iterable[str], skus: Iterable[Sku], on: date
-) -> dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]]:
-    """Every price `commerce.pricing.lookup.price_for` would give for these markets and SKUs, in one query
-    (the same `prices_in_force` rule; the first row of each key wins)."""
+    *, markets: Iterable[str], skus: Iterable[Sku], first_day: date, last_day: date
+) -> dict[PriceKey, list[PricePoint]]:
+    """The rows that may price these markets and SKUs between the two days, in one query."""
     skus = list(skus)
-    rows = (
-        prices_in_force(on)
-        .filter(
-            price_list__market__in=list(markets),
-            product_id__in={sku.product_id for sku in skus},
-            sku_id__in={sku.sku_id for sku in skus},
-        )
-        .values_list(
-            "price_list__market",
-            "product_id",
-            "sku_id",
-            "term_duration",
-            "billing_plan",
-            "segment",
-            "unit_price",
-            "currency",
-        )
+    return price_candidates(
+        markets=markets,
+        product_ids={sku.product_id for sku in skus},
+        sku_ids={sku.sku_id for sku in skus},
+        first_day=first_day,
+        last_day=last_day,
     )
-    found: dict[tuple[str, str, str, str, str, str], tuple[Decimal, str]] = {}
-    for market, product_id, sku_id, term, billing, segment, unit_price, currency in rows:
-        found.setdefault((market, product_id, sku_id, term, billing, segment), (unit_price, currency))
-    return found
 
 
 def migration_subscriptions_prepare(subscriptions: Iterable[LegacySubscription]) -> list[LegacySubscription]:
@@ -263,7 +250,7 @@ def migration_context_load(
     """Read what the rules need for `subscriptions` (prepared by `migration_subscriptions_prepare`).
 
     Seven queries whatever the number of subscriptions (one more with `nce_term_ends`, which custom
-    term end dates need; one fewer without `prices`, for a caller that looks prices up itself).
+    term end dates need; one fewer without `prices`, for a caller that needs no price).
     """
     context = MigrationContext(on=on)
     if not subscriptions:
@@ -291,18 +278,29 @@ def migration_context_load(
     if skus:
         for availability in Availability.objects.filter(sku__in=skus).select_related("sku"):
             context.availabilities.setdefault(availability.sku_id, []).append(availability)
+        # The maximum is pooled on the customer's tenant across every partner (§1), so the seats
+        # are counted by tenant, then read per customer row of this partner.
+        tenants = {s.customer.tenant_id for s in everyone}
         pooled = (
             NceSubscription.objects.filter(
-                customer_id__in=id_array(customers), availability__sku__in=skus, status__in=POOLED_STATUSES
+                customer__tenant_id__in=id_array(tenants, "uuid"),
+                availability__sku__in=skus,
+                status__in=POOLED_STATUSES,
             )
-            .values("customer_id", "availability__sku_id")
+            .values("customer__tenant_id", "availability__sku_id")
             .annotate(seats=Sum("quantity"))
         )
-        context.pooled_seats = {
-            (row["customer_id"], row["availability__sku_id"]): row["seats"] for row in pooled
-        }
+        customers_of_tenant: dict[Any, set[int]] = defaultdict(set)
+        for s in everyone:
+            customers_of_tenant[s.customer.tenant_id].add(s.customer_id)
+        for row in pooled:
+            for customer_id in customers_of_tenant[row["customer__tenant_id"]]:
+                context.pooled_seats[(customer_id, row["availability__sku_id"])] = row["seats"]
         if prices:
-            context.prices = _prices(markets={s.customer.country for s in everyone}, skus=skus, on=on)
+            # Priced on the migration date: today, or the day after the legacy term at renewal.
+            last_day = max(on, *(s.term_end + timedelta(days=1) for s in everyone))
+            markets = {s.customer.country for s in everyone}
+            context.prices = _prices(markets=markets, skus=skus, first_day=on, last_day=last_day)
     if nce_term_ends:
         for customer_id, term_end in NceSubscription.objects.filter(
             customer_id__in=id_array(customers), status=SubscriptionStatus.ACTIVE
@@ -314,25 +312,8 @@ def migration_context_load(
 # --- The rules ------------------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    """`day` plus whole months, the day clamped to the month's length (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _is_month_end(day: date) -> bool:
     return (day + timedelta(days=1)).day == 1
-
-
-def _charge(*, unit_price: Decimal, quantity: int, term: str, billing: str) -> tuple[Decimal, str]:
-    """The charge each billing period: the price list's unit price covers the whole term (§4.1)."""
-    months = TERM_MONTHS[term]
-    if billing == BillingCycle.MONTHLY:
-        return round_money(unit_price * quantity / months), "month"
-    if billing == BillingCycle.ANNUAL and months >= 12:
-        return round_money(unit_price * quantity * 12 / months), "year"
-    return round_money(unit_price * quantity), "term"
 
 
 def _default_term(subscription: LegacySubscription, request: MigrationRequest) -> str:
@@ -349,7 +330,7 @@ def _term_dates(
 ) -> tuple[date, date, list[EligibilityError]]:
     """Term start and end (§3.1): co-terminous by default, a new full term, or a custom end."""
     start = subscription.term_end + timedelta(days=1) if request.at_renewal else context.on
-    full_end = add_months(start, TERM_MONTHS[term]) - timedelta(days=1)
+    full_end = full_term_end(start, term)
     errors = []
     custom = request.custom_term_end_date
     if custom is not None:
@@ -484,19 +465,23 @@ def _line(
             )
     price = None
     if availability is not None and billing in availability.billing_plans:
-        price = context.prices.get((customer.country, sku.product_id, sku.sku_id, term, billing, segment))
+        # Priced on the migration date, for the line's seats (commerce.pricing.lookup).
+        key = (customer.country, sku.product_id, sku.sku_id, term, billing, segment)
+        candidates = context.prices.get(key, [])
+        price = choose(candidates, on=start, quantity=quantity)
         if price is None:
+            tiers = tier_ranges(candidates, on=start)
+            seats = f" for {quantity} seats (its tiers: {', '.join(tiers)} seats)" if tiers else ""
             errors.append(
                 EligibilityError(
                     EligibilityCode.NO_PRICE,
                     f"The current {customer.country} price list has no {segment} price for "
-                    f"{sku.product_id}:{sku.sku_id} with term {term} and billing {billing}.",
+                    f"{sku.product_id}:{sku.sku_id} with term {term} and billing {billing} on "
+                    f"{start}{seats}.",
                 )
             )
     if errors or availability is None or price is None:
         return None, errors
-    unit_price, currency = price
-    charge, period = _charge(unit_price=unit_price, quantity=quantity, term=term, billing=billing)
     return (
         MigrationProposal(
             catalog_item_id=catalog_item_id,
@@ -506,12 +491,18 @@ def _line(
             quantity=quantity,
             term_start=start,
             term_end=end,
-            unit_price=unit_price,
-            currency=currency,
-            charge_per_period=charge,
-            period=period,
-            # Legacy prices are not part of the catalog we hold.
-            legacy_charge_per_period=None,
+            unit_price=price.unit_price,
+            currency=price.currency,
+            **line_charges(
+                unit_price=price.unit_price,
+                currency=price.currency,
+                quantity=quantity,
+                term=term,
+                billing=billing,
+                start=start,
+                end=end,
+                legacy=subscription,
+            ),
         ),
         errors,
     )
@@ -658,6 +649,7 @@ def migration_assess(
             is_eligible=eligible,
             errors=tuple(errors),
             proposal=proposal if eligible else None,
+            price_impact=price_impact(proposal, (p for _, p in addon_proposals)) if eligible else None,
         ),
         addons=tuple(addon_proposals) if eligible else (),
     )
@@ -709,29 +701,7 @@ def migration_validate_assessment(
     """`migration_validate` with the add-on proposals the services need to carry it out."""
     [loaded] = migration_subscriptions_prepare(LegacySubscription.objects.filter(pk=subscription.pk))
     on = on or timezone.localdate()
-    context = migration_context_load(
-        [loaded], on=on, nce_term_ends=request.custom_term_end_date is not None, prices=False
-    )
-    # One subscription: ask the price list's own lookup for each line that moves.
-    term = _default_term(loaded, request)
-    billing = request.billing_cycle or loaded.billing_cycle
-    for line in [loaded, *context.addons.get(loaded.pk, [])]:
-        sku = line.offer.equivalent_sku
-        if sku is None:
-            continue
-        segment = SEGMENT_FOR_CUSTOMER.get(line.customer.segment, Segment.COMMERCIAL)
-        row = price_for(
-            market=line.customer.country,
-            product_id=sku.product_id,
-            sku_id=sku.sku_id,
-            term_duration=term,
-            billing_plan=billing,
-            segment=segment,
-            on=on,
-        )
-        if row is not None:
-            key = (line.customer.country, sku.product_id, sku.sku_id, term, billing, segment)
-            context.prices[key] = (row.unit_price, row.currency)
+    context = migration_context_load([loaded], on=on, nce_term_ends=request.custom_term_end_date is not None)
     return migration_assess(loaded, context, request)
 
 

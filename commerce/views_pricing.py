@@ -5,6 +5,9 @@ Price lists are the vendor's data, the same for every partner, so they are not t
 (portal.tenancy.VendorDataQuerySet) return every row to a member of a partner organization and
 none to anyone else; the pages read through them like any tenant page, and the capability
 `pricing.view` decides who may open them.
+
+A list a corrected file replaced stays readable, marked replaced with a link to its successor; the
+corrected list's diff compares it with the list it replaced by default.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class PriceListIndexView(TenantListView):
     filterset_class = PriceListFilter
     template_name = "commerce/price_list_index.html"
     partial_template_name = "commerce/_price_list_table.html"
+    select_related = ("replaced_by",)
 
 
 class PriceListDetailView(TenantListView):
@@ -44,7 +48,9 @@ class PriceListDetailView(TenantListView):
     partial_template_name = "commerce/_price_list_rows.html"
 
     def get_queryset(self):
-        self.price_list = get_visible_or_404(PriceList, self.request.user, pk=self.kwargs["pk"])
+        self.price_list = get_visible_or_404(
+            PriceList.objects.select_related("replaced_by"), self.request.user, pk=self.kwargs["pk"]
+        )
         rows = selectors.price_list_rows(self.request.user, self.price_list)
         self.filterset = self.filterset_class(self.request.GET, queryset=rows, request=self.request)
         return self.filterset.qs
@@ -52,7 +58,7 @@ class PriceListDetailView(TenantListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["price_list"] = self.price_list
-        context["comparable"] = selectors.comparable_price_lists(self.request.user, self.price_list)
+        context["comparable"] = _comparable(self.request.user, self.price_list)
         return context
 
 
@@ -72,7 +78,7 @@ def price_list_rows_csv(request, pk: int):
 def price_list_diff(request, pk: int):
     """What this list changes against another list (`?against=`): New, Removed, Changed."""
     price_list = get_visible_or_404(PriceList, request.user, pk=pk)
-    comparable = selectors.comparable_price_lists(request.user, price_list)
+    comparable = _comparable(request.user, price_list)
     base = _against(request, price_list, comparable)
     change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
     context = {
@@ -94,7 +100,7 @@ def price_list_diff(request, pk: int):
 @capability_required(C.PRICING_VIEW)
 def price_list_diff_csv(request, pk: int):
     price_list = get_visible_or_404(PriceList, request.user, pk=pk)
-    base = _against(request, price_list, selectors.comparable_price_lists(request.user, price_list))
+    base = _against(request, price_list, _comparable(request.user, price_list))
     if base is None:
         raise Http404("There is no earlier list of this market to compare with; name one with ?against=.")
     change = request.GET.get("change") if request.GET.get("change") in diff.Change.ALL else None
@@ -109,13 +115,27 @@ def price_list_diff_csv(request, pk: int):
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
+def _comparable(user, price_list: PriceList) -> list[PriceList]:
+    """The lists this one can be compared with: the ready lists of its market and currency, and
+    first the lists it replaced as a corrected file (newest first)."""
+    replaced = list(
+        PriceList.objects.visible_to(user).filter(replaced_by=price_list).order_by("-uploaded_at")
+    )
+    ready = selectors.comparable_price_lists(user, price_list)
+    return [*replaced, *(other for other in ready if other not in replaced)]
+
+
 def _against(request, price_list: PriceList, comparable: list[PriceList]) -> PriceList | None:
-    """The list named by `?against=`, else the newest current list before this one, if any."""
+    """The list named by `?against=`, else the list a correction replaced, else the newest current
+    list before this one, if any."""
     wanted = request.GET.get("against")
     if wanted:
         return get_visible_or_404(
             PriceList.objects.filter(pk__in=[other.pk for other in comparable]), request.user, pk=wanted
         )
+    replaced = [other for other in comparable if other.replaced_by_id == price_list.pk]
+    if replaced:
+        return replaced[0]
     earlier = [
         other
         for other in comparable

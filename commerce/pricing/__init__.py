@@ -6,7 +6,9 @@ files start with `ChangeIndicator`). It is imported through the one import pipel
 is not imported at all.
 
 Modules: `columns` (the file's columns), `dates` (its ISO 8601 dates), `layout` (every check, as
-the pipeline's layout), `diff` (comparing two lists), `downloads` (a list's rows and a diff as
-streamed CSV) and `lookup` (the price in force on a day). The import itself, which writes, is
-`commerce.services.price_lists`.
+the pipeline's layout), `diff` (comparing two lists: a preview or a corrected file against the
+list before it), `downloads` (a list's rows and a diff as streamed CSV), `lookup` (the price of a
+number of seats on a day: tiers and the "range ending first" rule), `terms` (term arithmetic) and
+`impact` (a migration's charge before and after, and the total of many). The import itself, which
+writes, is `commerce.services.price_lists`.
 """

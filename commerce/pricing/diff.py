@@ -1,5 +1,9 @@
 """Comparing two price lists: New (only in the other), Removed (only in the base), Changed
-(unit price differs), in one SQL statement."""
+(its unit price or effective dates differ), in one SQL statement.
+
+The same comparison serves next month's preview against the current list (spec/commerce.md §4.2)
+and a corrected file against the list it replaced (commerce.services.price_lists).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,8 @@ class PriceChange:
     new_unit_price: Decimal | None
     old_effective_start_date: datetime | None
     new_effective_start_date: datetime | None
+    old_effective_end_date: datetime | None = None
+    new_effective_end_date: datetime | None = None
 
     @property
     def difference(self) -> Decimal | None:
@@ -60,6 +66,8 @@ DIFF_COLUMNS = [
     "NewUnitPrice",
     "OldEffectiveStartDate",
     "NewEffectiveStartDate",
+    "OldEffectiveEndDate",
+    "NewEffectiveEndDate",
 ]
 _KEY = "product_id, sku_id, term_duration, billing_plan, segment, coalesce(pricing_tier_range_min, -1)"
 
@@ -68,13 +76,15 @@ def _diff_sql(change: str | None) -> str:
     """New / Removed / Changed between two lists, keyed by product, SKU, term, plan, segment, tier.
 
     Where a list holds several rows of one key (successive effective dates), its newest counts.
+    Changed: the unit price, the EffectiveStartDate (a new price period, §4.2) or the
+    EffectiveEndDate (a correction ending a price) differs.
     """
     rows = PriceListRow._meta.db_table
     side = f"""
         SELECT DISTINCT ON ({_KEY})
                product_id, sku_id, term_duration, billing_plan, segment, pricing_tier_range_min,
                coalesce(pricing_tier_range_min, -1) AS tier, product_title, sku_title, currency,
-               unit_price, effective_start_date
+               unit_price, effective_start_date, effective_end_date
           FROM {rows} WHERE price_list_id = %(list)s
          ORDER BY {_KEY}, effective_start_date DESC
     """
@@ -101,19 +111,23 @@ def _diff_sql(change: str | None) -> str:
                b.unit_price AS old_unit_price,
                o.unit_price AS new_unit_price,
                b.effective_start_date AS old_effective_start_date,
-               o.effective_start_date AS new_effective_start_date
+               o.effective_start_date AS new_effective_start_date,
+               b.effective_end_date AS old_effective_end_date,
+               o.effective_end_date AS new_effective_end_date
           FROM b FULL OUTER JOIN o
             ON o.product_id = b.product_id AND o.sku_id = b.sku_id
            AND o.term_duration = b.term_duration AND o.billing_plan = b.billing_plan
            AND o.segment = b.segment AND o.tier = b.tier
-         WHERE (b.product_id IS NULL OR o.product_id IS NULL OR o.unit_price <> b.unit_price) {only}
+         WHERE (b.product_id IS NULL OR o.product_id IS NULL
+                OR (o.unit_price, o.effective_start_date, o.effective_end_date)
+                   IS DISTINCT FROM (b.unit_price, b.effective_start_date, b.effective_end_date)) {only}
          ORDER BY 1, 8, 2, 3, 4, 5, 6, 7
     """
 
 
 def price_list_diff(*, base: PriceList, other: PriceList, change: str | None = None) -> list[PriceChange]:
     """What `other` changes against `base`: New (only in other), Removed (only in base), Changed
-    (unit price differs). Computed in one SQL statement (a full outer join of the two lists)."""
+    (unit price or effective dates differ). One SQL statement (a full outer join of the two lists)."""
     with connection.cursor() as cursor:
         cursor.execute(_diff_sql(change), {"base": base.pk, "other": other.pk})
         return [PriceChange(*row) for row in cursor.fetchall()]

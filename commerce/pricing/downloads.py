@@ -28,7 +28,8 @@ def price_list_diff_csv(*, base: PriceList, other: PriceList, change: str | None
                {cell_sql("sku_title")}, {cell_sql("term_duration")}, {cell_sql("billing_plan")},
                {cell_sql("segment")}, pricing_tier_range_min, {cell_sql("currency")},
                {amount_sql("old_unit_price")}, {amount_sql("new_unit_price")},
-               {_iso_sql("old_effective_start_date")}, {_iso_sql("new_effective_start_date")}
+               {_iso_sql("old_effective_start_date")}, {_iso_sql("new_effective_start_date")},
+               {_iso_sql("old_effective_end_date")}, {_iso_sql("new_effective_end_date")}
           FROM ({_diff_sql(change)}) AS d
          ORDER BY d.change, d.product_title, d.product_id, d.sku_id, d.term_duration, d.billing_plan,
                   d.segment, d.pricing_tier_range_min

@@ -155,11 +155,16 @@ _CHUNK_FIELDS = (
     "quantity",
     "term_duration",
     "billing_cycle",
+    "term_start",
     "term_end",
     "auto_renew",
     "status",
     "is_trial",
     "parent_id",
+    "promotion_id",
+    "trade_status",
+    "unit_price",
+    "currency",
 )
 
 

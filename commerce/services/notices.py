@@ -144,9 +144,11 @@ def wave_warning_notify(
 # --- Price lists ---------------------------------------------------------------------------------
 
 
-def price_list_published_notify(price_list: PriceList) -> int:
+def price_list_published_notify(price_list: PriceList, *, replaces: PriceList | None = None) -> int:
     """A new price list is in (the price list loader): tell the pricing viewers of every partner
-    organization, one `notify` per organization that has any. Returns how many people were told."""
+    organization, one `notify` per organization that has any. A corrected file (`replaces`, the
+    list it took the place of) says so and links to what it changed. Returns how many people were
+    told."""
     kind = "preview price list" if price_list.is_preview else "price list"
     when = "next month's prices, before they apply" if price_list.is_preview else "the prices that apply"
     title = f"New {kind}: {price_list.name}"
@@ -156,6 +158,15 @@ def price_list_published_notify(price_list: PriceList) -> int:
         "the prices or download them, and compare it with the previous list to see what changed."
     )
     url = reverse("commerce:price-list-detail", args=[price_list.pk])
+    if replaces is not None:
+        title = f"Corrected {kind}: {price_list.name}"
+        body = (
+            f"The vendor corrected the {price_list.market} {kind} for {price_list.effective_month:%B %Y}: "
+            f"{_plural(price_list.row_count, 'price')} in {price_list.currency} replace the list published "
+            f"on {replaces.uploaded_at:%d %B %Y}, which no longer applies. Open it to see what the "
+            "correction changed."
+        )
+        url = f"{reverse('commerce:price-list-diff', args=[price_list.pk])}?against={replaces.pk}"
     event_key = f"{PRICE_LIST_PUBLISHED.code}:{price_list.pk}"
     # One query: the organizations with someone who may open the price list pages.
     organizations = (

@@ -6,9 +6,15 @@ file and, unless a problem rejects it, calls `_load` in one transaction: the lis
 currency and month from its rows), its rows in one INSERT … SELECT from the staged table, then the
 list's products and SKUs into the catalog, set-based.
 
-A list is its file: the very same file (its SHA-256) imported again for the same market, currency,
-month and kind (current or preview) is the list already there, reported "unchanged", not a second
-list — also when a worker lost after the rows were written runs the job again.
+One list per market, month and kind (current or preview):
+* the very same file (its SHA-256) imported again is the list already there, reported "unchanged",
+  not a second list — also when a worker lost after the rows were written runs the job again;
+* another file is a correction: it becomes the month's list and the list it replaces is marked
+  superseded (`PriceListStatus.SUPERSEDED`, `replaced_by`), in the same transaction, so the price
+  look-ups never see two lists or none. The price list pages show what the correction changed.
+  Importing a replaced (older) file again is a correction too: it does not bring the old list row
+  back silently, it makes a new list of its rows that replaces the current one, and the job's
+  result names the list it replaced.
 """
 
 from __future__ import annotations
@@ -128,16 +134,16 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
         return {"price_list_id": None, "price_list": None}
     month = date.fromisoformat(parameters["effective_month"]) if parameters.get("effective_month") else newest
     digest = parameters["content_hash"]
-    # Two imports of the same list take turns, so the second finds the first's.
-    advisory_lock("commerce.price_list", market, currency, month, is_preview)
-    same = PriceList.objects.filter(
-        market=market,
-        currency=currency,
-        effective_month=month,
-        is_preview=is_preview,
-        content_hash=digest,
-        status=PriceListStatus.READY,
-    ).first()
+    # Two imports for the same month take turns, so the second finds (or corrects) the first's.
+    advisory_lock("commerce.price_list", market, month, is_preview)
+    in_force = list(
+        PriceList.objects.filter(
+            market=market, effective_month=month, is_preview=is_preview, status=PriceListStatus.READY
+        ).order_by("-uploaded_at", "-pk")
+    )
+    same = next(
+        (other for other in in_force if other.content_hash == digest and other.currency == currency), None
+    )
     if same is not None:
         # The staged rows keep no outcome: a layout without a key reports them unchanged.
         return {"price_list_id": same.pk, "price_list": UNCHANGED, "price_list_name": same.name}
@@ -157,22 +163,44 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
     )
     _insert_rows(staging, price_list.pk)
     _catalog_upsert(price_list_id=price_list.pk, update_titles=not is_preview)
+    replaced = in_force[0] if in_force else None
+    if in_force:
+        PriceList.objects.filter(pk__in=[other.pk for other in in_force]).update(
+            status=PriceListStatus.SUPERSEDED, replaced_by=price_list
+        )
     audit_record(
         actor=job.created_by,
         action="price_list.imported",
         organization_id=None,
         target=price_list,
-        changes={"file": price_list.source_file, "rows": rows, "is_preview": is_preview, "job": job.pk},
+        changes={
+            "file": price_list.source_file,
+            "rows": rows,
+            "is_preview": is_preview,
+            "job": job.pk,
+            "replaced": [other.pk for other in in_force],
+        },
     )
     # The list is in: every partner organization's pricing viewers hear of it, in this transaction.
-    price_list_published_notify(price_list)
-    return {
+    price_list_published_notify(price_list, replaces=replaced)
+    result = {
         "created": rows,
         "unchanged": 0,
         "price_list_id": price_list.pk,
         "price_list": CREATED,
         "price_list_name": price_list.name,
     }
+    if replaced is not None:
+        result |= {
+            "replaced_price_list_id": replaced.pk,
+            "replaced_price_list_name": replaced.name,
+            "note": (
+                f"A correction: this file replaces {replaced.name} imported on "
+                f"{replaced.uploaded_at:%Y-%m-%d %H:%M} UTC from {replaced.source_file}, which no longer "
+                "prices anything."
+            ),
+        }
+    return result
 
 
 def _summary(cursor: CursorWrapper, staging: Staging) -> tuple[int, str, str, date | None]:

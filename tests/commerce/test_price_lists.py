@@ -6,28 +6,35 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import random
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from freezegun import freeze_time
 from openpyxl import Workbook
 
 from commerce.choices import PriceListStatus
+from commerce.eligibility import migration_validate
 from commerce.models import PriceList, PriceListRow, Product, Sku
 from commerce.pricing.columns import PRICE_LIST_COLUMNS
 from commerce.pricing.diff import DIFF_COLUMNS, price_list_diff, price_list_diff_counts
-from commerce.pricing.lookup import price_for
+from commerce.pricing.lookup import choose, price_candidates, price_for
 from commerce.services import PRICE_LIST_IMPORTER, price_list_import_start, price_lists
 from portal.choices import JobStatus
 from portal.imports import import_run, pipeline
 from portal.models import AuditEvent, JobRun
+from portal.notifications.models import Notification
 from portal.uploads import UploadRejected
-from tests.factories import PriceListFactory, PriceListRowFactory, UserFactory
+from tests.factories import CustomerFactory, PriceListFactory, PriceListRowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -503,7 +510,7 @@ def test_a_preview_list_shows_next_months_prices(imported, alice, verified_clien
     # Until May the current list still prices it.
     assert price_for(
         market="US", product_id="CFQ7TTC0LCHC", sku_id="0002", term_duration="P1Y",
-        billing_plan="Annual", segment="Commercial", on=date(2025, 5, 15),
+        billing_plan="Annual", segment="Commercial", on=date(2025, 5, 15), quantity=10,
     ).price_list == current  # fmt: skip
 
 
@@ -544,14 +551,14 @@ def test_the_diff_shows_new_removed_and_changed_prices(imported, alice, verified
     lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert lines[0] == DIFF_COLUMNS
     premium, a3 = "Microsoft 365 Business Premium", "Microsoft 365 A3 for faculty"
-    april, may = "2025-04-01T00:00:00Z", "2025-05-01T00:00:00Z"
+    april, may, open_end = "2025-04-01T00:00:00Z", "2025-05-01T00:00:00Z", "9999-11-30T23:59:59Z"
     assert lines[1:] == [
         ["Changed", premium, "CFQ7TTC0LCHC", "0002", premium, "P1Y", "Annual", "Commercial", "", "USD"]
-        + ["237.60", "250.80", april, may],
+        + ["237.60", "250.80", april, may, open_end, open_end],
         ["New", a3, "CFQ7TTC0LFK5", "0001", a3, "P1Y", "Annual", "Education", "", "USD"]
-        + ["", "93.60", "", may],
+        + ["", "93.60", "", may, "", open_end],
         ["Removed", premium, "CFQ7TTC0LCHC", "0002", premium, "P3Y", "Triennial", "Commercial", "", "USD"]
-        + ["712.80", "", april, ""],
+        + ["712.80", "", april, "", open_end, ""],
     ]
 
 
@@ -576,7 +583,7 @@ def test_price_for_picks_the_row_by_its_effective_dates(imported):
         effective_start_date=datetime(2025, 7, 1, tzinfo=UTC),
     )
     gcc = {"market": "US", "product_id": "CFQ7TTC0LFLZ", "sku_id": "0008", "term_duration": "P1Y",
-           "billing_plan": "Annual", "segment": "Government"}  # fmt: skip
+           "billing_plan": "Annual", "segment": "Government", "quantity": 100}  # fmt: skip
     assert price_for(**gcc, on=date(2025, 3, 31)) is None
     assert price_for(**gcc, on=date(2025, 4, 1)).unit_price == Decimal("388.80")
     assert price_for(**gcc, on=date(2025, 6, 30)).price_list == current
@@ -667,3 +674,267 @@ def test_price_lists_are_shared_vendor_data_and_hidden_from_anyone_outside_a_par
         assert len(api.get(f"/api/v1/commerce/price-lists/{price_list.pk}/rows/").json()["results"]) == 1
     writer = api_for(org_b, scopes=("commerce:read", "commerce:write"))
     assert writer.post("/api/v1/commerce/price-lists/", {}).status_code == 405  # read-only resource
+
+
+# --- The look-up: quantity tiers, overlapping rows, superseded lists ---------------------------------
+
+PREMIUM = {"market": "US", "product_id": "CFQ7TTC0LCHC", "sku_id": "0002", "term_duration": "P1Y",
+           "billing_plan": "Annual", "segment": "Commercial"}  # fmt: skip
+
+
+def _price_row(price_list: PriceList, price: str, *, start=(2025, 4, 1), end=(9999, 11, 30), **fields):
+    return PriceListRowFactory(
+        price_list=price_list,
+        product_id="CFQ7TTC0LCHC",
+        sku_id="0002",
+        unit_price=Decimal(price),
+        effective_start_date=datetime(*start, tzinfo=UTC),
+        effective_end_date=datetime(*end, 23, 59, 59, tzinfo=UTC)
+        if end[0] == 9999
+        else datetime(*end, tzinfo=UTC),
+        **fields,
+    )
+
+
+def _price(on: date = date(2025, 5, 15), quantity: int = 10, **key) -> Decimal | None:
+    row = price_for(**{**PREMIUM, **key}, on=on, quantity=quantity)
+    return row.unit_price if row is not None else None
+
+
+def test_price_for_takes_the_tier_holding_the_quantity():
+    price_list = PriceListFactory()
+    _price_row(price_list, "240.00", pricing_tier_range_min=1, pricing_tier_range_max=100)
+    _price_row(price_list, "230.00", pricing_tier_range_min=101, pricing_tier_range_max=2400)
+    _price_row(price_list, "200.00", pricing_tier_range_min=5001, pricing_tier_range_max=None)
+    assert _price(quantity=1) == Decimal("240.00")  # the first tier's minimum
+    assert _price(quantity=100) == Decimal("240.00")  # its maximum
+    assert _price(quantity=101) == Decimal("230.00")  # the next tier's minimum
+    assert _price(quantity=2400) == Decimal("230.00")
+    assert _price(quantity=3000) is None  # between tiers: no price
+    assert _price(quantity=5001) == Decimal("200.00")  # a blank maximum is open
+    assert _price(quantity=1_000_000) == Decimal("200.00")
+
+
+def test_a_quantity_above_every_tier_has_no_price_and_validate_says_why(db, org_a):
+    from commerce.demo import commerce_demo_catalog  # noqa: PLC0415 - the migration catalog
+    from tests.commerce.test_migrations import legacy  # noqa: PLC0415
+
+    commerce_demo_catalog()
+    # The demo's US list prices Business Premium without tiers; a newer list tiers it up to 100.
+    tiered = PriceListFactory(effective_month=date(2025, 4, 1))
+    _price_row(tiered, "240.00", pricing_tier_range_min=1, pricing_tier_range_max=100, billing_plan="Monthly")
+    customer = CustomerFactory(organization=org_a, country="US")
+    subscription = legacy(customer, "premium", quantity=150, term_end=date(2025, 9, 14))
+    with freeze_time("2025-05-20"):
+        refused = migration_validate(subscription=subscription)
+        allowed = migration_validate(subscription=subscription, quantity=100)
+    [error] = refused.errors
+    assert (error.code, error.number) == ("PriceNotInPriceList", 1004)
+    assert "for 150 seats (its tiers: 1–100 seats)" in error.description
+    assert allowed.is_eligible and allowed.proposal.unit_price == Decimal("240.00")
+
+
+def test_of_overlapping_rows_the_one_ending_first_applies():
+    price_list = PriceListFactory()
+    _price_row(price_list, "237.60", start=(2025, 4, 1), end=(9999, 11, 30))
+    _price_row(price_list, "199.00", start=(2025, 5, 1), end=(2025, 6, 30))  # a promotion inside it
+    _price_row(price_list, "250.80", start=(2025, 6, 1), end=(9999, 11, 30))  # a price rise from June
+    assert _price(on=date(2025, 4, 15)) == Decimal("237.60")
+    # Both open rows and the May–June row cover 15 May: the one ending first applies, not the newest.
+    assert _price(on=date(2025, 5, 15)) == Decimal("199.00")
+    assert _price(on=date(2025, 6, 15)) == Decimal("199.00")
+    # From 30 June the promotion is over; of the two open rows, the later start breaks the tie.
+    assert _price(on=date(2025, 6, 30)) == Decimal("250.80")
+    # A row not started yet is never in force.
+    assert _price(on=date(2025, 4, 30)) == Decimal("237.60")
+
+
+def test_the_newest_list_speaks_and_a_superseded_or_preview_list_never_does():
+    april = PriceListFactory(effective_month=date(2025, 4, 1))
+    _price_row(april, "237.60")
+    may = PriceListFactory(effective_month=date(2025, 5, 1))
+    _price_row(may, "245.00", start=(2025, 5, 1))
+    assert _price(on=date(2025, 4, 20)) == Decimal("237.60")  # May's row not in force yet
+    assert _price(on=date(2025, 5, 15)) == Decimal("245.00")
+    corrected = PriceListFactory(effective_month=date(2025, 5, 1))
+    _price_row(corrected, "244.00", start=(2025, 5, 1))
+    PriceList.objects.filter(pk=may.pk).update(status=PriceListStatus.SUPERSEDED, replaced_by=corrected)
+    assert _price(on=date(2025, 5, 15)) == Decimal("244.00")
+    PriceList.objects.filter(pk=corrected.pk).update(status=PriceListStatus.SUPERSEDED)
+    assert _price(on=date(2025, 5, 15)) == Decimal("237.60")  # April's list still prices it
+    _price_row(PriceListFactory(effective_month=date(2025, 6, 1), is_preview=True), "1.00")
+    assert _price(on=date(2025, 5, 15)) == Decimal("237.60")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_set_based_look_up_gives_the_answer_of_price_for(seed):
+    """Random lists, tiers and overlapping ranges: for every key, day and quantity, the rows one
+    query reads for a whole chunk, chosen in Python, give what `price_for` gives."""
+    rng = random.Random(seed)
+    skus, terms = ["0001", "0002"], [("P1Y", "Annual"), ("P1Y", "Monthly")]
+    lists = []
+    for month in (3, 4, 5):
+        for _ in range(rng.randint(1, 2)):
+            lists.append(PriceListFactory(effective_month=date(2025, month, 1), uploaded_at=_moment(rng)))
+    for price_list in lists:
+        if rng.random() < 0.2:
+            PriceList.objects.filter(pk=price_list.pk).update(status=PriceListStatus.SUPERSEDED)
+        for sku, (term, plan) in itertools.product(skus, terms):
+            for tier in rng.choice([[(None, None)], [(1, 50), (51, None)], [(1, 10), (20, 300)]]):
+                starts = {
+                    date(2025, rng.randint(2, 6), rng.choice([1, 15])) for _ in range(rng.randint(0, 2))
+                }
+                for start in starts:  # one row per start and tier: the table's key
+                    end = rng.choice([date(2025, start.month + 1, 20), date(9999, 11, 30)])
+                    PriceListRowFactory(
+                        price_list=price_list,
+                        product_id="CFQ7TTC0LCHC",
+                        sku_id=sku,
+                        term_duration=term,
+                        billing_plan=plan,
+                        unit_price=Decimal(rng.randint(100, 300)),
+                        pricing_tier_range_min=tier[0],
+                        pricing_tier_range_max=tier[1],
+                        effective_start_date=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+                        effective_end_date=datetime.combine(end, datetime.min.time(), tzinfo=UTC),
+                    )
+    days = [date(2025, month, day) for month in (2, 3, 4, 5, 6, 7) for day in (1, 14, 15, 20)]
+    with CaptureQueriesContext(connection) as read:
+        candidates = price_candidates(
+            markets={"US"},
+            product_ids={"CFQ7TTC0LCHC"},
+            sku_ids=set(skus),
+            first_day=days[0],
+            last_day=days[-1],
+        )
+    assert len(read) == 1
+    compared = 0
+    for sku, (term, plan), on, quantity in itertools.product(
+        skus, terms, days, (1, 10, 15, 50, 51, 300, 400)
+    ):
+        key = ("US", "CFQ7TTC0LCHC", sku, term, plan, "Commercial")
+        single = price_for(**dict(zip(("market", "product_id", "sku_id", "term_duration", "billing_plan",
+                                       "segment"), key, strict=True)), on=on, quantity=quantity)  # fmt: skip
+        chosen = choose(candidates.get(key, []), on=on, quantity=quantity)
+        assert (chosen.id if chosen else None) == (single.pk if single else None), (key, on, quantity)
+        compared += single is not None
+    assert compared  # the data priced something
+
+
+def _moment(rng: random.Random) -> datetime:
+    return datetime(2025, 5, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 10_000))
+
+
+# --- A corrected file -------------------------------------------------------------------------------------
+
+CORRECTED = CURRENT.replace(b",237.60,", b",240.00,", 1).replace(
+    b"2025-06-30T23:59:59Z", b"2025-07-31T23:59:59Z"
+)
+
+
+def test_a_corrected_file_replaces_the_months_list(run, imported, vendor_staff, verified_client):
+    first = imported()
+    job = run(CORRECTED, name="price_list_us_v2.csv")
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    corrected = PriceList.objects.get(pk=job.result["price_list_id"])
+    first.refresh_from_db()
+    assert (corrected.status, corrected.replaced_by) == (PriceListStatus.READY, None)
+    assert (first.status, first.replaced_by) == (PriceListStatus.SUPERSEDED, corrected)
+    assert job.result["price_list"] == "created"
+    assert job.result["replaced_price_list_id"] == first.pk
+    assert job.result["note"].startswith(f"A correction: this file replaces {first.name} imported on ")
+    assert AuditEvent.objects.filter(action="price_list.imported").latest("pk").changes["replaced"] == [
+        first.pk
+    ]
+    job_page = verified_client(vendor_staff).get(
+        reverse("admin:commerce_pricelist_import_job", args=[job.pk])
+    )
+    assert f"A correction: this file replaces {first.name}" in job_page.content.decode()
+    # Only the corrected list prices anything now.
+    assert price_for(**PREMIUM, on=date(2025, 5, 15), quantity=10).price_list == corrected
+    assert _price(on=date(2025, 5, 15)) == Decimal("240.00")
+
+    # What the correction changed: the same diff as a preview's, against the list it replaced.
+    changes = price_list_diff(base=first, other=corrected)
+    assert [
+        (c.change, c.product_id, c.term_duration, c.old_unit_price, c.new_unit_price) for c in changes
+    ] == [
+        ("Changed", "CFQ7TTC0LCHC", "P1Y", Decimal("237.60"), Decimal("240.00")),
+        ("Changed", "CFQ7TTC0LFLZ", "P1Y", Decimal("388.80"), Decimal("388.80")),  # its end moved
+    ]
+    assert changes[1].new_effective_end_date == datetime(2025, 7, 31, 23, 59, 59, tzinfo=UTC)
+
+    # The identical corrected file again changes nothing.
+    again = run(CORRECTED, name="price_list_us_v2.csv")
+    assert (again.result["price_list"], again.result["price_list_id"]) == ("unchanged", corrected.pk)
+    assert "replaced_price_list_id" not in again.result
+    assert PriceList.objects.count() == 2
+
+    # The old file again does not bring the replaced list back: it is a new correction of its own.
+    old_again = run(CURRENT)
+    assert old_again.result["price_list"] == "created"
+    assert old_again.result["replaced_price_list_id"] == corrected.pk
+    third = PriceList.objects.get(pk=old_again.result["price_list_id"])
+    assert third.pk not in (first.pk, corrected.pk)
+    assert dict(PriceList.objects.values_list("pk", "status")) == {
+        first.pk: PriceListStatus.SUPERSEDED,
+        corrected.pk: PriceListStatus.SUPERSEDED,
+        third.pk: PriceListStatus.READY,
+    }
+    assert PriceList.objects.get(pk=first.pk).replaced_by == corrected  # its own successor stays
+    assert _price(on=date(2025, 5, 15)) == Decimal("237.60")
+    # A preview of the same month is another kind of list: it replaces nothing.
+    preview = imported(is_preview=True)
+    assert PriceList.objects.get(pk=third.pk).status == PriceListStatus.READY
+    assert preview.status == PriceListStatus.READY
+
+
+def test_the_pages_and_api_show_a_replaced_list_and_what_the_correction_changed(
+    imported, alice, org_a, verified_client, api_for
+):
+    first = imported()
+    corrected = imported(CORRECTED, name="price_list_us_v2.csv")
+    client = verified_client(alice)
+
+    index = client.get(reverse("commerce:price-list-index")).content.decode()
+    assert "Replaced by a corrected file" in index
+    assert f'href="/commerce/price-lists/{corrected.pk}/" data-testid="replaced-by"' in index
+    assert f'href="/commerce/price-lists/{first.pk}/"' in index  # the replaced list is still readable
+
+    replaced_page = client.get(reverse("commerce:price-list-detail", args=[first.pk]))
+    assert replaced_page.status_code == 200
+    html = replaced_page.content.decode()
+    assert 'data-testid="replaced-notice"' in html
+    assert f"/commerce/price-lists/{corrected.pk}/diff/?against={first.pk}" in html
+    corrected_page = client.get(reverse("commerce:price-list-detail", args=[corrected.pk])).content.decode()
+    assert 'data-testid="correction-notice"' in corrected_page
+
+    # The corrected list's diff compares it with the list it replaced, unless told otherwise.
+    diff_page = client.get(reverse("commerce:price-list-diff", args=[corrected.pk]))
+    assert diff_page.context["base"] == first
+    assert diff_page.context["counts"] == {"New": 0, "Removed": 0, "Changed": 2}
+    assert b'data-testid="correction-diff"' in diff_page.content
+    download = client.get(reverse("commerce:price-list-diff-csv", args=[corrected.pk]))
+    lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [(line[0], line[2], line[10], line[11]) for line in lines[1:]] == [
+        ("Changed", "CFQ7TTC0LCHC", "237.60", "240.00"),
+        ("Changed", "CFQ7TTC0LFLZ", "388.80", "388.80"),
+    ]
+
+    api = api_for(org_a, scopes=("commerce:read",))
+    listed = {row["id"]: row for row in api.get("/api/v1/commerce/price-lists/").json()["results"]}
+    assert (listed[first.pk]["status"], listed[first.pk]["replacedBy"]) == ("superseded", corrected.pk)
+    assert (listed[corrected.pk]["status"], listed[corrected.pk]["replacedBy"]) == ("ready", None)
+
+
+def test_a_correction_is_told_as_a_correction(imported, alice, django_capture_on_commit_callbacks):
+    first = imported()
+    corrected = imported(CORRECTED, name="price_list_us_v2.csv")
+    told = Notification.objects.filter(recipient=alice).order_by("pk")
+    assert [n.title for n in told] == [
+        "New price list: US price list April 2025",
+        "Corrected price list: US price list April 2025",
+    ]
+    correction = told.last()
+    assert "The vendor corrected the US price list for April 2025" in correction.body
+    assert correction.url == f"/commerce/price-lists/{corrected.pk}/diff/?against={first.pk}"
