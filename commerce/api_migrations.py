@@ -13,10 +13,11 @@ from rest_framework.response import Response
 
 from accounts.models import Customer
 from commerce import selectors, services
+from commerce.api_pricing import PriceImpactSerializer, price_impact_body
 from commerce.choices import BillingCycle, TermDuration
 from commerce.eligibility import migration_validate
-from commerce.filters import LegacySubscriptionFilter, NceSubscriptionFilter
-from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
+from commerce.filters import LegacySubscriptionFilter
+from commerce.models import LegacySubscription, Migration, MigrationBatch
 from portal.api import TenantViewSet
 from portal.capabilities import Capability
 
@@ -53,6 +54,7 @@ class ValidateResponseSerializer(serializers.Serializer):
     isEligible = serializers.BooleanField()  # noqa: N815
     catalogItemId = serializers.CharField(allow_null=True)  # noqa: N815
     errors = ValidationErrorSerializer(many=True)
+    priceImpact = PriceImpactSerializer(allow_null=True, help_text="Null when not eligible.")  # noqa: N815
 
 
 class AddOnMigrationSerializer(serializers.Serializer):
@@ -153,49 +155,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         ]
 
 
-class NceSubscriptionSerializer(serializers.ModelSerializer):
-    """A new-commerce subscription in the shape of Partner Center's Subscription resource."""
-
-    id = serializers.UUIDField(source="subscription_id")
-    offerId = serializers.CharField(source="catalog_item_id")  # noqa: N815
-    offerName = serializers.CharField(source="availability.sku.title")  # noqa: N815
-    orderId = serializers.UUIDField(source="order_id")  # noqa: N815
-    customerTenantId = serializers.UUIDField(source="customer.tenant_id")  # noqa: N815
-    effectiveStartDate = serializers.DateField(source="term_start")  # noqa: N815
-    commitmentEndDate = serializers.DateField(source="term_end")  # noqa: N815
-    cancellationAllowedUntilDate = serializers.DateTimeField(  # noqa: N815
-        source="cancellation_window_ends_at", allow_null=True
-    )
-    autoRenewEnabled = serializers.BooleanField(source="auto_renew")  # noqa: N815
-    billingCycle = serializers.CharField(source="billing_cycle")  # noqa: N815
-    termDuration = serializers.CharField(source="term_duration")  # noqa: N815
-    unitPrice = serializers.DecimalField(source="unit_price", max_digits=18, decimal_places=6)  # noqa: N815
-    migratedFromSubscriptionId = serializers.UUIDField(  # noqa: N815
-        source="migrated_from.subscription_id", allow_null=True, default=None
-    )
-
-    class Meta:
-        model = NceSubscription
-        fields = [
-            "id",
-            "offerId",
-            "offerName",
-            "orderId",
-            "customerTenantId",
-            "quantity",
-            "status",
-            "effectiveStartDate",
-            "commitmentEndDate",
-            "cancellationAllowedUntilDate",
-            "autoRenewEnabled",
-            "billingCycle",
-            "termDuration",
-            "unitPrice",
-            "currency",
-            "migratedFromSubscriptionId",
-        ]
-
-
 class BatchRequestSerializer(serializers.Serializer):
     externalReferenceId = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
     migrations = serializers.ListField(child=MigrationRequestSerializer(), min_length=1, max_length=10_000)
@@ -275,6 +234,7 @@ class CustomerMigrationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
             "errors": [
                 {"code": e.number, "codeName": e.code, "description": e.description} for e in result.errors
             ],
+            "priceImpact": price_impact_body(result.price_impact),
         }
         return Response(ValidateResponseSerializer(body).data)
 
@@ -402,20 +362,6 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         return str(subscription.subscription_id)
 
 
-class NceSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """New-commerce subscriptions across the organization's customers."""
-
-    model = NceSubscription
-    serializer_class = NceSubscriptionSerializer
-    filterset_class = NceSubscriptionFilter
-    select_related = ("customer", "availability__sku", "migrated_from")
-    capabilities = {"*": C.CUSTOMERS_VIEW}
-
-    @staticmethod
-    def tenant_row_id(subscription: NceSubscription) -> str:
-        return str(subscription.subscription_id)
-
-
 migration_urlpatterns = [
     path(
         "customers/<uuid:customer_tenant_id>/migrations/newcommerce/validate",
@@ -448,15 +394,5 @@ migration_urlpatterns = [
         "subscriptions/<int:pk>/",
         SubscriptionViewSet.as_view({"get": "retrieve"}),
         name="subscription-detail",
-    ),
-    path(
-        "new-commerce-subscriptions/",
-        NceSubscriptionViewSet.as_view({"get": "list"}),
-        name="nce-subscription-list",
-    ),
-    path(
-        "new-commerce-subscriptions/<int:pk>/",
-        NceSubscriptionViewSet.as_view({"get": "retrieve"}),
-        name="nce-subscription-detail",
     ),
 ]

@@ -271,6 +271,7 @@ class NceSubscription(TenantModel):
     )
     availability = models.ForeignKey(Availability, on_delete=models.PROTECT, related_name="subscriptions")
     catalog_item_id = models.CharField(max_length=40)
+    friendly_name = models.CharField(max_length=200, blank=True, default="", db_default="")
     quantity = models.PositiveIntegerField()
     term_duration = models.CharField(max_length=3, choices=TermDuration.choices)
     billing_cycle = models.CharField(max_length=10, choices=BillingCycle.choices)

@@ -45,7 +45,7 @@ FOUNDATION_API_MODULES = {
     "alert-rules": "portal.notifications.api_rules",
 }
 #: The vendor feeds (vendor clients only), mounted together at /api/v1/vendor/<feed>/.
-VENDOR_API_MODULES = ("accounts.vendor_api", "commerce.vendor_api")
+VENDOR_API_MODULES = ("accounts.vendor_api", "commerce.vendor_api", "commerce.vendor_api_nce")
 api_v1 = [
     path(f"{prefix}/", include(module))
     for prefix, module in {**API_MODULES, **FOUNDATION_API_MODULES}.items()
