@@ -13,6 +13,7 @@ from commerce.models import (
     LegacySubscription,
     Migration,
     MigrationBatch,
+    MigrationSchedule,
     NceSubscription,
     PriceList,
     PriceListRow,
@@ -99,7 +100,7 @@ class PriceListAdmin(ImportJobAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # A list is what its file says; to correct one, upload the file again (and delete this one).
+        # A list is what its file says; to correct one, import the corrected file: it replaces this one.
         return False
 
     import_form_class = PriceListImportForm
@@ -134,7 +135,8 @@ class PriceListAdmin(ImportJobAdminMixin, admin.ModelAdmin):
         url = reverse("admin:commerce_pricelist_change", args=[price_list.pk])
         if result.get("price_list") == "unchanged":
             return {"text": "These rows are already the list ", "url": url, "label": price_list.name}
-        return {"text": "Created ", "url": url, "label": f"{price_list.name} ({price_list.row_count} rows)"}
+        text = f"{result['note']} Created " if result.get("replaced_price_list_id") else "Created "
+        return {"text": text, "url": url, "label": f"{price_list.name} ({price_list.row_count} rows)"}
 
     def import_rows_url(self, job: JobRun) -> str | None:
         price_list_id = (job.result or {}).get("price_list_id")
@@ -432,3 +434,32 @@ class MigrationBatchAdmin(_ServiceOwnedAdmin):
             obj.job.percent,
             result,
         )
+
+
+@admin.register(MigrationSchedule)
+class MigrationScheduleAdmin(_ServiceOwnedAdmin):
+    """Partners' migration schedules: read-only; the daily run and the partner's pages change them."""
+
+    list_display = [
+        "schedule_id",
+        "organization",
+        "customer",
+        "current_subscription",
+        "status",
+        "target_date",
+        "migrate_on_renewal",
+        "external_reference_id",
+        "error_code",
+        "created_time",
+    ]
+    list_filter = ["status", "migrate_on_renewal", "term_duration", "billing_cycle"]
+    search_fields = [
+        "schedule_id",
+        "current_subscription__subscription_id",
+        "customer__name",
+        "external_reference_id",
+    ]
+    list_select_related = ["organization", "customer", "current_subscription__offer"]
+    raw_id_fields = ["organization", "customer", "current_subscription", "migration", "created_by"]
+    date_hierarchy = "created_time"
+    show_full_result_count = False

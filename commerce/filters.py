@@ -9,11 +9,19 @@ from commerce.choices import (
     BillingCycle,
     MigrationInitiator,
     MigrationStatus,
+    ScheduleStatus,
     Segment,
     SubscriptionStatus,
     TermDuration,
 )
-from commerce.models import LegacySubscription, Migration, NceSubscription, PriceList, PriceListRow
+from commerce.models import (
+    LegacySubscription,
+    Migration,
+    MigrationSchedule,
+    NceSubscription,
+    PriceList,
+    PriceListRow,
+)
 from portal.filters import SearchFilterSet
 
 # --- Price lists ---------------------------------------------------------------------------------
@@ -95,3 +103,23 @@ class NceSubscriptionFilter(SearchFilterSet):
     class Meta:
         model = NceSubscription
         fields = ["status", "term_duration", "billing_cycle"]
+
+
+class MigrationScheduleFilter(SearchFilterSet):
+    """The schedules page and the schedules API (whose Partner Center query names map onto these)."""
+
+    search_fields = ("customer__name", "external_reference_id")
+    status = django_filters.ChoiceFilter(choices=ScheduleStatus.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer_tenant_id = django_filters.UUIDFilter(
+        field_name="customer__tenant_id", label="Customer tenant ID"
+    )
+    current_subscription_id = django_filters.UUIDFilter(
+        field_name="current_subscription__subscription_id", label="Legacy subscription ID"
+    )
+    external_reference_id = django_filters.CharFilter(label="Batch ID")
+    migrate_on_renewal = django_filters.BooleanFilter(label="On renewal")
+
+    class Meta:
+        model = MigrationSchedule
+        fields = ["status", "external_reference_id", "migrate_on_renewal"]
