@@ -20,12 +20,27 @@
    Both results are compared (per-subscription fingerprint of catalog item, price, term, seats).
 
 Prints `BENCH commerce_migration value=<service>s reference=<sql>s ratio=<service/sql> target=<=2`.
+
+4. Microsoft's NCE Batch Migration tool (BAM) file of the same subscriptions: written by the
+   eligible-subscriptions export (`commerce.bam_files.eligible_rows`, the tool's subscriptions.csv
+   layout; its time is printed), then imported as a partner uploads it: the pipeline's job
+   (`portal.imports.import_run` on `commerce.bam.BAM_IMPORTER`, in this process, the batch's
+   migration job run inline when the import commits) reads, checks and stages every row, checks
+   ownership in SQL, assesses every row with the eligibility engine, creates the batch and migrates
+   it. Timed until the subscriptions are migrated (the result file, written after, is printed apart).
+   Reference: the hand-written SQL of step 3 reading its rows and seat counts from the same file,
+   COPYed into a table first. `BENCH commerce_migration:bam` (target ≤ 2).
+   Validation alone — read, check, stage, SQL checks, assessment: the job's own phase timings —
+   beside a raw COPY of the file into a table of its columns: `BENCH commerce_migration:bam_validation`
+   (target ≤ 3).
+
 The data is left reset, so the next run starts from the same state.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -275,7 +290,7 @@ SELECT m.id, step.from_status, step.to_status,
 """
 
 
-def run_reference(organization) -> float:
+def run_reference(organization, *, from_file: bool = False) -> float:
     import datetime as dt  # noqa: PLC0415
 
     from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415
@@ -293,7 +308,13 @@ def run_reference(organization) -> float:
         "moment": dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC),
         "reference": f"bench-{uuid.uuid4()}",
     }
-    statements = [s for s in REFERENCE_SQL.format(**_tables()).split(";\n") if s.strip()]
+    sql = REFERENCE_SQL
+    if from_file:
+        sql = sql.replace(
+            "FROM {legacy} l\n      JOIN {customer}", BAM_REFERENCE_JOIN + "\n      JOIN {customer}"
+        )
+        sql = sql.replace("l.customer_id, l.quantity,", "l.customer_id, f.seat_count::integer AS quantity,")
+    statements = [s for s in sql.format(**_tables()).split(";\n") if s.strip()]
     content_type = ContentType.objects.get_for_model(Migration)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -316,6 +337,120 @@ def run_reference(organization) -> float:
             at=params["now"],
         )
     return time.perf_counter() - started
+
+
+# --- The BAM file --------------------------------------------------------------------------------------
+
+BAM_TABLE = "bench_bam_file"
+TARGET_BAM = 2.0
+TARGET_BAM_VALIDATION = 3.0
+#: The pipeline's phases that only check the file (the rest write: load, outcomes, result file).
+VALIDATION_PHASES = ("read", "check", "stage", "rules", "assess")
+
+
+def write_bam_file(organization, path: Path) -> float:
+    """The organization's subscriptions as the tool's subscriptions.csv; seconds taken."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    from commerce.bam_files import eligible_rows, file_lines  # noqa: PLC0415
+    from commerce.models import LegacySubscription  # noqa: PLC0415
+
+    started = time.perf_counter()
+    with path.open("w", encoding="utf-8", newline="") as target:
+        for line in file_lines(
+            eligible_rows(
+                LegacySubscription.objects.filter(organization=organization), on=timezone.localdate()
+            )
+        ):
+            target.write(line)
+    return time.perf_counter() - started
+
+
+def run_bam(organization, path: Path) -> tuple[float, float, dict]:
+    """The file through the pipeline as an upload's job, its batch migrated inline when the import
+    commits; seconds until migrated, seconds of validation alone, and the job's result."""
+    from django.core.files import File  # noqa: PLC0415
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+
+    from commerce.bam import BAM_IMPORTER  # noqa: PLC0415
+    from commerce.bam_files import rows_file_path  # noqa: PLC0415
+    from portal.celery import app as celery_app  # noqa: PLC0415
+    from portal.imports import import_run  # noqa: PLC0415
+    from portal.imports.reader import open_table  # noqa: PLC0415
+    from portal.jobs import job_create  # noqa: PLC0415
+
+    with path.open("rb") as source:
+        with open_table(source) as table:
+            header = table.header
+        source.seek(0)
+        staged = default_storage.save(f"imports/staged/bench-bam-{uuid.uuid4()}.csv", File(source))
+    job = job_create(
+        kind=BAM_IMPORTER.kind,
+        organization_id=organization.pk,
+        parameters={
+            "external_reference_id": f"bench-bam-{uuid.uuid4()}",
+            "bam_header": header,
+            "bam_rows_file": rows_file_path(),
+            "layout": BAM_IMPORTER.layout.name,
+            "file_name": "subscriptions.csv",
+            "staged_file": staged,
+            "valid_rows_only": False,
+            "unknown_columns": [],
+        },
+    )
+    # The batch's migration job runs inline (no worker), as soon as the import commits its batch.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    try:
+        started = time.perf_counter()
+        result = import_run(job.pk)
+        total = time.perf_counter() - started
+    finally:
+        celery_app.conf.task_always_eager = False
+    if result.get("result_file"):
+        default_storage.delete(result["result_file"])
+    timings = result.get("timings", {})
+    migrated = total - timings.get("result_file", 0)
+    validation = sum(timings.get(phase, 0) for phase in VALIDATION_PHASES)
+    return migrated, validation, result
+
+
+def copy_bam_file(path: Path) -> float:
+    """Seconds to COPY the file into a table of its columns (text), after TRUNCATE."""
+    from django.db import connection, transaction  # noqa: PLC0415
+
+    from commerce.bam_files import REQUEST_V3  # noqa: PLC0415
+    from portal.imports.layout import snake_case  # noqa: PLC0415
+
+    columns = ", ".join(f"{snake_case(name)} text" for name in REQUEST_V3)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE IF NOT EXISTS {BAM_TABLE} ({columns})")
+        cursor.execute(f"TRUNCATE {BAM_TABLE}")
+    started = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {BAM_TABLE} FROM STDIN (FORMAT csv, HEADER)") as copy,
+        path.open("rb") as source,
+    ):
+        while block := source.read(1 << 20):
+            copy.write(block)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {BAM_TABLE}")  # the reference's join needs the row count
+    return time.perf_counter() - started
+
+
+#: Step 3's SQL taking its rows and seat counts from the COPYed file.
+BAM_REFERENCE_JOIN = (
+    "FROM {legacy} l\n      JOIN " + BAM_TABLE + " f ON f.legacy_subscription_id::uuid = l.subscription_id "
+    "AND f.migration_eligible = 'True'"
+)
+
+
+def run_bam_reference(organization, path: Path) -> float:
+    """COPY the file, then step 3's hand-written SQL over its rows; seconds for both."""
+    copied = copy_bam_file(path)
+    return copied + run_reference(organization, from_file=True)
 
 
 def main() -> None:
@@ -348,7 +483,48 @@ def main() -> None:
     reset(organization)
     vacuum()
 
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "subscriptions.csv")
+        exported = write_bam_file(organization, path)
+        info(f"BAM file: {args.rows} rows ({path.stat().st_size / 1e6:.1f} MB) exported in {exported:.2f}s")
+        bam, validation, bam_result = run_bam(organization, path)
+        moved, bam_print = fingerprint(organization)
+        phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in bam_result["timings"].items())
+        info(f"BAM import: {bam:.2f}s until migrated ({phases}); {moved} migrations")
+        if bam_result.get("created") != args.rows or moved != args.rows:
+            raise SystemExit(f"the BAM import migrated {moved} of {args.rows} subscriptions: {bam_result}")
+        reset(organization)
+        vacuum()
+        bam_reference = run_bam_reference(organization, path)
+        moved, reference_print = fingerprint(organization)
+        info(f"BAM reference (COPY + SQL): {bam_reference:.2f}s for {moved} migrations")
+        if moved != args.rows or reference_print != bam_print:
+            raise SystemExit("the reference SQL and the BAM import disagree on what the subscriptions became")
+        reset(organization)
+        vacuum()
+        copied = copy_bam_file(path)
+        info(f"raw COPY of the file: {copied:.2f}s; validation alone: {validation:.2f}s")
+        _drop_bam_table()
+
     bench_line("commerce_migration", service, "s", reference, "s", service / reference, "<=", TARGET)
+    bench_line("commerce_migration:bam", bam, "s", bam_reference, "s", bam / bam_reference, "<=", TARGET_BAM)
+    bench_line(
+        "commerce_migration:bam_validation",
+        validation,
+        "s",
+        copied,
+        "s",
+        validation / copied,
+        "<=",
+        TARGET_BAM_VALIDATION,
+    )
+
+
+def _drop_bam_table() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {BAM_TABLE}")
 
 
 if __name__ == "__main__":

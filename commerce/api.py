@@ -11,5 +11,7 @@ router.register("price-lists", PriceListViewSet, basename="price-list")
 # --- End of price lists --------------------------------------------------------------------------
 
 from commerce.api_migrations import migration_urlpatterns  # noqa: E402
+from commerce.api_nce import nce_urlpatterns  # noqa: E402
+from commerce.api_schedules import schedule_urlpatterns  # noqa: E402
 
-urlpatterns = [*router.urls, *migration_urlpatterns]
+urlpatterns = [*router.urls, *migration_urlpatterns, *nce_urlpatterns, *schedule_urlpatterns]

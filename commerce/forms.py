@@ -34,9 +34,11 @@ class MigrationForm(forms.Form):
 
 class BatchUploadForm(forms.Form):
     file = forms.FileField(
-        help_text="CSV, TSV, Excel or a ZIP holding one of them, with the columns customerTenantId, "
-        "currentSubscriptionId and optionally termDuration, billingCycle, purchaseFullTerm, quantity, "
-        "customTermEndDate."
+        help_text="CSV, TSV, Excel or a ZIP holding one of them: the NCE Batch Migration tool's "
+        "subscriptions.csv as the tool or this portal exports it (any of its versions; rows with "
+        "MigrationEligible False are skipped, add-ons move inside their base's migration), or the "
+        "columns customerTenantId, currentSubscriptionId and optionally termDuration, billingCycle, "
+        "purchaseFullTerm, quantity, customTermEndDate."
     )
     external_reference_id = forms.CharField(
         max_length=100,

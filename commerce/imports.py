@@ -11,6 +11,9 @@ loader creates the batch from the valid rows and queues its migration job.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,6 +24,8 @@ from django.utils import timezone
 from accounts.models import Customer
 from commerce.choices import BillingCycle, TermDuration
 from commerce.eligibility import (
+    MigrationAssessment,
+    MigrationContext,
     MigrationRequest,
     id_array,
     migration_assess,
@@ -125,61 +130,92 @@ def _request(row: dict[str, Any]) -> MigrationRequest:
     )
 
 
-def _assess(staging: Staging, job: JobRun) -> list[RowError]:
-    """Every row the checks left valid, assessed as the batch would migrate it, in file order."""
-    rows = staging.valid_rows()
-    subscriptions = {
+# --- Shared by the batch layouts (this one and Microsoft's BAM file, commerce.bam) ------------------
+
+
+@dataclass(frozen=True)
+class RowRequest:
+    """One staged row asking to migrate one legacy subscription (by its Partner Center id)."""
+
+    line: int
+    subscription_id: uuid.UUID
+    request: MigrationRequest
+
+
+def rows_subscriptions(
+    organization_id: int, subscription_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, LegacySubscription]:
+    """The organization's legacy subscriptions named by a file, prepared for the rules (a fixed
+    number of queries whatever their number); ids that are not the organization's are absent."""
+    return {
         subscription.subscription_id: subscription
         for subscription in migration_subscriptions_prepare(
             LegacySubscription.objects.filter(
-                organization_id=job.organization_id,
-                subscription_id__in=id_array({row["current_subscription_id"] for row in rows}, "uuid"),
+                organization_id=organization_id, subscription_id__in=id_array(set(subscription_ids), "uuid")
             )
         )
     }
+
+
+def rows_assess(
+    requests: Sequence[RowRequest], subscriptions: dict[uuid.UUID, LegacySubscription], *, on: date
+) -> tuple[MigrationContext, list[tuple[RowRequest, MigrationAssessment]]]:
+    """Every row assessed as the batch would migrate it, in file order: the seats an eligible row
+    takes from a pooled maximum count against the rows after it."""
+    requests = [request for request in requests if request.subscription_id in subscriptions]
     context = migration_context_load(
-        list(subscriptions.values()),
-        on=timezone.localdate(),
-        nce_term_ends=any(row["custom_term_end_date"] for row in rows),
+        [subscriptions[request.subscription_id] for request in requests],
+        on=on,
+        nce_term_ends=any(request.request.custom_term_end_date for request in requests),
     )
     pool = migration_pool_new()
-    problems: list[RowError] = []
-    for row in rows:
-        value = str(row["current_subscription_id"])
+    assessed = []
+    for request in requests:
         assessment = migration_assess(
-            subscriptions[row["current_subscription_id"]], context, _request(row), pool_used=pool
-        )
-        problems.extend(
-            RowError(row["line"], "currentSubscriptionId", f"{error.code}: {error.description}", value=value)
-            for error in assessment.eligibility.errors
+            subscriptions[request.subscription_id], context, request.request, pool_used=pool
         )
         if assessment.is_eligible:
             migration_pool_take(assessment, pool)
-    return problems
+        assessed.append((request, assessment))
+    return context, assessed
 
 
-def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
-    """The batch of the valid rows and its migration job (queued once this commits). A rerun of the
-    import (a worker lost after the batch was created) finds the batch its reference names."""
+def eligibility_problems(
+    assessed: Iterable[tuple[RowRequest, MigrationAssessment]], column: str
+) -> list[RowError]:
+    """Each ineligible row's reasons, Microsoft's code beside the description, on `column`."""
+    return [
+        RowError(request.line, column, str(error), value=str(request.subscription_id))
+        for request, assessment in assessed
+        for error in assessment.eligibility.errors
+    ]
+
+
+def batch_of_import(job: JobRun) -> MigrationBatch | None:
+    """The batch an import job created, if an earlier run of it got that far."""
+    return (
+        MigrationBatch.objects.filter(
+            organization_id=job.organization_id,
+            external_reference_id=job.parameters["external_reference_id"],
+            file_name=_file_name(job),
+        )
+        .select_related("job")
+        .first()
+    )
+
+
+def batch_rows_load(
+    staging: Staging, job: JobRun, rows: Sequence[dict[str, Any]], *, parameters: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The batch of `rows` (`migration_batch_create`'s rows) and its migration job, queued once this
+    commits; every valid staged row is marked created. A rerun of the import (a worker lost after
+    the batch was created) finds the batch its reference names instead of making another."""
     from commerce.services.batches import migration_batch_create  # noqa: PLC0415 - services import this
     from commerce.tasks import migration_batch_task  # noqa: PLC0415 - tasks import services
 
     reference = job.parameters["external_reference_id"]
-    batch = MigrationBatch.objects.filter(
-        organization_id=job.organization_id, external_reference_id=reference, file_name=_file_name(job)
-    ).first()
+    batch = batch_of_import(job)
     if batch is None:
-        rows = [
-            {
-                "subscription_id": str(row["current_subscription_id"]),
-                "term_duration": row["term_duration"],
-                "billing_cycle": row["billing_cycle"],
-                "purchase_full_term": bool(row["purchase_full_term"]),
-                "quantity": row["quantity"],
-                "custom_term_end_date": _iso(row["custom_term_end_date"]),
-            }
-            for row in staging.valid_rows()
-        ]
         if not rows:
             return {"batch_id": None}
         batch = migration_batch_create(
@@ -188,6 +224,7 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
             rows=rows,
             external_reference_id=reference,
             file_name=_file_name(job),
+            parameters=parameters,
         )
         transaction.on_commit(lambda: migration_batch_task.delay(batch.job_id))
     staging.set_outcome(CREATED)
@@ -199,6 +236,35 @@ def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
             "label": f"Follow batch {batch.external_reference_id}",
         },
     }
+
+
+# --- This layout ------------------------------------------------------------------------------------
+
+
+def _assess(staging: Staging, job: JobRun) -> list[RowError]:
+    """Every row the checks left valid, assessed as the batch would migrate it, in file order."""
+    requests = [
+        RowRequest(row["line"], row["current_subscription_id"], _request(row)) for row in staging.valid_rows()
+    ]
+    subscriptions = rows_subscriptions(job.organization_id, (r.subscription_id for r in requests))
+    _context, assessed = rows_assess(requests, subscriptions, on=timezone.localdate())
+    return eligibility_problems(assessed, "currentSubscriptionId")
+
+
+def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
+    """The batch of the valid rows and its migration job."""
+    rows = [
+        {
+            "subscription_id": str(row["current_subscription_id"]),
+            "term_duration": row["term_duration"],
+            "billing_cycle": row["billing_cycle"],
+            "purchase_full_term": bool(row["purchase_full_term"]),
+            "quantity": row["quantity"],
+            "custom_term_end_date": _iso(row["custom_term_end_date"]),
+        }
+        for row in staging.valid_rows()
+    ]
+    return batch_rows_load(staging, job, rows)
 
 
 def _file_name(job: JobRun) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commerce import views, views_pricing
+from commerce import views, views_nce, views_pricing, views_schedules
 
 app_name = "commerce"
 
@@ -29,3 +29,37 @@ urlpatterns += [
     path("price-lists/<int:pk>/diff.csv", views_pricing.price_list_diff_csv, name="price-list-diff-csv"),
 ]
 # --- End of price lists --------------------------------------------------------------------------
+
+# --- New-commerce subscriptions: the 7-day window -----------------------------------------------
+urlpatterns += [
+    path(
+        "new-commerce/<int:pk>/",
+        views_nce.NceSubscriptionDetailView.as_view(),
+        name="nce-subscription-detail",
+    ),
+    path("new-commerce/<int:pk>/seats/", views_nce.nce_subscription_seats, name="nce-subscription-seats"),
+    path(
+        "new-commerce/<int:pk>/cancel/",
+        views_nce.nce_subscription_cancel_view,
+        name="nce-subscription-cancel",
+    ),
+]
+# --- End of new-commerce subscriptions -----------------------------------------------------------
+
+# --- Migration schedules -------------------------------------------------------------------------
+urlpatterns += [
+    path("schedules/", views_schedules.ScheduleListView.as_view(), name="schedule-list"),
+    path("schedules/new/", views_schedules.schedule_new, name="schedule-new"),
+    path("schedules/<int:pk>/", views_schedules.ScheduleDetailView.as_view(), name="schedule-detail"),
+    path("schedules/<int:pk>/cancel/", views_schedules.schedule_cancel_view, name="schedule-cancel"),
+]
+# --- End of migration schedules ------------------------------------------------------------------
+
+# --- Files in Microsoft's NCE Batch Migration tool layouts (commerce.bam_files) ------------------
+urlpatterns += [
+    path("subscriptions/export.csv", views.subscriptions_bam_csv, name="subscription-bam-csv"),
+    path("new-commerce/export.csv", views.nce_subscriptions_bam_csv, name="nce-subscription-bam-csv"),
+    path("batches/<int:pk>/result.csv", views.batch_result_csv, name="batch-result-csv"),
+    path("batches/<int:pk>/status.csv", views.batch_status_csv, name="batch-status-csv"),
+]
+# --- End of BAM files ----------------------------------------------------------------------------

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
-from commerce import selectors, services
-from commerce.choices import MigrationStatus
+from commerce import bam_files, selectors, services
+from commerce.choices import MigrationStatus, ScheduleStatus
 from commerce.eligibility import migration_validate
 from commerce.filters import LegacySubscriptionFilter, MigrationFilter, NceSubscriptionFilter
 from commerce.forms import BatchUploadForm, MigrationForm
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
 from portal.capabilities import Capability
+from portal.files import csv_response
 from portal.history import history_for
 from portal.htmx import htmx_partial
 from portal.paging import keyset_page
@@ -80,6 +83,10 @@ class SubscriptionDetailView(TenantDetailView):
         context["form"] = form
         context["eligibility"] = migration_validate(subscription=self.object, **options)
         context["migrations"] = selectors.subscription_migrations(self.object)
+        # The schedule waiting (or running) for this subscription: commerce.views_schedules.
+        context["schedule"] = self.object.migration_schedules.filter(
+            status__in=[ScheduleStatus.CREATED, ScheduleStatus.PROCESSING]
+        ).first()
         return context
 
     def post(self, request, *args, **kwargs):
@@ -234,6 +241,9 @@ def batch_list(request):
 
 
 class BatchDetailView(TenantDetailView):
+    """A batch: its progress, and every row's outcome — for a BAM upload the file's rows (migrated,
+    skipped, rejected with Microsoft's code) with their price impact and the total per currency."""
+
     model = MigrationBatch
     capability = C.CUSTOMERS_VIEW
     template_name = "commerce/batch_detail.html"
@@ -243,4 +253,58 @@ class BatchDetailView(TenantDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["migrations"] = selectors.batch_migrations(self.object)
+        context["bam_rows"] = bam_files.result_preview(self.object, limit=selectors.BATCH_MIGRATIONS_SHOWN)
+        context["bam_rows_shown"] = selectors.BATCH_MIGRATIONS_SHOWN
+        context["bam_counts"] = bam_files.batch_counts(self.object)
+        context["price_totals"] = bam_files.batch_totals(self.object)
         return context
+
+
+# --- Files in the NCE Batch Migration tool's layouts (commerce.bam_files) ------------------------------
+
+
+@capability_required(C.CUSTOMERS_VIEW)
+def subscriptions_bam_csv(request):
+    """The listed legacy subscriptions (the list's filters) as the tool's subscriptions.csv, with
+    their eligibility: edit Term, BillingPlan, SeatCount… and upload it as a batch."""
+    rows = selectors.legacy_subscriptions(request.user)
+    filterset = LegacySubscriptionFilter(request.GET, queryset=rows, request=request)
+    content = bam_files.file_lines(bam_files.eligible_rows(filterset.qs, on=timezone.localdate()))
+    return csv_response(content, f"subscriptions-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@capability_required(C.CUSTOMERS_VIEW)
+def nce_subscriptions_bam_csv(request):
+    """The listed new-commerce subscriptions (the list's filters) as the tool's ncesubscriptions.csv."""
+    rows = selectors.nce_subscriptions(request.user)
+    filterset = NceSubscriptionFilter(request.GET, queryset=rows, request=request)
+    content = bam_files.file_lines(bam_files.nce_rows(filterset.qs))
+    return csv_response(content, f"ncesubscriptions-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+@tenant_route(MigrationBatch)
+@capability_required(C.CUSTOMERS_VIEW)
+def batch_result_csv(request, pk: int):
+    """A BAM batch's result file: the uploaded rows with BatchId, MigrationId and what each became."""
+    batch = get_visible_or_404(MigrationBatch.objects.select_related("job"), request.user, pk=pk)
+    if bam_files.batch_rows_file(batch) is None:
+        raise Http404("This batch has no result file: it was not uploaded as a BAM file.")
+    content = bam_files.file_lines(bam_files.result_rows(batch))
+    # Named as the tool names its upload output: <file>_<batch ID>.csv.
+    name = f"{_safe_name(batch.file_name)}_{_safe_name(batch.external_reference_id)}.csv"
+    return csv_response(content, name)
+
+
+@tenant_route(MigrationBatch)
+@capability_required(C.CUSTOMERS_VIEW)
+def batch_status_csv(request, pk: int):
+    """A batch's migrations in the tool's migration status layout (MigrationResult)."""
+    batch = get_visible_or_404(MigrationBatch, request.user, pk=pk)
+    content = bam_files.file_lines(bam_files.status_rows(batch))
+    return csv_response(content, f"migrationstatus-{_safe_name(batch.external_reference_id)}.csv")
+
+
+def _safe_name(text: str) -> str:
+    """Part of a download's file name: the file's stem, only letters, digits, `-`, `_` and `.`."""
+    stem = text.rsplit(".", 1)[0] if text.lower().endswith((".csv", ".tsv", ".xlsx", ".zip")) else text
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "batch"

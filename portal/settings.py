@@ -419,6 +419,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 60 * 60 * 12},
     },
+    # Partners' migration schedules due today; the vendor-led wave skips what a schedule waits for.
+    "commerce-migration-schedules-daily": {
+        "task": "commerce.tasks.migration_schedules_run",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 60 * 60 * 12},
+    },
+    # New-commerce subscriptions whose term ended renew (auto-renew on) with a new 7-day window.
+    "commerce-nce-renewals-daily": {
+        "task": "commerce.tasks.nce_renewals_run",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 60 * 60 * 12},
+    },
 }
 # E-mails whose task was lost are sent again; the daily digest goes out in the morning.
 CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"] = {

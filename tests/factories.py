@@ -41,7 +41,9 @@ from commerce.models import (
     LegacySubscription,
     Migration,
     MigrationBatch,
+    MigrationSchedule,
     NceSubscription,
+    NceSubscriptionChange,
     PriceList,
     PriceListRow,
     Product,
@@ -474,6 +476,40 @@ FACTORIES[LegacySubscription] = lambda organization: LegacySubscriptionFactory(o
 FACTORIES[NceSubscription] = lambda organization: NceSubscriptionFactory(organization=organization)
 FACTORIES[Migration] = lambda organization: MigrationFactory(organization=organization)
 FACTORIES[MigrationBatch] = lambda organization: MigrationBatchFactory(organization=organization)
+
+
+class MigrationScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MigrationSchedule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    current_subscription = factory.SubFactory(
+        LegacySubscriptionFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer = factory.SelfAttribute("current_subscription.customer")
+    migrate_on_renewal = True
+
+
+FACTORIES[MigrationSchedule] = lambda organization: MigrationScheduleFactory(organization=organization)
+
+
+class NceSubscriptionChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NceSubscriptionChange
+
+    organization = factory.SubFactory(OrganizationFactory)
+    subscription = factory.SubFactory(
+        NceSubscriptionFactory, organization=factory.SelfAttribute("..organization")
+    )
+    kind = "seats_added"
+    quantity_before = 10
+    quantity_after = 12
+    currency = factory.SelfAttribute("subscription.currency")
+
+
+FACTORIES[NceSubscriptionChange] = lambda organization: NceSubscriptionChangeFactory(
+    organization=organization
+)
 
 
 # --- Earnings ------------------------------------------------------------------------------------

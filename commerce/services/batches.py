@@ -16,6 +16,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from commerce.bam import BAM_IMPORTER, is_bam_header
+from commerce.bam_files import rows_file_path
 from commerce.choices import MigrationInitiator, MigrationStatus
 from commerce.eligibility import MigrationRequest, id_array
 from commerce.imports import BATCH_IMPORTER
@@ -24,6 +26,7 @@ from commerce.services.engine import Run, job_chunks, migrate_chunk
 from commerce.services.notices import migration_batch_finished_notify
 from portal.audit import audit_record
 from portal.imports import import_start
+from portal.imports.reader import open_table
 from portal.jobs import JobRun, job_create, job_finish, job_run_chunks, job_start
 
 JOB_KIND_BATCH = "commerce.migration_batch"
@@ -51,22 +54,33 @@ def migration_batch_import_start(
     external_reference_id: str | None = None,
     valid_rows_only: bool = False,
 ) -> JobRun:
-    """Check a batch file's header now and queue its import (`commerce.imports.BATCH`): every row
-    checked and assessed for eligibility; then the batch of its rows (or of the valid ones only, when
-    asked) is created and its migrations run as their own job.
+    """Check a batch file's header now and queue its import: every row checked and assessed for
+    eligibility; then the batch of its rows (or of the valid ones only, when asked) is created and
+    its migrations run as their own job.
+
+    Two layouts, told apart by the header: Microsoft's NCE Batch Migration tool file (`commerce.bam`,
+    it names LegacySubscriptionId / NcePsa) and the portal's own (`commerce.imports.BATCH`).
 
     Raises UploadRejected (nothing kept) for a file that cannot be read or lacks a required column,
     ValidationError for a batch ID already used.
     """
     reference = (external_reference_id or "").strip() or str(uuid.uuid4())
     _reference_check(organization, reference)
+    with open_table(upload) as table:
+        header = list(table.header)
+    upload.seek(0)
+    importer, parameters = BATCH_IMPORTER, {"external_reference_id": reference}
+    if is_bam_header(header):
+        # The result file is kept where the batch will find it (commerce.bam_files).
+        importer = BAM_IMPORTER
+        parameters |= {"bam_header": header, "bam_rows_file": rows_file_path()}
     return import_start(
-        BATCH_IMPORTER,
+        importer,
         upload,
         actor=actor,
         organization_id=organization.pk,
         valid_rows_only=valid_rows_only,
-        parameters={"external_reference_id": reference},
+        parameters=parameters,
     )
 
 
@@ -148,8 +162,12 @@ def migration_batch_create(
     rows: Sequence[dict[str, Any]],
     external_reference_id: str | None = None,
     file_name: str = "",
+    parameters: dict[str, Any] | None = None,
 ) -> MigrationBatch:
-    """The batch and its JobRun, without queuing it (`migration_batch_start` queues it)."""
+    """The batch and its JobRun, without queuing it (`migration_batch_start` queues it).
+
+    `parameters` are kept on the batch's job besides its rows (a BAM upload's result file and price
+    impact: `commerce.bam`)."""
     entries = _batch_entries(organization, rows)
     reference = (external_reference_id or "").strip() or str(uuid.uuid4())
     _reference_check(organization, reference)
@@ -157,6 +175,7 @@ def migration_batch_create(
         kind=JOB_KIND_BATCH,
         organization_id=organization.pk,
         parameters={
+            **(parameters or {}),
             "on": timezone.localdate().isoformat(),
             "chunk_size": settings.COMMERCE_MIGRATION_CHUNK_SIZE,
             "rows": entries,

@@ -62,6 +62,10 @@ class Importer:
     #: Called once the rows are written and the job finished (signals, summaries).
     after: Callable[[JobRun, dict[str, Any]], None] | None = None
     assess: Assessor | None = None
+    #: Writes the result file itself (a vendor's layout, e.g. Microsoft's BAM result): given the
+    #: staging, the header, the job and whether the rows were loaded, returns the stored file's path
+    #: and what to add to the job's result. Default: the file's rows with `Outcome` and `Errors`.
+    write_result: Callable[[Staging, HeaderMatch, JobRun, bool], tuple[str, dict[str, Any]]] | None = None
 
     @property
     def kind(self) -> str:
@@ -253,14 +257,14 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
     try:
         if problems and not valid_rows_only:
             with phase("result_file"):
-                result_file = _write_result(staging, header, job, loaded=False)
+                written = _result(importer, staging, header, job, loaded=False)
             return _reject(
                 job,
                 f"{problems:,} problem(s) found in {rows:,} rows; nothing was imported. Fix them and "
                 "upload the file again, or choose to import the valid rows only.",
                 listed,
                 total=problems,
-                extra={"rows": rows, "result_file": result_file, "timings": phase.rounded()},
+                extra={"rows": rows, **written, "timings": phase.rounded()},
             )
         with phase("load"):
             summary = _load(importer, staging, job)
@@ -286,7 +290,7 @@ def _import(importer: Importer, job: JobRun, source: IO[bytes]) -> dict[str, Any
             importer.after(job, result)
         with phase("result_file"):
             try:
-                result["result_file"] = _write_result(staging, header, job, loaded=True)
+                result.update(_result(importer, staging, header, job, loaded=True))
             except Exception:  # the rows are in: a failed result file must not fail the import
                 logger.exception("import job %s: the result file could not be written", job.pk)
                 result["result_file_error"] = RESULT_FILE_LOST
@@ -328,6 +332,14 @@ def _now():
     from django.utils import timezone  # noqa: PLC0415
 
     return timezone.now()
+
+
+def _result(importer: Importer, staging: Staging, header: HeaderMatch, job: JobRun, *, loaded: bool) -> dict:
+    """The result file (the importer's own writer, if it has one) and what it adds to the result."""
+    if importer.write_result is None:
+        return {"result_file": _write_result(staging, header, job, loaded=loaded)}
+    path, extra = importer.write_result(staging, header, job, loaded)
+    return {**extra, "result_file": path}
 
 
 def _write_result(staging: Staging, header: HeaderMatch, job: JobRun, *, loaded: bool) -> str:

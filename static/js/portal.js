@@ -15,6 +15,8 @@
  *                                            the clipboard, selects it, and shows data-copied-label
  *                                            (default "Copied") as the button's text.
  *   <input data-select-on-click>             selects its whole text when clicked.
+ *   <a data-with-query>                      follows its link with the page's current query string
+ *                                            (a list's filters, which htmx keeps in the URL).
  *   <canvas data-chart="KIND"                draws a Chart.js chart of KIND (see CHARTS below) from the
  *           data-chart-data="ID"             JSON of the json_script element with that id, or of its
  *           data-chart-key="KEY">            member KEY. Charts are drawn on DOMContentLoaded and again
@@ -53,6 +55,13 @@
     },
     true,
   );
+
+  // --- Links that carry the page's filters ---------------------------------------------------------
+
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-with-query]") : null;
+    if (link) link.search = window.location.search;
+  });
 
   // --- Submit on change ----------------------------------------------------------------------------
 
