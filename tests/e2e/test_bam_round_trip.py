@@ -47,7 +47,11 @@ def _vendor_pushes_the_book(api: APIRequestContext) -> dict[str, str]:
     customers = [
         {
             "partnerId": FABRIKAM,
-            "companyProfile": {"tenantId": tenant, "domain": f"bam{n}.example", "companyName": f"Bam Customer {n}"},
+            "companyProfile": {
+                "tenantId": tenant,
+                "domain": f"bam{n}.example",
+                "companyName": f"Bam Customer {n}",
+            },
             "billingProfile": {"defaultAddress": {"country": "US"}},
         }
         for n, tenant in enumerate(tenants)
@@ -121,7 +125,8 @@ def _edit(text: str, ids: dict[str, str]) -> str:
 def _upload(page: Page, content: str, *, valid_rows_only: bool) -> None:
     page.goto("/commerce/batches/new/")
     page.set_input_files(
-        "input[type=file]", files=[{"name": "subscriptions.csv", "mimeType": "text/csv", "buffer": content.encode()}]
+        "input[type=file]",
+        files=[{"name": "subscriptions.csv", "mimeType": "text/csv", "buffer": content.encode()}],
     )
     if valid_rows_only:
         page.get_by_label(re.compile("valid rows only", re.IGNORECASE)).check()
@@ -138,7 +143,9 @@ def test_a_partner_round_trips_the_batch_migration_tool_file(new_page, live_serv
     page.goto("/commerce/subscriptions/?q=Bam+Customer")
     exported = _download(page, "download-bam-subscriptions")
     header = exported.splitlines()[0]
-    assert header.startswith("PartnerTenantId,IndirectResellerMpnId,CustomerName,CustomerTenantId,LegacySubscriptionId")
+    assert header.startswith(
+        "PartnerTenantId,IndirectResellerMpnId,CustomerName,CustomerTenantId,LegacySubscriptionId"
+    )
     assert "NcePsa" in header and "MigrationIneligibilityReason" in header
     exported_rows = {row["LegacySubscriptionId"]: row for row in csv.DictReader(io.StringIO(exported))}
     assert set(ids.values()) <= set(exported_rows)
@@ -172,7 +179,9 @@ def test_a_partner_round_trips_the_batch_migration_tool_file(new_page, live_serv
 
     migrated = {
         str(m.current_subscription.subscription_id): m
-        for m in Migration.objects.filter(status=MigrationStatus.COMPLETED).select_related("current_subscription")
+        for m in Migration.objects.filter(status=MigrationStatus.COMPLETED).select_related(
+            "current_subscription"
+        )
     }
     assert set(migrated) == {ids["premium"], ids["basic"]}
     assert migrated[ids["premium"]].quantity == 45
