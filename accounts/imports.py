@@ -175,6 +175,17 @@ PARTNER_EXISTS = Reference(
     f"SELECT partner_global_id FROM {Organization._meta.db_table}",
     "is not a partner organization of this portal",
 )
+#: For a vendor feed row naming `partnerId` and `customerTenantId`: the partner's customer (SQL).
+CUSTOMER_OF_ROW = (
+    f"(SELECT c.id FROM {Customer._meta.db_table} c WHERE c.organization_id = {ORGANIZATION_OF_ROW} "
+    f"AND c.tenant_id = {safe_cast('s.customer_tenant_id', UUID)})"
+)
+CUSTOMER_OF_PARTNER = SqlCheck(
+    "customerTenantId",
+    f"{CUSTOMER_OF_ROW} IS NULL AND {ORGANIZATION_OF_ROW} IS NOT NULL "
+    f"AND {safe_cast('s.customer_tenant_id', UUID)} IS NOT NULL",
+    "is not a customer of this partner (send the customer to the customers feed first)",
+)
 
 VENDOR_CUSTOMERS = Layout(
     name="accounts.vendor_customers",

@@ -28,8 +28,13 @@ from django.db import connection
 from django.urls import path
 from psycopg import sql as pgsql
 
-from accounts.imports import ORGANIZATION_OF_ROW, PARTNER_EXISTS, PARTNER_ID
-from accounts.models import Customer
+from accounts.imports import (
+    CUSTOMER_OF_PARTNER,
+    CUSTOMER_OF_ROW,
+    ORGANIZATION_OF_ROW,
+    PARTNER_EXISTS,
+    PARTNER_ID,
+)
 from accounts.vendor_api import FeedView
 from commerce.choices import BillingCycle, SubscriptionStatus, TermDuration, TradeStatus
 from commerce.imports import BILLING_CYCLE, TERM_DURATION
@@ -56,10 +61,7 @@ from portal.iso import CURRENCIES
 from portal.jobs import JobRun
 
 _ORGANIZATION = ORGANIZATION_OF_ROW
-_CUSTOMER = (
-    f"(SELECT c.id FROM {Customer._meta.db_table} c WHERE c.organization_id = {_ORGANIZATION} "
-    f"AND c.tenant_id = {safe_cast('s.customer_tenant_id', UUID)})"
-)
+_CUSTOMER = CUSTOMER_OF_ROW
 _LEGACY = LegacySubscription._meta.db_table
 _PARENT = safe_cast("s.parent_subscription_id", UUID)
 #: The add-on's base, when it is already stored: the same partner's subscription, not an add-on.
@@ -164,12 +166,7 @@ SUBSCRIPTIONS = Layout(
         ),
     ),
     checks=(
-        SqlCheck(
-            "customerTenantId",
-            f"{_CUSTOMER} IS NULL AND {_ORGANIZATION} IS NOT NULL "
-            f"AND {safe_cast('s.customer_tenant_id', UUID)} IS NOT NULL",
-            "is not a customer of this partner (send the customer to the customers feed first)",
-        ),
+        CUSTOMER_OF_PARTNER,
         SqlCheck(
             "id",
             f"EXISTS (SELECT 1 FROM {LegacySubscription._meta.db_table} l "

@@ -24,7 +24,13 @@ from django.db import connection
 from django.utils import timezone
 from psycopg import sql as pgsql
 
-from accounts.imports import ORGANIZATION_OF_ROW, PARTNER_EXISTS, PARTNER_ID
+from accounts.imports import (
+    CUSTOMER_OF_PARTNER,
+    CUSTOMER_OF_ROW,
+    ORGANIZATION_OF_ROW,
+    PARTNER_EXISTS,
+    PARTNER_ID,
+)
 from accounts.vendor_api import FeedView, feed_urls
 from commerce.choices import BillingCycle, SubscriptionStatus, TermDuration
 from commerce.models import Availability, LegacySubscription, NceSubscription, Sku
@@ -53,10 +59,7 @@ __all__ = ("NCE_SUBSCRIPTIONS", "NCE_SUBSCRIPTION_IMPORTER", "NceSubscriptionsFe
 _ORGANIZATION = ORGANIZATION_OF_ROW
 _NCE = NceSubscription._meta.db_table
 _LEGACY = LegacySubscription._meta.db_table
-_CUSTOMER = (
-    f"(SELECT c.id FROM accounts_customer c WHERE c.organization_id = {_ORGANIZATION} "
-    f"AND c.tenant_id = {safe_cast('s.customer_tenant_id', UUID)})"
-)
+_CUSTOMER = CUSTOMER_OF_ROW
 #: The catalog's availabilities with their catalog item ID (`ProductId:SkuId:AvailabilityId`).
 _CATALOG = (
     f"SELECT a.id, a.term_duration, a.billing_plans, "
@@ -128,12 +131,7 @@ NCE_SUBSCRIPTIONS = Layout(
             f"AND NOT EXISTS (SELECT 1 FROM ({_CATALOG}) x WHERE x.catalog_item_id = s.offer_id)",
             "is not a catalog item of the catalog (ProductId:SkuId:AvailabilityId of an availability)",
         ),
-        SqlCheck(
-            "customerTenantId",
-            f"{_CUSTOMER} IS NULL AND {_ORGANIZATION} IS NOT NULL "
-            f"AND {safe_cast('s.customer_tenant_id', UUID)} IS NOT NULL",
-            "is not a customer of this partner (send the customer to the customers feed first)",
-        ),
+        CUSTOMER_OF_PARTNER,
         SqlCheck(
             "id",
             f"EXISTS (SELECT 1 FROM {_NCE} n WHERE n.subscription_id = {_SUBSCRIPTION_ID} "

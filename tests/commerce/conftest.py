@@ -26,6 +26,18 @@ def us_customer(org_a):
     return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
 
 
+@pytest.fixture
+def customer(org_a, catalog):
+    """A US commercial customer of organization A, with the catalog loaded."""
+    return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
+
+
+@pytest.fixture
+def api(api_for, org_a):
+    """Organization A's API client with the Commerce scopes."""
+    return api_for(org_a, scopes=("commerce:read", "commerce:write"))
+
+
 def legacy_subscription(customer, offer: str, **fields) -> LegacySubscription:
     """A legacy subscription of `customer` on one of the demo's legacy offers (`LEGACY_OFFERS` keys):
     10 seats, a one-year term billed monthly ending 14 September 2025 unless told otherwise."""

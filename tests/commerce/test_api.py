@@ -10,11 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.choices import CustomerSegment
 from commerce.choices import MigrationStatus, SubscriptionStatus
-from commerce.demo import commerce_demo_catalog
 from commerce.models import Migration, MigrationBatch
-from tests.commerce.test_migrations import legacy
+from tests.commerce.conftest import legacy_subscription as legacy
 from tests.factories import CustomerFactory, MigrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,21 +22,6 @@ CODE_5 = (
     "Subscription cannot be migrated to New Commerce because the equivalent offer is not yet available "
     "in New Commerce"
 )
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
-
-
-@pytest.fixture
-def customer(org_a, catalog):
-    return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
-
-
-@pytest.fixture
-def api(api_for, org_a):
-    return api_for(org_a, scopes=SCOPES)
 
 
 def _renewal():

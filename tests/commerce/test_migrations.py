@@ -22,13 +22,11 @@ from accounts.choices import ActionItemStatus, CustomerSegment
 from accounts.models import ActionItem
 from commerce import services
 from commerce.choices import (
-    BillingCycle,
     MigrationInitiator,
     MigrationStatus,
     SubscriptionStatus,
-    TermDuration,
 )
-from commerce.demo import LEGACY_OFFERS, commerce_demo_catalog, commerce_demo_seed, offer_id_for
+from commerce.demo import LEGACY_OFFERS, commerce_demo_seed
 from commerce.eligibility import NO_EQUIVALENT_OFFER, eligibility_for, migration_validate
 from commerce.models import LegacySubscription, Migration, MigrationBatch, NceSubscription
 from commerce.services import (
@@ -43,39 +41,13 @@ from commerce.services import (
 )
 from portal.choices import JobStatus
 from portal.models import AuditEvent, HistoryEvent, JobChunk, JobRun
+from tests.commerce.conftest import legacy_subscription as legacy
 from tests.factories import CustomerFactory, NceSubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
 PREMIUM_CATALOG_ITEM = "CFQ7TTC0LCHC:0002:CFQ7TTC0KFFN"
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
-
-
-@pytest.fixture
-def us_customer(org_a):
-    return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
-
-
-def legacy(customer, offer: str, **fields) -> LegacySubscription:
-    """A legacy subscription of `customer` on one of the demo's legacy offers."""
-    defaults = {
-        "quantity": 10,
-        "term_duration": TermDuration.P1Y,
-        "billing_cycle": BillingCycle.MONTHLY,
-        "term_end": date(2025, 9, 14),
-    }
-    defaults.update(fields)
-    defaults.setdefault("term_start", defaults["term_end"] - timedelta(days=364))
-    return LegacySubscription.objects.create(
-        organization_id=customer.organization_id,
-        customer=customer,
-        offer_id=offer_id_for(offer),
-        **defaults,
-    )
 
 
 def history_of(migration) -> list[tuple[str, str]]:

@@ -12,9 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.choices import CustomerSegment
 from accounts.models import RoleAssignment
-from commerce.demo import commerce_demo_catalog
 from commerce.models import PriceList
 from commerce.notifications import (
     MIGRATION_BATCH_DONE,
@@ -30,23 +28,13 @@ from portal.models import JobRun
 from portal.notifications import categories
 from portal.notifications.models import Notification
 from portal.roles import Role
-from tests.commerce.test_migrations import legacy
+from tests.commerce.conftest import legacy_subscription as legacy
 from tests.commerce.test_price_lists import CURRENT, _upload
 from tests.factories import CustomerFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 ALPHA, BETA = "[Alpha Partners GmbH]", "[Beta Partners Ltd]"
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
-
-
-@pytest.fixture
-def us_customer(org_a):
-    return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from commerce.demo import commerce_demo_catalog
 from commerce.models import MigrationBatch
 from portal.paging import COUNT_CAP
 from portal.roles import Role
-from tests.commerce.test_migrations import legacy
+from tests.commerce.conftest import legacy_subscription as legacy
 from tests.contracts.routes import all_routes
 from tests.factories import (
     CustomerFactory,

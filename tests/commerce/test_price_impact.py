@@ -15,7 +15,6 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from accounts.choices import CustomerSegment
-from commerce.demo import commerce_demo_catalog
 from commerce.eligibility import (
     SEGMENT_FOR_CUSTOMER,
     MigrationRequest,
@@ -26,18 +25,13 @@ from commerce.eligibility import (
 from commerce.models import LegacySubscription
 from commerce.pricing.impact import impact_total
 from commerce.pricing.lookup import price_for
-from tests.commerce.test_migrations import legacy
+from tests.commerce.conftest import legacy_subscription as legacy
 from tests.factories import CustomerFactory, PriceListFactory, PriceListRowFactory
 
 pytestmark = pytest.mark.django_db
 
 #: The last day of a year-long term starting on 20 May 2025 (the tests' today).
 YEAR_END = date(2026, 5, 19)
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
 
 
 @pytest.fixture

@@ -717,7 +717,7 @@ def test_price_for_takes_the_tier_holding_the_quantity():
 
 def test_a_quantity_above_every_tier_has_no_price_and_validate_says_why(db, org_a):
     from commerce.demo import commerce_demo_catalog  # noqa: PLC0415 - the migration catalog
-    from tests.commerce.test_migrations import legacy  # noqa: PLC0415
+    from tests.commerce.conftest import legacy_subscription as legacy  # noqa: PLC0415
 
     commerce_demo_catalog()
     # The demo's US list prices Business Premium without tiers; a newer list tiers it up to 100.

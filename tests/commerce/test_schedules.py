@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from freezegun import freeze_time
 
-from accounts.choices import CustomerSegment
 from commerce import tasks
 from commerce.choices import (
     MigrationInitiator,
@@ -26,7 +25,6 @@ from commerce.choices import (
     ScheduleStatus,
     SubscriptionStatus,
 )
-from commerce.demo import commerce_demo_catalog
 from commerce.models import LegacySubscription, Migration, MigrationSchedule, NceSubscription
 from commerce.services import migration_create, migration_wave_run
 from commerce.services.schedules import (
@@ -38,8 +36,8 @@ from commerce.services.schedules import (
 )
 from portal.models import HistoryEvent, JobRun
 from portal.roles import Role
-from tests.commerce.test_migrations import legacy
-from tests.factories import CustomerFactory, MigrationFactory, UserFactory
+from tests.commerce.conftest import legacy_subscription as legacy
+from tests.factories import MigrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,21 +46,6 @@ TODAY = "2025-05-20 09:00:00"
 TERM_END = date(2025, 9, 14)
 PREMIUM_CATALOG_ITEM = "CFQ7TTC0LCHC:0002:CFQ7TTC0KFFN"
 QUERY = "/api/v1/commerce/migrations/newcommerce/schedules"
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
-
-
-@pytest.fixture
-def customer(org_a, catalog):
-    return CustomerFactory(organization=org_a, country="US", segment=CustomerSegment.COMMERCIAL)
-
-
-@pytest.fixture
-def api(api_for, org_a):
-    return api_for(org_a, scopes=SCOPES)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce.demo import commerce_demo_catalog
 from commerce.models import LegacySubscription, NceSubscription
 from portal.models import HistoryEvent
 from portal.roles import Role
@@ -223,11 +222,6 @@ def test_an_add_on_of_an_add_on_or_of_a_rejected_base_is_refused(vendor_api):
 
 
 # --- The new-commerce subscriptions feed --------------------------------------------------------------
-
-
-@pytest.fixture
-def catalog(db):
-    return commerce_demo_catalog()
 
 
 def _nce(partner, customer, **overrides) -> dict:

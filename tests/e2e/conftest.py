@@ -94,3 +94,22 @@ def new_page(browser: Browser, live_server, request):
 @pytest.fixture
 def page(new_page) -> Page:
     return new_page()
+
+
+def vendor_feed_headers(api, scopes: list[str], *, email: str = "billing@vendor.example") -> dict[str, str]:
+    """The vendor's billing system over HTTP: a vendor client with `scopes`, its client-credentials
+    token, and the headers that carry it to the vendor feeds."""
+    import base64  # noqa: PLC0415
+
+    from accounts.services.vendor_clients import vendor_client_create  # noqa: PLC0415
+    from tests.factories import UserFactory  # noqa: PLC0415
+
+    staff = UserFactory(organization=None, is_staff=True, email=email)
+    client, secret = vendor_client_create(actor=staff, name="Billing", scopes=scopes)
+    basic = base64.b64encode(f"{client.application.client_id}:{secret}".encode()).decode()
+    token = api.post(
+        "/o/token/",
+        form={"grant_type": "client_credentials", "scope": " ".join(scopes)},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}

@@ -5,7 +5,6 @@ the valid rows, watches the batch finish and downloads the result file with Batc
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
@@ -17,12 +16,11 @@ from django.utils import timezone
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from accounts.demo import DEMO_PASSWORD, seed_demo_data, totp_secret_for
-from accounts.services.vendor_clients import vendor_client_create
 from commerce.choices import MigrationStatus, SubscriptionStatus
 from commerce.demo import commerce_demo_catalog, offer_id_for
 from commerce.models import LegacySubscription, Migration, MigrationBatch
+from tests.e2e.conftest import vendor_feed_headers
 from tests.e2e.test_sign_in_and_roles import current_totp, sign_in
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,16 +31,8 @@ FABRIKAM = "4812345"
 
 def _vendor_pushes_the_book(api: APIRequestContext) -> dict[str, str]:
     """Two US customers and four legacy subscriptions, over HTTP; returns subscription ids by role."""
-    staff = UserFactory(organization=None, is_staff=True, email="billing@vendor.example")
     scopes = ["vendor.customers:write", "vendor.subscriptions:write"]
-    client, secret = vendor_client_create(actor=staff, name="Billing", scopes=scopes)
-    basic = base64.b64encode(f"{client.application.client_id}:{secret}".encode()).decode()
-    token = api.post(
-        "/o/token/",
-        form={"grant_type": "client_credentials", "scope": " ".join(scopes)},
-        headers={"Authorization": f"Basic {basic}"},
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = vendor_feed_headers(api, scopes, email="billing@vendor.example")
     tenants = [str(uuid.uuid4()) for _ in range(2)]
     customers = [
         {

@@ -5,7 +5,6 @@ in Commerce with their eligibility for new commerce."""
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from datetime import timedelta
@@ -17,9 +16,9 @@ from django_otp.oath import totp
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from accounts.models import Customer, Invitation, Organization
-from accounts.services.vendor_clients import vendor_client_create
 from commerce.models import LegacySubscription
 from tests.conftest import confirm_totp
+from tests.e2e.conftest import vendor_feed_headers
 from tests.e2e.test_sign_in_and_roles import current_totp, sign_in
 from tests.factories import PASSWORD, LegacyOfferFactory, UserFactory
 
@@ -61,16 +60,8 @@ def _admin_creates_the_organization_and_invites_its_owner(page: Page) -> str:
 
 def _billing_system_pushes_customers_and_subscriptions(api: APIRequestContext) -> None:
     """The vendor's billing system, over HTTP: a token, then the two feeds."""
-    staff = UserFactory(organization=None, is_staff=True, email="ops@vendor.example")
     scopes = ["vendor.customers:write", "vendor.subscriptions:write"]
-    client, secret = vendor_client_create(actor=staff, name="Billing", scopes=scopes)
-    basic = base64.b64encode(f"{client.application.client_id}:{secret}".encode()).decode()
-    token = api.post(
-        "/o/token/",
-        form={"grant_type": "client_credentials", "scope": " ".join(scopes)},
-        headers={"Authorization": f"Basic {basic}"},
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = vendor_feed_headers(api, scopes, email="ops@vendor.example")
     tenants = [uuid.uuid4() for _ in range(3)]
     customers = [
         {
