@@ -13,7 +13,9 @@
 3. The data is reset (migrations, new-commerce subscriptions and jobs deleted; legacy rows active
    again; VACUUM ANALYZE; history is append-only and stays), then the reference, timed: one
    transaction of hand-written SQL doing the same writes for the same rows — INSERT … SELECT into
-   the new-commerce subscriptions (catalog item, availability and current price joined in),
+   the new-commerce subscriptions (catalog item, availability and current price joined in: the
+   price Partner Center's rule gives, as `commerce.pricing.lookup.choose` — of the newest list with
+   the key, the row whose tier holds the seats and whose range ends first),
    INSERT … SELECT of the Completed migrations, UPDATE of the legacy rows, and their two history
    events each (the same notes) selected in SQL and appended to the organization's hash chain by
    `portal.history.history_record_many`, as every history writer must.
@@ -222,19 +224,24 @@ def run_service(organization) -> tuple[float, dict]:
 
 REFERENCE_SQL = """
 WITH current_row AS (
-    -- The price `commerce.pricing.lookup.price_for` gives: newest list, then newest start, first tier.
-    SELECT DISTINCT ON (pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment)
-           pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
-           r.unit_price, r.currency
-      FROM {price_row} r JOIN {price_list} pl ON pl.id = r.price_list_id
-     WHERE NOT pl.is_preview AND pl.status = 'ready'
-       AND r.effective_start_date <= %(moment)s AND r.effective_end_date > %(moment)s
-     ORDER BY pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
-              pl.effective_month DESC, pl.uploaded_at DESC, r.effective_start_date DESC,
-              r.pricing_tier_range_min ASC NULLS FIRST
+    -- The rows `commerce.pricing.lookup.choose` picks from (Partner Center's rule): rows of ready
+    -- lists in force at the moment, of the newest list (month, then upload) that has the key.
+    SELECT * FROM (
+        SELECT pl.market, r.product_id, r.sku_id, r.term_duration, r.billing_plan, r.segment,
+               r.unit_price, r.currency, r.pricing_tier_range_min AS tier_min,
+               r.pricing_tier_range_max AS tier_max, r.effective_start_date, r.effective_end_date, r.id,
+               rank() OVER (PARTITION BY pl.market, r.product_id, r.sku_id, r.term_duration,
+                                         r.billing_plan, r.segment
+                            ORDER BY pl.effective_month DESC, pl.uploaded_at DESC, pl.id DESC) AS list_rank
+          FROM {price_row} r JOIN {price_list} pl ON pl.id = r.price_list_id
+         WHERE NOT pl.is_preview AND pl.status = 'ready'
+           AND r.effective_start_date <= %(moment)s AND r.effective_end_date > %(moment)s
+    ) ranked
+     WHERE list_rank = 1
 ), eligible AS (
-    SELECT l.id, l.organization_id, l.customer_id, l.quantity, l.term_duration, l.billing_cycle,
-           l.term_end, l.auto_renew, a.id AS availability_id,
+    SELECT DISTINCT ON (l.id)
+           l.id, l.organization_id, l.customer_id, {quantity} AS quantity, l.term_duration,
+           l.billing_cycle, l.term_end, l.auto_renew, a.id AS availability_id,
            s.product_id || ':' || s.sku_id || ':' || a.availability_id AS catalog_item_id,
            p.unit_price, p.currency
       FROM {legacy} l
@@ -247,10 +254,16 @@ WITH current_row AS (
       JOIN current_row p ON p.market = c.country AND p.product_id = s.product_id
                         AND p.sku_id = s.sku_id AND p.term_duration = l.term_duration
                         AND p.billing_plan = l.billing_cycle AND p.segment = a.segment
+                        -- The tier holding the seats (a blank bound is open).
+                        AND (p.tier_min IS NULL OR p.tier_min <= {quantity})
+                        AND (p.tier_max IS NULL OR {quantity} <= p.tier_max)
      WHERE l.organization_id = %(org)s AND l.status = 'active' AND NOT l.is_trial
        AND l.parent_id IS NULL AND l.term_end >= %(on)s
        AND NOT EXISTS (SELECT 1 FROM {migration} m WHERE m.current_subscription_id = l.id
                           AND m.status IN ('Validating', 'Processing', 'Completed'))
+     -- Of the rows whose tier holds the seats (Microsoft's files overlap), the one whose range
+     -- ends first, then the later start.
+     ORDER BY l.id, p.effective_end_date, p.effective_start_date DESC, coalesce(p.tier_min, 0), p.id
 )
 INSERT INTO {nce}
     (organization_id, subscription_id, order_id, customer_id, availability_id, catalog_item_id,
@@ -308,13 +321,13 @@ def run_reference(organization, *, from_file: bool = False) -> float:
         "moment": dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC),
         "reference": f"bench-{uuid.uuid4()}",
     }
-    sql = REFERENCE_SQL
+    sql, quantity = REFERENCE_SQL, "l.quantity"
     if from_file:
         sql = sql.replace(
             "FROM {legacy} l\n      JOIN {customer}", BAM_REFERENCE_JOIN + "\n      JOIN {customer}"
         )
-        sql = sql.replace("l.customer_id, l.quantity,", "l.customer_id, f.seat_count::integer AS quantity,")
-    statements = [s for s in sql.format(**_tables()).split(";\n") if s.strip()]
+        quantity = "f.seat_count::integer"
+    statements = [s for s in sql.format(**_tables(), quantity=quantity).split(";\n") if s.strip()]
     content_type = ContentType.objects.get_for_model(Migration)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:

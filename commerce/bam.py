@@ -36,6 +36,7 @@ from accounts.models import Customer
 from commerce.bam_files import (
     SKIPPED,
     TOOL_DATE_FORMATS,
+    assessed_ids,
     assessed_keep,
     assessed_proposals,
     bam_result_write,
@@ -50,7 +51,10 @@ from commerce.eligibility import (
     MigrationContext,
     MigrationProposal,
     MigrationRequest,
+    gc_paused,
+    migration_request,
 )
+from commerce.eligibility_lines import offer_of
 from commerce.imports import RowRequest, batch_of_import, batch_rows_load, rows_assess, rows_subscriptions
 from commerce.models import LegacySubscription
 from portal.imports import (
@@ -190,24 +194,25 @@ class _Problems:
         return {error.row for error in self.errors}
 
 
-def _staged_rows(staging: Staging) -> list[_StagedRow]:
-    """Every staged row (a cell with a problem is staged as written, so only valid GUIDs match)."""
+def _staged_rows(staging: Staging, subscription_ids: Iterable[str]) -> list[_StagedRow]:
+    """The staged rows of these subscriptions (a cell with a problem is staged as written, so only
+    valid GUIDs match)."""
     statement = pgsql.SQL(
         "SELECT line, legacy_subscription_id, migration_eligible = 'true', errors IS NULL "
-        "FROM {} ORDER BY line"
+        "FROM {} WHERE legacy_subscription_id = ANY(%s::text[]) ORDER BY line"
     ).format(staging.identifier)
     with connection.cursor() as cursor:
-        cursor.execute(statement.as_string(cursor.cursor))
+        cursor.execute(statement.as_string(cursor.cursor), [list(subscription_ids)])
         return [_StagedRow(*row) for row in cursor.fetchall()]
 
 
 def _request(row: dict[str, Any]) -> MigrationRequest:
-    return MigrationRequest(
-        term_duration=row["term"],
-        billing_cycle=row["billing_plan"],
-        quantity=row["seat_count"],
-        purchase_full_term=bool(row["start_new_term_in_nce"]),
-        custom_term_end_date=row["custom_term_end_date"],
+    return migration_request(
+        row["term"],
+        row["billing_plan"],
+        row["seat_count"],
+        bool(row["start_new_term_in_nce"]),
+        row["custom_term_end_date"],
     )
 
 
@@ -217,15 +222,11 @@ def _current_catalog_item(subscription: LegacySubscription, context: MigrationCo
     sku = subscription.offer.equivalent_sku
     if sku is None:
         return None
-    segment = SEGMENT_FOR_CUSTOMER.get(subscription.customer.segment)
-    for availability in context.availabilities.get(sku.pk, []):
-        if (
-            availability.segment == segment
-            and subscription.customer.country in availability.markets
-            and availability.term_duration == subscription.term_duration
-        ):
-            return availability.catalog_item_id
-    return None
+    customer = subscription.customer
+    segment = SEGMENT_FOR_CUSTOMER.get(customer.segment)
+    # Where the SKU stands for this segment, market and term (decided once per key in the context).
+    availability = offer_of(context, sku, segment, customer.country, subscription.term_duration).availability
+    return availability.catalog_item_id if availability is not None else None
 
 
 def _check_psa(problems: _Problems, line: int, written: str | None, target: str, current: str | None) -> None:
@@ -316,6 +317,11 @@ def _check_add_on(
 def _assess(staging: Staging, job: JobRun) -> list[RowError]:
     """Skipped rows set aside, facts checked, bases assessed as the batch will migrate them (in file
     order, pooled seats counted), add-on rows checked against their base's assessment."""
+    with gc_paused():
+        return _assess_rows(staging, job)
+
+
+def _assess_rows(staging: Staging, job: JobRun) -> list[RowError]:
     valid = staging.valid_rows()
     problems = _Problems()
     _set_aside_skipped(staging, valid, problems)
@@ -331,7 +337,7 @@ def _assess(staging: Staging, job: JobRun) -> list[RowError]:
     submitted = (
         {entry["id"] for entry in batch.job.parameters.get("rows", [])} if batch and batch.job else set()
     )
-    bases: dict[str, tuple[dict[str, Any], MigrationAssessment | None]] = {}
+    bases: dict[uuid.UUID, tuple[dict[str, Any], MigrationAssessment | None]] = {}
     proposals: dict[int, MigrationProposal] = {}
     requests = []
     for row in wanted:
@@ -339,7 +345,7 @@ def _assess(staging: Staging, job: JobRun) -> list[RowError]:
         if row["add_on"] or row["line"] in checked:
             continue
         if subscription.pk in submitted:
-            bases[str(subscription.subscription_id)] = (row, None)
+            bases[subscription.subscription_id] = (row, None)
         else:
             requests.append(RowRequest(row["line"], row["legacy_subscription_id"], _request(row)))
     context, assessed = rows_assess(requests, subscriptions, on=timezone.localdate())
@@ -349,21 +355,26 @@ def _assess(staging: Staging, job: JobRun) -> list[RowError]:
         for error in assessment.eligibility.errors:
             problems.add(request.line, "LegacySubscriptionId", request.subscription_id, error)
         if assessment.is_eligible:
-            proposal = assessment.eligibility.proposal
-            current = _current_catalog_item(assessment.subscription, context)
-            _check_psa(problems, request.line, row["nce_psa"], proposal.catalog_item_id, current)
+            proposal, written = assessment.eligibility.proposal, row["nce_psa"]
+            current = None
+            if written and written.upper() != proposal.catalog_item_id.upper():
+                current = _current_catalog_item(assessment.subscription, context)
+            _check_psa(problems, request.line, written, proposal.catalog_item_id, current)
             proposals[request.line] = proposal
-            bases[str(assessment.subscription.subscription_id)] = (row, assessment)
-    staged = {row.subscription_id: row for row in _staged_rows(staging) if row.subscription_id}
+            bases[assessment.subscription.subscription_id] = (row, assessment)
+    add_ons = [row for row in wanted if row["add_on"] and row["line"] not in checked]
+    # The rows of the add-ons' bases as the file has them, to say why a base is missing.
+    bases_named = {str(row["base_subscription_id"]) for row in add_ons}
+    staged = {row.subscription_id: row for row in _staged_rows(staging, bases_named) if row.subscription_id}
     failed = problems.lines()
-    for row in wanted:
-        if row["add_on"] and row["line"] not in checked:
-            _assess_add_on(problems, proposals, row, subscriptions, bases, staged, failed)
+    for row in add_ons:
+        _assess_add_on(problems, proposals, row, subscriptions, bases, staged, failed)
     failed = problems.lines()
     assessed_keep(
         job.pk,
         proposals={line: proposal for line, proposal in proposals.items() if line not in failed},
         codes=problems.codes,
+        ids={subscription_id: subscription.pk for subscription_id, subscription in subscriptions.items()},
     )
     return problems.errors
 
@@ -397,14 +408,14 @@ def _assess_add_on(
     proposals: dict[int, MigrationProposal],
     row: dict[str, Any],
     subscriptions: dict[uuid.UUID, LegacySubscription],
-    bases: dict[str, tuple[dict[str, Any], MigrationAssessment | None]],
+    bases: dict[uuid.UUID, tuple[dict[str, Any], MigrationAssessment | None]],
     staged: dict[str, _StagedRow],
     failed: set[int],
 ) -> None:
     """An add-on row against its base's row: the base migrates in this batch, and the add-on asks
     for what moving with it gives."""
     base_id = str(row["base_subscription_id"])
-    base = bases.get(base_id)
+    base = bases.get(row["base_subscription_id"])
     if base is None or base[0]["line"] in failed:
         problems.add(row["line"], "BaseSubscriptionId", base_id, _missing_base(base_id, staged.get(base_id)))
         return
@@ -466,14 +477,38 @@ def _valid_proposals(job: JobRun, lines: Iterable[int]) -> list[MigrationProposa
     return [proposals[line] for line in lines if line in proposals]
 
 
+#: The columns the loader reads of the valid rows.
+_LOADED = (
+    "LegacySubscriptionId",
+    "Term",
+    "BillingPlan",
+    "StartNewTermInNce",
+    "SeatCount",
+    "CustomTermEndDate",
+    "AddOn",
+)
+
+
 def _load(staging: Staging, job: JobRun) -> dict[str, Any]:
     """The batch of the base rows (add-on rows move inside them) and its migration job; the batch
     keeps where its result file is and its price impact per currency."""
-    valid = staging.valid_rows()
+    with gc_paused():  # a file's rows: see gc_paused
+        return _load_rows(staging, job)
+
+
+def _load_rows(staging: Staging, job: JobRun) -> dict[str, Any]:
+    valid = staging.valid_rows(_LOADED)
     counts = _counts(staging)
+    # Named by primary key where the assessment read the subscription (the batch checks it is the
+    # organization's again), else by its id.
+    ids = assessed_ids(job.pk)
     rows = [
         {
-            "subscription_id": str(row["legacy_subscription_id"]),
+            **(
+                {"id": ids[row["legacy_subscription_id"]]}
+                if row["legacy_subscription_id"] in ids
+                else {"subscription_id": str(row["legacy_subscription_id"])}
+            ),
             "term_duration": row["term"],
             "billing_cycle": row["billing_plan"],
             "purchase_full_term": bool(row["start_new_term_in_nce"]),

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -215,10 +216,12 @@ def totals_of(proposals: Iterable[MigrationProposal]) -> dict[str, dict[str, Any
 @dataclass
 class _Assessed:
     """What a BAM upload's assessment found besides problems, for its loader and result file in the
-    same run: each valid row's price impact and each rejected row's first code (Microsoft's number)."""
+    same run: each valid row's price impact, each rejected row's first code (Microsoft's number)
+    and the primary key of each legacy subscription the file names (read once, by the assessment)."""
 
     proposals: dict[int, MigrationProposal]
     codes: dict[int, int]
+    ids: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
 #: Per import job: filled by the assessment, read by the loader and the result file of the same run
@@ -227,15 +230,28 @@ _ASSESSED: dict[int, _Assessed] = {}
 _ASSESSED_KEPT = 16
 
 
-def assessed_keep(job_id: int, *, proposals: dict[int, MigrationProposal], codes: dict[int, int]) -> None:
+def assessed_keep(
+    job_id: int,
+    *,
+    proposals: dict[int, MigrationProposal],
+    codes: dict[int, int],
+    ids: dict[uuid.UUID, int] | None = None,
+) -> None:
     if len(_ASSESSED) >= _ASSESSED_KEPT:
         _ASSESSED.pop(next(iter(_ASSESSED)))
-    _ASSESSED[job_id] = _Assessed(proposals=proposals, codes=codes)
+    _ASSESSED[job_id] = _Assessed(proposals=proposals, codes=codes, ids=ids or {})
 
 
 def assessed_proposals(job_id: int) -> dict[int, MigrationProposal]:
     assessed = _ASSESSED.get(job_id)
     return assessed.proposals if assessed else {}
+
+
+def assessed_ids(job_id: int) -> dict[uuid.UUID, int]:
+    """Legacy subscription id → primary key of the subscriptions the job's file names (empty when
+    the assessment of this run is not at hand)."""
+    assessed = _ASSESSED.get(job_id)
+    return assessed.ids if assessed else {}
 
 
 # --- The result file ------------------------------------------------------------------------------------

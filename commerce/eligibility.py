@@ -6,34 +6,37 @@ Both collect every reason a subscription is blocked, never just the first.
 
 The services use the same two steps: `migration_context_load` reads everything a set of
 subscriptions needs in a fixed number of queries, and `migration_assess` decides one subscription
-from that context without touching the database, so a batch chunk is validated set-based.
+from that context without touching the database, so a batch chunk is validated set-based. What
+thousands of rows share — a line's offer, price and figures (`commerce.eligibility_lines`), term
+dates — is decided once per context; only the pooled seats are counted row by row.
 """
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Sum
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.choices import CustomerSegment
 from accounts.models import Customer
 from commerce.choices import (
     NON_TERMINAL_MIGRATION_STATUSES,
     MigrationStatus,
     ScheduleStatus,
-    Segment,
     SubscriptionStatus,
     TermDuration,
     TradeStatus,
 )
 from commerce.codes import NO_EQUIVALENT_OFFER, EligibilityCode, EligibilityError
+from commerce.eligibility_lines import SEGMENT_FOR_CUSTOMER, LineFacts, MigrationProposal, Offer, line_check
 from commerce.models import (
     Availability,
     LegacyOffer,
@@ -43,8 +46,8 @@ from commerce.models import (
     NceSubscription,
     Sku,
 )
-from commerce.pricing.impact import PriceImpact, line_charges, price_impact
-from commerce.pricing.lookup import PriceKey, PricePoint, choose, price_candidates, tier_ranges
+from commerce.pricing.impact import PriceImpact, price_impact
+from commerce.pricing.lookup import PriceKey, PricePoint, price_candidates
 from commerce.pricing.terms import TERM_MONTHS, add_months, full_term_end
 
 __all__ = (
@@ -60,53 +63,24 @@ __all__ = (
     "MigrationRequest",
     "add_months",
     "eligibility_for",
+    "gc_paused",
     "id_array",
     "migration_assess",
     "migration_context_load",
     "migration_pool_new",
     "migration_pool_take",
+    "migration_request",
     "migration_subscriptions_prepare",
     "migration_validate",
     "migration_validate_assessment",
 )
 
 
-SEGMENT_FOR_CUSTOMER = {
-    CustomerSegment.COMMERCIAL: Segment.COMMERCIAL,
-    CustomerSegment.EDUCATION: Segment.EDUCATION,
-    CustomerSegment.GOVERNMENT: Segment.GOVERNMENT,
-    CustomerSegment.CHARITY: Segment.CHARITY,
-}
-
 #: Seats that count against a SKU's pooled maximum on the customer tenant.
 POOLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 
 #: What the rules read through each subscription (see `migration_subscriptions_prepare`).
 SUBSCRIPTION_RELATED = ("customer", "offer__equivalent_sku__product", "parent")
-
-
-@dataclass(frozen=True)
-class MigrationProposal:
-    """What the migrated line would be and cost (the figures: commerce.pricing.impact)."""
-
-    catalog_item_id: str
-    availability_id: int
-    term_duration: str
-    billing_cycle: str
-    quantity: int
-    term_start: date
-    term_end: date
-    unit_price: Decimal
-    currency: str
-    charge_per_period: Decimal
-    period: str
-    legacy_charge_per_period: Decimal | None
-    #: The price impact over the new term, and what the legacy subscription costs over the same
-    #: span (None when the vendor sent no legacy price).
-    charge_per_term: Decimal | None = None
-    legacy_charge_per_term: Decimal | None = None
-    #: The legacy price's currency; when it is not `currency`, the two are shown side by side.
-    legacy_currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +113,47 @@ class MigrationRequest:
     at_renewal: bool = False
 
 
+_DEFAULT_REQUEST = MigrationRequest()
+
+
+@lru_cache(maxsize=4096)
+def migration_request(
+    term_duration: str | None = None,
+    billing_cycle: str | None = None,
+    quantity: int | None = None,
+    purchase_full_term: bool = False,
+    custom_term_end_date: date | None = None,
+) -> MigrationRequest:
+    """A batch row's request. Requests are immutable, so the rows asking for the same share one
+    (a file of 100,000 rows asks a few hundred different things)."""
+    return MigrationRequest(
+        term_duration=term_duration,
+        billing_cycle=billing_cycle,
+        quantity=quantity,
+        purchase_full_term=purchase_full_term,
+        custom_term_end_date=custom_term_end_date,
+    )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector while a batch step builds its objects.
+
+    A chunk or a file builds hundreds of thousands of objects that live until it ends and form no
+    cycles (rows, model instances, assessments); each full collection would walk all of them again,
+    which costs more than the step itself. Collection resumes after (a nested use leaves it to the
+    outer one); cyclic garbage made meanwhile is collected then.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass(frozen=True)
 class MigrationAssessment:
     """The answer for one subscription, plus the proposals of the add-ons that move with it."""
@@ -166,31 +181,15 @@ class MigrationContext:
     #: The rows that may price each key in the dates asked about; `choose` picks per date and seats.
     prices: dict[PriceKey, list[PricePoint]] = field(default_factory=dict)
     nce_term_ends: dict[int, set[date]] = field(default_factory=dict)
-    #: (SKU id, segment, market, term) → what `_offer` found; thousands of rows share a few keys.
-    offers: dict[tuple[int, str, str, str], _Offer] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Offer:
-    """Where a SKU stands for one segment, market and term."""
-
-    in_segment: list[Availability]
-    in_market: list[Availability]
-    availability: Availability | None
-    catalog_item_id: str
-
-
-def _offer(context: MigrationContext, sku: Sku, segment: str, market: str, term: str) -> _Offer:
-    key = (sku.pk, segment, market, term)
-    found = context.offers.get(key)
-    if found is None:
-        in_segment = [a for a in context.availabilities.get(sku.pk, []) if a.segment == segment]
-        in_market = [a for a in in_segment if market in a.markets]
-        availability = next((a for a in in_market if a.term_duration == term), None)
-        shown = availability or next(iter(in_market or in_segment), None)
-        catalog_item_id = shown.catalog_item_id if shown else f"{sku.product_id}:{sku.sku_id}"
-        found = context.offers[key] = _Offer(in_segment, in_market, availability, catalog_item_id)
-    return found
+    #: (SKU id, segment, market, term) → what `offer_of` found; thousands of rows share a few keys.
+    offers: dict[tuple[int, str, str, str], Offer] = field(default_factory=dict)
+    #: What the rules decided once for the rows that share it (`line_check`, `_term_dates_of`): a file
+    #: of 100,000 rows asks for a few thousand distinct lines, terms and prices.
+    lines: dict[tuple, LineFacts] = field(default_factory=dict)
+    proposals: dict[tuple, MigrationProposal] = field(default_factory=dict)
+    #: id of a proposal in `proposals` → its price impact without add-ons.
+    impacts: dict[int, PriceImpact] = field(default_factory=dict)
+    term_dates: dict[tuple, tuple[date, date, tuple[EligibilityError, ...]]] = field(default_factory=dict)
 
 
 # --- Loading --------------------------------------------------------------------------------------
@@ -203,6 +202,30 @@ def id_array(ids: Iterable[int], db_type: str = "bigint") -> RawSQL:
     than the query itself.
     """
     return RawSQL(f"SELECT unnest(%s::{db_type}[])", (list(ids),))
+
+
+def _pooled_seats(tenants: Iterable[Any], sku_ids: Iterable[int]) -> list[tuple[Any, int, int]]:
+    """(tenant, SKU id, seats) held in new commerce per customer tenant, across every partner.
+
+    Driven from the tenants' customers, each one's subscriptions read by its index (`OFFSET 0`
+    keeps the planner from flattening that into a scan of every active subscription, which it
+    prefers while a batch fills the table faster than its statistics follow); the arrays are
+    compared with `= ANY`, never joined as `IN (SELECT unnest(…))`, which it then ran as a nested
+    loop comparing every subscription with every tenant.
+    """
+    nce, customers = NceSubscription._meta.db_table, Customer._meta.db_table
+    availabilities = Availability._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.tenant_id, a.sku_id, sum(n.quantity) FROM {customers} c "
+            "CROSS JOIN LATERAL (SELECT n.availability_id, n.quantity "
+            f"FROM {nce} n WHERE n.customer_id = c.id AND n.status = ANY(%s::varchar[]) OFFSET 0) n "
+            f"JOIN {availabilities} a ON a.id = n.availability_id "
+            "WHERE c.tenant_id = ANY(%s::uuid[]) AND a.sku_id = ANY(%s::bigint[]) "
+            "GROUP BY c.tenant_id, a.sku_id",
+            [list(POOLED_STATUSES), list(tenants), list(sku_ids)],
+        )
+        return cursor.fetchall()
 
 
 def _prices(
@@ -228,19 +251,25 @@ def migration_subscriptions_prepare(subscriptions: Iterable[LegacySubscription])
     """
     subscriptions = list(subscriptions)
     customers = {
-        c.pk: c for c in Customer.objects.filter(pk__in=id_array(s.customer_id for s in subscriptions))
+        c.pk: c
+        for c in Customer.objects.filter(pk__in=id_array(s.customer_id for s in subscriptions)).order_by()
     }
     offers = LegacyOffer.objects.select_related("equivalent_sku__product").in_bulk(
         {s.offer_id for s in subscriptions}
     )
     # Asked even without add-ons among them, so a page costs the same queries whatever it lists.
     parent_ids = {s.parent_id for s in subscriptions if s.parent_id}
-    parents = {p.pk: p for p in LegacySubscription.objects.filter(pk__in=id_array(parent_ids))}
+    parents = {p.pk: p for p in LegacySubscription.objects.filter(pk__in=id_array(parent_ids)).order_by()}
+    # Cached as `select_related` caches them (the ids are already theirs): the descriptors'
+    # assignment checks each value, which for 100,000 rows costs more than the queries.
+    cache_customer, cache_offer, cache_parent = (
+        LegacySubscription._meta.get_field(name).set_cached_value for name in ("customer", "offer", "parent")
+    )
     for subscription in subscriptions:
-        subscription.customer = customers[subscription.customer_id]
-        subscription.offer = offers[subscription.offer_id]
+        cache_customer(subscription, customers[subscription.customer_id])
+        cache_offer(subscription, offers[subscription.offer_id])
         if subscription.parent_id:
-            subscription.parent = parents[subscription.parent_id]
+            cache_parent(subscription, parents[subscription.parent_id])
     return subscriptions
 
 
@@ -262,49 +291,56 @@ def migration_context_load(
         context.addons.setdefault(addon.parent_id, []).append(addon)
     everyone = [*subscriptions, *(addon for addons in context.addons.values() for addon in addons)]
     watched = {s.pk for s in everyone} | {s.parent_id for s in subscriptions if s.parent_id}
-    for subscription_id, status in Migration.objects.filter(
-        current_subscription_id__in=id_array(watched),
-        status__in=[*NON_TERMINAL_MIGRATION_STATUSES, MigrationStatus.COMPLETED],
-    ).values_list("current_subscription_id", "status"):
+    for subscription_id, status in (
+        Migration.objects.filter(
+            current_subscription_id__in=id_array(watched),
+            status__in=[*NON_TERMINAL_MIGRATION_STATUSES, MigrationStatus.COMPLETED],
+        )
+        .order_by()
+        .values_list("current_subscription_id", "status")
+    ):
         context.migration_statuses.setdefault(subscription_id, set()).add(status)
     context.scheduled = set(
         MigrationSchedule.objects.filter(
             current_subscription_id__in=id_array(ids), status=ScheduleStatus.CREATED
-        ).values_list("current_subscription_id", flat=True)
+        )
+        .order_by()
+        .values_list("current_subscription_id", flat=True)
     )
 
-    skus = {s.offer.equivalent_sku for s in everyone if s.offer.equivalent_sku_id}
-    customers = {s.customer_id for s in everyone}
+    # One pass over the rows (a file holds 100,000): one row per offer and customer stands for all.
+    by_offer: dict[int, LegacySubscription] = {}
+    by_customer: dict[int, LegacySubscription] = {}
+    latest_end = on
+    for s in everyone:
+        by_offer[s.offer_id] = by_customer[s.customer_id] = s
+        latest_end = max(latest_end, s.term_end)
+    skus = {s.offer.equivalent_sku for s in by_offer.values() if s.offer.equivalent_sku_id}
+    customers = {customer_id: s.customer for customer_id, s in by_customer.items()}
     if skus:
         for availability in Availability.objects.filter(sku__in=skus).select_related("sku"):
             context.availabilities.setdefault(availability.sku_id, []).append(availability)
         # The maximum is pooled on the customer's tenant across every partner (§1), so the seats
         # are counted by tenant, then read per customer row of this partner.
-        tenants = {s.customer.tenant_id for s in everyone}
-        pooled = (
-            NceSubscription.objects.filter(
-                customer__tenant_id__in=id_array(tenants, "uuid"),
-                availability__sku__in=skus,
-                status__in=POOLED_STATUSES,
-            )
-            .values("customer__tenant_id", "availability__sku_id")
-            .annotate(seats=Sum("quantity"))
-        )
         customers_of_tenant: dict[Any, set[int]] = defaultdict(set)
-        for s in everyone:
-            customers_of_tenant[s.customer.tenant_id].add(s.customer_id)
-        for row in pooled:
-            for customer_id in customers_of_tenant[row["customer__tenant_id"]]:
-                context.pooled_seats[(customer_id, row["availability__sku_id"])] = row["seats"]
+        for customer_id, customer in customers.items():
+            customers_of_tenant[customer.tenant_id].add(customer_id)
+        for tenant_id, sku_id, seats in _pooled_seats(customers_of_tenant, {sku.pk for sku in skus}):
+            for customer_id in customers_of_tenant[tenant_id]:
+                context.pooled_seats[(customer_id, sku_id)] = seats
         if prices:
             # Priced on the migration date: today, or the day after the legacy term at renewal.
-            last_day = max(on, *(s.term_end + timedelta(days=1) for s in everyone))
-            markets = {s.customer.country for s in everyone}
+            last_day = max(on, latest_end + timedelta(days=1))
+            markets = {customer.country for customer in customers.values()}
             context.prices = _prices(markets=markets, skus=skus, first_day=on, last_day=last_day)
     if nce_term_ends:
-        for customer_id, term_end in NceSubscription.objects.filter(
-            customer_id__in=id_array(customers), status=SubscriptionStatus.ACTIVE
-        ).values_list("customer_id", "term_end"):
+        for customer_id, term_end in (
+            NceSubscription.objects.filter(
+                customer_id__in=id_array(customers), status=SubscriptionStatus.ACTIVE
+            )
+            .order_by()
+            .values_list("customer_id", "term_end")
+        ):
             context.nce_term_ends.setdefault(customer_id, set()).add(term_end)
     return context
 
@@ -381,131 +417,24 @@ def _term_dates(
     return start, end, errors
 
 
-def _line(
-    subscription: LegacySubscription,
-    context: MigrationContext,
-    *,
-    term: str,
-    billing: str,
-    quantity: int,
-    start: date,
-    end: date,
-    pool_used: dict[tuple[int, int], int] | None,
-) -> tuple[MigrationProposal | None, list[EligibilityError]]:
-    """The checks every migrated line passes (a base or an add-on): offer, market, term, seats, price."""
-    errors: list[EligibilityError] = []
-    sku: Sku | None = subscription.offer.equivalent_sku
-    customer = subscription.customer
-    if subscription.is_trial or (sku is not None and sku.is_trial):
-        errors.append(
-            EligibilityError(
-                EligibilityCode.TRIAL,
-                "Trial subscriptions cannot be migrated; convert the trial to a paid subscription first.",
-            )
-        )
-    if quantity < 1 or (sku is not None and not sku.min_licenses <= quantity <= sku.max_licenses):
-        bounds = f"{sku.min_licenses} to {sku.max_licenses}" if sku is not None else "at least 1"
-        errors.append(
-            EligibilityError(
-                EligibilityCode.QUANTITY,
-                f"The requested quantity of {quantity} seats is outside the {bounds} seats the offer allows.",
-            )
-        )
-    if sku is None:
-        errors.append(EligibilityError(EligibilityCode.NO_EQUIVALENT, NO_EQUIVALENT_OFFER))
-        return None, errors
+_OPEN = frozenset(NON_TERMINAL_MIGRATION_STATUSES)
+_MOVING = frozenset({*NON_TERMINAL_MIGRATION_STATUSES, MigrationStatus.COMPLETED})
 
-    segment = SEGMENT_FOR_CUSTOMER.get(customer.segment, Segment.COMMERCIAL)
-    offer = _offer(context, sku, segment, customer.country, term)
-    in_segment, in_market, availability = offer.in_segment, offer.in_market, offer.availability
-    catalog_item_id = offer.catalog_item_id
-    if not in_segment:
-        errors.append(
-            EligibilityError(
-                EligibilityCode.NO_EQUIVALENT,
-                f"{sku.title} ({sku.product_id}:{sku.sku_id}) is not available in New Commerce "
-                f"for {segment} customers.",
-            )
-        )
-    elif not in_market:
-        errors.append(
-            EligibilityError(
-                EligibilityCode.NO_EQUIVALENT,
-                f"{sku.title} ({sku.product_id}:{sku.sku_id}) is not available in New Commerce "
-                f"in the customer's market {customer.country}.",
-            )
-        )
-    elif availability is None:
-        offered = ", ".join(sorted({a.term_duration for a in in_market}))
-        errors.append(
-            EligibilityError(
-                EligibilityCode.TERM_BILLING,
-                f"The term {term} is not offered for {catalog_item_id}; offered terms: {offered}.",
-            )
-        )
-    elif billing not in availability.billing_plans:
-        errors.append(
-            EligibilityError(
-                EligibilityCode.TERM_BILLING,
-                f"Billing {billing} is not offered for the {term} term of {catalog_item_id}; "
-                f"offered: {', '.join(availability.billing_plans)}.",
-            )
-        )
-    if sku.max_seat_pooled is not None:
-        key = (customer.pk, sku.pk)
-        held = context.pooled_seats.get(key, 0) + (pool_used or {}).get(key, 0)
-        remaining = max(sku.max_seat_pooled - held, 0)
-        if quantity > remaining:
-            errors.append(
-                EligibilityError(
-                    EligibilityCode.SEAT_LIMIT,
-                    f"The requested number of {quantity} seats exceeds the remaining limit of "
-                    f"{remaining} seats allowed per subscription for the CatalogItemId - {catalog_item_id}",
-                )
-            )
-    price = None
-    if availability is not None and billing in availability.billing_plans:
-        # Priced on the migration date, for the line's seats (commerce.pricing.lookup).
-        key = (customer.country, sku.product_id, sku.sku_id, term, billing, segment)
-        candidates = context.prices.get(key, [])
-        price = choose(candidates, on=start, quantity=quantity)
-        if price is None:
-            tiers = tier_ranges(candidates, on=start)
-            seats = f" for {quantity} seats (its tiers: {', '.join(tiers)} seats)" if tiers else ""
-            errors.append(
-                EligibilityError(
-                    EligibilityCode.NO_PRICE,
-                    f"The current {customer.country} price list has no {segment} price for "
-                    f"{sku.product_id}:{sku.sku_id} with term {term} and billing {billing} on "
-                    f"{start}{seats}.",
-                )
-            )
-    if errors or availability is None or price is None:
-        return None, errors
-    return (
-        MigrationProposal(
-            catalog_item_id=catalog_item_id,
-            availability_id=availability.pk,
-            term_duration=term,
-            billing_cycle=billing,
-            quantity=quantity,
-            term_start=start,
-            term_end=end,
-            unit_price=price.unit_price,
-            currency=price.currency,
-            **line_charges(
-                unit_price=price.unit_price,
-                currency=price.currency,
-                quantity=quantity,
-                term=term,
-                billing=billing,
-                start=start,
-                end=end,
-                legacy=subscription,
-            ),
-        ),
-        errors,
-    )
+
+def _term_dates_of(
+    subscription: LegacySubscription, request: MigrationRequest, term: str, context: MigrationContext
+) -> tuple[date, date, tuple[EligibilityError, ...]]:
+    """`_term_dates`, decided once per legacy term end, term and kind of request (a custom end
+    date reads the customer's other subscriptions: decided per row)."""
+    if request.custom_term_end_date is not None:
+        start, end, errors = _term_dates(subscription, request, term, context)
+        return start, end, tuple(errors)
+    key = (subscription.term_end, term, request.purchase_full_term, request.at_renewal)
+    found = context.term_dates.get(key)
+    if found is None:
+        start, end, errors = _term_dates(subscription, request, term, context)
+        found = context.term_dates[key] = (start, end, tuple(errors))
+    return found
 
 
 def migration_assess(
@@ -520,8 +449,9 @@ def migration_assess(
     `pool_used` holds seats already promised earlier in the same batch, per (customer, SKU).
     No database access: everything comes from `context`.
     """
-    request = request or MigrationRequest()
+    request = request or _DEFAULT_REQUEST
     errors: list[EligibilityError] = []
+    pk = subscription.pk
     if subscription.status != SubscriptionStatus.ACTIVE:
         errors.append(
             EligibilityError(
@@ -530,14 +460,14 @@ def migration_assess(
                 "only active subscriptions can be migrated.",
             )
         )
-    statuses = context.migration_statuses.get(subscription.pk, set())
-    if statuses & set(NON_TERMINAL_MIGRATION_STATUSES):
+    statuses = context.migration_statuses.get(pk)
+    if statuses and not _OPEN.isdisjoint(statuses):
         errors.append(
             EligibilityError(
                 EligibilityCode.OPEN_MIGRATION, "A migration of this subscription is already in progress."
             )
         )
-    if subscription.pk in context.scheduled:
+    if pk in context.scheduled:
         errors.append(
             EligibilityError(
                 EligibilityCode.SCHEDULED,
@@ -560,19 +490,19 @@ def migration_assess(
                 "New Commerce until the vendor clears it.",
             )
         )
-    month_after_start = add_months(subscription.term_start, 1)
-    if not request.at_renewal and context.on < month_after_start:
-        errors.append(
-            EligibilityError(
-                EligibilityCode.ACTIVE_LESS_THAN_A_MONTH,
-                f"The subscription started on {subscription.term_start}; it can migrate from "
-                f"{month_after_start}, once it has been active for a month.",
+    if not request.at_renewal:
+        month_after_start = add_months(subscription.term_start, 1)
+        if context.on < month_after_start:
+            errors.append(
+                EligibilityError(
+                    EligibilityCode.ACTIVE_LESS_THAN_A_MONTH,
+                    f"The subscription started on {subscription.term_start}; it can migrate from "
+                    f"{month_after_start}, once it has been active for a month.",
+                )
             )
-        )
     if subscription.parent_id:
         base = subscription.parent
-        base_statuses = context.migration_statuses.get(base.pk, set())
-        base_moving = bool(base_statuses & {*NON_TERMINAL_MIGRATION_STATUSES, MigrationStatus.COMPLETED})
+        base_moving = not _MOVING.isdisjoint(context.migration_statuses.get(base.pk, ()))
         if not base_moving and base.status != SubscriptionStatus.ACTIVE:
             errors.append(
                 EligibilityError(
@@ -600,9 +530,10 @@ def migration_assess(
             EligibilityError(EligibilityCode.TERM_BILLING, f"{term!r} is not a term; use P1M, P1Y or P3Y.")
         )
     else:
-        start, end, term_errors = _term_dates(subscription, request, term, context)
-        errors.extend(term_errors)
-        proposal, line_errors = _line(
+        start, end, term_errors = _term_dates_of(subscription, request, term, context)
+        if term_errors:
+            errors.extend(term_errors)
+        proposal, line_errors = line_check(
             subscription,
             context,
             term=term,
@@ -612,15 +543,16 @@ def migration_assess(
             end=end,
             pool_used=pool_used,
         )
-        errors.extend(line_errors)
+        if line_errors:
+            errors.extend(line_errors)
         # Active add-ons move with their base, on the base's term and billing plan.
-        for addon in context.addons.get(subscription.pk, []):
+        for addon in context.addons.get(pk, ()):
             addon_errors = []
-            if context.migration_statuses.get(addon.pk, set()) & set(NON_TERMINAL_MIGRATION_STATUSES):
+            if not _OPEN.isdisjoint(context.migration_statuses.get(addon.pk, ())):
                 addon_errors.append(
                     EligibilityError(EligibilityCode.OPEN_MIGRATION, "A migration is already in progress.")
                 )
-            addon_proposal, line_errors = _line(
+            addon_proposal, line_errors = line_check(
                 addon,
                 context,
                 term=term,
@@ -641,17 +573,26 @@ def migration_assess(
                 )
             if addon_proposal is not None:
                 addon_proposals.append((addon, addon_proposal))
-    eligible = not errors
+    if errors:
+        return MigrationAssessment(
+            subscription=subscription,
+            eligibility=Eligibility(
+                subscription_id=pk, is_eligible=False, errors=tuple(errors), proposal=None
+            ),
+        )
+    if addon_proposals:
+        impact = price_impact(proposal, (p for _, p in addon_proposals))
+    else:
+        # A proposal is shared by the lines asking for the same, and so is its impact alone.
+        impact = context.impacts.get(id(proposal))
+        if impact is None:
+            impact = context.impacts[id(proposal)] = price_impact(proposal)
     return MigrationAssessment(
         subscription=subscription,
         eligibility=Eligibility(
-            subscription_id=subscription.pk,
-            is_eligible=eligible,
-            errors=tuple(errors),
-            proposal=proposal if eligible else None,
-            price_impact=price_impact(proposal, (p for _, p in addon_proposals)) if eligible else None,
+            subscription_id=pk, is_eligible=True, errors=(), proposal=proposal, price_impact=impact
         ),
-        addons=tuple(addon_proposals) if eligible else (),
+        addons=tuple(addon_proposals),
     )
 
 

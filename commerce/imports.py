@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.urls import reverse
@@ -27,11 +26,13 @@ from commerce.eligibility import (
     MigrationAssessment,
     MigrationContext,
     MigrationRequest,
+    gc_paused,
     id_array,
     migration_assess,
     migration_context_load,
     migration_pool_new,
     migration_pool_take,
+    migration_request,
     migration_subscriptions_prepare,
 )
 from commerce.models import LegacySubscription, MigrationBatch
@@ -121,21 +122,21 @@ BATCH = Layout(
 
 
 def _request(row: dict[str, Any]) -> MigrationRequest:
-    return MigrationRequest(
-        term_duration=row["term_duration"],
-        billing_cycle=row["billing_cycle"],
-        quantity=row["quantity"],
-        purchase_full_term=bool(row["purchase_full_term"]),
-        custom_term_end_date=row["custom_term_end_date"],
+    return migration_request(
+        row["term_duration"],
+        row["billing_cycle"],
+        row["quantity"],
+        bool(row["purchase_full_term"]),
+        row["custom_term_end_date"],
     )
 
 
 # --- Shared by the batch layouts (this one and Microsoft's BAM file, commerce.bam) ------------------
 
 
-@dataclass(frozen=True)
-class RowRequest:
-    """One staged row asking to migrate one legacy subscription (by its Partner Center id)."""
+class RowRequest(NamedTuple):
+    """One staged row asking to migrate one legacy subscription (by its Partner Center id); a file
+    makes one per row, so a plain tuple."""
 
     line: int
     subscription_id: uuid.UUID
@@ -152,7 +153,7 @@ def rows_subscriptions(
         for subscription in migration_subscriptions_prepare(
             LegacySubscription.objects.filter(
                 organization_id=organization_id, subscription_id__in=id_array(set(subscription_ids), "uuid")
-            )
+            ).order_by()  # looked up by id: the pages' order (a join and a sort) is not needed
         )
     }
 
@@ -243,12 +244,14 @@ def batch_rows_load(
 
 def _assess(staging: Staging, job: JobRun) -> list[RowError]:
     """Every row the checks left valid, assessed as the batch would migrate it, in file order."""
-    requests = [
-        RowRequest(row["line"], row["current_subscription_id"], _request(row)) for row in staging.valid_rows()
-    ]
-    subscriptions = rows_subscriptions(job.organization_id, (r.subscription_id for r in requests))
-    _context, assessed = rows_assess(requests, subscriptions, on=timezone.localdate())
-    return eligibility_problems(assessed, "currentSubscriptionId")
+    with gc_paused():  # a file's rows, subscriptions and assessments: see gc_paused
+        requests = [
+            RowRequest(row["line"], row["current_subscription_id"], _request(row))
+            for row in staging.valid_rows()
+        ]
+        subscriptions = rows_subscriptions(job.organization_id, (r.subscription_id for r in requests))
+        _context, assessed = rows_assess(requests, subscriptions, on=timezone.localdate())
+        return eligibility_problems(assessed, "currentSubscriptionId")
 
 
 def _load(staging: Staging, job: JobRun) -> dict[str, Any]:

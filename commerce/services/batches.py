@@ -19,7 +19,7 @@ from accounts.models import Organization
 from commerce.bam import BAM_IMPORTER, is_bam_header
 from commerce.bam_files import rows_file_path
 from commerce.choices import MigrationInitiator, MigrationStatus
-from commerce.eligibility import MigrationRequest, id_array
+from commerce.eligibility import MigrationRequest, id_array, migration_request
 from commerce.imports import BATCH_IMPORTER
 from commerce.models import LegacySubscription, Migration, MigrationBatch
 from commerce.services.engine import Run, job_chunks, migrate_chunk
@@ -104,8 +104,10 @@ def _batch_entries(organization: Organization, rows: Sequence[dict[str, Any]]) -
         keys.append(("uuid", parsed))
     uuids = {value for kind, value in keys if kind == "uuid" and value}
     pks = {value for kind, value in keys if kind == "pk"}
-    found = LegacySubscription.objects.filter(organization=organization).filter(
-        Q(subscription_id__in=id_array(uuids, "uuid")) | Q(pk__in=id_array(pks))
+    found = (
+        LegacySubscription.objects.filter(organization=organization)
+        .filter(Q(subscription_id__in=id_array(uuids, "uuid")) | Q(pk__in=id_array(pks)))
+        .order_by()  # looked up by key: the pages' order (a join and a sort) is not needed
     )
     by_uuid, by_pk = {}, {}
     for pk, subscription_id, parent_id in found.values_list("pk", "subscription_id", "parent_id"):
@@ -145,12 +147,12 @@ def _batch_entries(organization: Organization, rows: Sequence[dict[str, Any]]) -
 
 def _request_of(entry: dict[str, Any]) -> MigrationRequest:
     custom = entry.get("custom_term_end_date")
-    return MigrationRequest(
-        term_duration=entry.get("term_duration"),
-        billing_cycle=entry.get("billing_cycle"),
-        quantity=entry.get("quantity"),
-        purchase_full_term=bool(entry.get("purchase_full_term")),
-        custom_term_end_date=date.fromisoformat(custom) if custom else None,
+    return migration_request(
+        entry.get("term_duration"),
+        entry.get("billing_cycle"),
+        entry.get("quantity"),
+        bool(entry.get("purchase_full_term")),
+        date.fromisoformat(custom) if custom else None,
     )
 
 

@@ -121,8 +121,14 @@ _CASTABLE = {
 
 def safe_cast(expression: str, kind: str) -> str:
     """SQL casting a staged cell to `kind` when it holds a normalised value, else NULL (a cell
-    that failed its check is staged as written and would make a plain cast fail)."""
-    return f"(CASE WHEN {expression} ~ '{_CASTABLE[kind]}' THEN {expression}::{SQL_TYPES[kind]} END)"
+    that failed its check is staged as written and would make a plain cast fail).
+
+    `expression` is a cell of a staged row (`s.<column>`). A row without problems (`errors` NULL)
+    holds only normalised cells, so its cells are cast without matching each against the pattern
+    first: over a file of 100,000 rows that match costs more than the check reading the cell."""
+    row, _, _ = expression.rpartition(".")
+    clean = f"{row}.errors IS NULL OR " if row else ""
+    return f"(CASE WHEN {clean}{expression} ~ '{_CASTABLE[kind]}' THEN {expression}::{SQL_TYPES[kind]} END)"
 
 
 @dataclass(frozen=True)
